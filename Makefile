@@ -1,0 +1,101 @@
+# Process Dashboard API — the front door. `make help` lists the targets; each one calls an npm script
+# (package.json holds the commands), so nothing here duplicates logic.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Node 24 LTS. Where the machine's node is older, a pinned node from the npm registry goes into the
+# git-ignored .tools/ folder and onto PATH for every target.
+NODE_VERSION := 24.21.0
+TOOLS_DIR := $(CURDIR)/.tools
+NODE_DIR := $(TOOLS_DIR)/node
+NODE_ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+SYSTEM_NODE_OK := $(shell node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' >/dev/null 2>&1 && echo yes)
+ifeq ($(SYSTEM_NODE_OK),yes)
+NODE_BIN :=
+else
+export PATH := $(NODE_DIR)/bin:$(PATH)
+NODE_BIN := $(NODE_DIR)/bin/node
+endif
+
+STAMP := node_modules/.install-stamp
+
+.PHONY: help node deps run admin-key test test-sqlite test-postgres typecheck lint format lint-spec \
+	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke ci clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(NODE_DIR)/bin/node:
+	@echo "Installing Node $(NODE_VERSION) from the npm registry into $(NODE_DIR) (machine node is older than 24)"
+	@mkdir -p $(NODE_DIR) $(TOOLS_DIR)/tmp
+	@cd $(TOOLS_DIR)/tmp && npm pack --silent node-linux-$(NODE_ARCH)@$(NODE_VERSION) >/dev/null
+	@tar -xzf $(TOOLS_DIR)/tmp/node-linux-$(NODE_ARCH)-$(NODE_VERSION).tgz -C $(NODE_DIR) --strip-components=1
+	@rm -rf $(TOOLS_DIR)/tmp
+	@$(NODE_DIR)/bin/node --version
+
+node: $(NODE_BIN) ## make sure Node >= 24 is on PATH (installs a local one when needed)
+	@node --version
+
+$(STAMP): package.json package-lock.json | $(NODE_BIN)
+	npm ci --no-audit --no-fund
+	@touch $(STAMP)
+
+deps: $(STAMP) ## install npm dependencies exactly as locked
+
+run: deps ## start the API on the embedded SQLite database (an admin key is printed on first start)
+	npm start
+
+admin-key: deps ## create an admin API key and print it once (ARGS="--name ... --role user" to change)
+	npm run admin-key -- $(ARGS)
+
+test: deps ## run the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
+	TEST_DATABASE_URL= npm test
+	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "== again on PostgreSQL"; npm test; fi
+
+test-sqlite: deps ## run the test suite on SQLite only
+	TEST_DATABASE_URL= npm test
+
+test-postgres: deps ## run the test suite on PostgreSQL (starts a local server; installs it when missing)
+	TEST_DATABASE_URL=$$(bash .ci/postgres.sh) npm test
+
+typecheck: deps ## type-check src/ and tests/ (tsc --noEmit)
+	npm run typecheck
+
+lint: deps ## eslint (typescript-eslint, no-floating-promises) and prettier check
+	npm run lint
+
+format: deps ## format the code with prettier
+	npm run format
+
+lint-spec: deps ## lint the OpenAPI contract with Redocly (strict config in openapi/redocly.yaml)
+	npm run lint:spec
+
+generate: deps ## bundle the spec and regenerate types and the TypeScript SDK into generated/
+	npm run generate
+
+check-generated: deps ## regenerate and fail when generated/ differs from what is committed
+	npm run check:generated
+
+migration: deps ## create migrations for SQLite, PostgreSQL and SQL Server from entity changes (offline)
+	npm run migration:create -- $(NAME)
+
+check-migrations: deps ## fail when entities and migrations disagree, for every dialect
+	npm run migration:check
+
+mock: deps ## serve the bundled spec as a mock with Prism on 127.0.0.1:4010
+	npm run mock
+
+bench: deps ## measure throughput and latency of the hot paths with autocannon
+	npm run bench
+
+sdk-pack: deps ## build the generated SDK into an installable tarball under .tools/sdk/
+	npm run sdk:pack
+
+sdk-smoke: deps ## install the SDK tarball into an empty folder and call a running server with it
+	npm run sdk:smoke
+
+ci: ## what CI runs (.ci/run): install everything, check everything, test on SQLite and PostgreSQL
+	bash .ci/run
+
+clean: ## remove installed dependencies, local tools and the local database
+	rm -rf node_modules .tools data

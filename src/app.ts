@@ -1,0 +1,62 @@
+/**
+ * createApp: the middleware order and the routes. Never listens, never reads the environment.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import { RequestContext } from '@mikro-orm/core';
+import { authenticate } from './auth/authenticate.ts';
+import type { Container } from './container.ts';
+import { listOperations, loadBundledSpec, type OpenApiDocument } from './contract.ts';
+import { notFoundHandler, problemHandler } from './errors/problem-handler.ts';
+import { requestId } from './middleware/request-id.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
+import { stripTrailingSlash } from './middleware/trailing-slash.ts';
+import { docsRouter } from './routes/docs/docs.router.ts';
+import { createHandlers } from './routes/index.ts';
+import { isLenientTimestamp } from './util/timestamps.ts';
+
+export function createApp(container: Container, spec: OpenApiDocument = loadBundledSpec()): Express {
+  const { config, logger, orm } = container;
+  const routes = listOperations(spec);
+  const handlers = createHandlers(container);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(requestId());
+  app.use(securityHeaders());
+  app.use(stripTrailingSlash());
+  app.use(docsRouter(spec));
+  app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  app.use((_req, _res, next) => RequestContext.create(orm.em, next));
+  app.use(authenticate({ routes, apiKeys: container.apiKeys, em: container.em, logger }));
+  app.use(
+    OpenApiValidator.middleware({
+      // The validator resolves and annotates the document it is given: hand it its own copy.
+      apiSpec: structuredClone(spec) as never,
+      // Every problem of a request is reported at once (REQUIREMENTS §7); the schemas are our own, so the
+      // validation cost stays bounded by the body limit.
+      validateRequests: { allowUnknownQueryParameters: true, coerceTypes: true, allErrors: true },
+      validateResponses:
+        config.validateResponses === 'off'
+          ? false
+          : config.validateResponses === 'log'
+            ? {
+                onError: (error, body, req) =>
+                  logger.error('response broke the contract', { path: req.path, error: error.message, body }),
+              }
+            : true,
+      validateSecurity: false,
+      validateFormats: true,
+      ajvFormats: { mode: 'full' },
+      formats: { 'date-time': { type: 'string', validate: isLenientTimestamp } },
+      $refParser: { mode: 'dereference' },
+    }),
+  );
+  for (const route of routes) {
+    app[route.method](route.expressPath, handlers[route.operationId] as unknown as RequestHandler);
+  }
+  app.use(notFoundHandler);
+  app.use(problemHandler(logger));
+  return app;
+}

@@ -1,0 +1,124 @@
+/**
+ * Configuration, read once from the environment by `src/server.ts` (and the CLIs), validated, typed and
+ * frozen. Nothing else reads `process.env`.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type ResponseValidation = 'fail' | 'log' | 'off';
+
+export interface Config {
+  /** `API_HOST`: interface to listen on (default 127.0.0.1; use 0.0.0.0 in a container). */
+  readonly host: string;
+  /** `API_PORT`: TCP port (default 8000, as the original service). */
+  readonly port: number;
+  /** `DATABASE_URL`: `sqlite:<path>`, `sqlite::memory:`, `postgresql://…` or `mssql://…`. */
+  readonly databaseUrl: string;
+  /** `CORS_ORIGINS`: origins allowed to call the API from a browser (JSON array or comma list). */
+  readonly corsOrigins: readonly string[];
+  /** `LOG_LEVEL`: debug, info, warn, error or silent (default info). */
+  readonly logLevel: LogLevel;
+  /** `BODY_LIMIT_BYTES`: largest accepted request body (default 10 MiB). */
+  readonly bodyLimitBytes: number;
+  /** `VALIDATE_RESPONSES`: fail (500 on a response that breaks the contract), log, or off. */
+  readonly validateResponses: ResponseValidation;
+  /** `BOOTSTRAP_ADMIN_KEY`: on first start of an empty database, create an admin key and print it once. */
+  readonly bootstrapAdminKey: boolean;
+  /** `AUTH_CACHE_TTL_SECONDS`: how long a verified key is trusted without re-checking the database. */
+  readonly authCacheTtlSeconds: number;
+  /** `SHUTDOWN_TIMEOUT_MS`: how long a SIGTERM waits for in-flight requests before closing anyway. */
+  readonly shutdownTimeoutMs: number;
+  /** `APP_ENV`: a label reported by `GET /` (development, production, …). */
+  readonly environment: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const RESPONSE_VALIDATION: readonly ResponseValidation[] = ['fail', 'log', 'off'];
+export const DEFAULT_DATABASE_URL = 'sqlite:data/process-dashboard.sqlite';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const text = (name: string, fallback: string): string => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? fallback : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name, String(fallback));
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
+    const raw = text(name, fallback).toLowerCase();
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = text(name, String(fallback)).toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  };
+
+  const databaseUrl = text('DATABASE_URL', DEFAULT_DATABASE_URL);
+  if (!/^(sqlite:|postgres(ql)?:\/\/|mssql:\/\/|sqlserver:\/\/)/.test(databaseUrl)) {
+    problems.push(
+      'DATABASE_URL must start with sqlite: (sqlite:<path> or sqlite::memory:), postgresql:// or mssql://',
+    );
+  }
+
+  const config: Config = {
+    host: text('API_HOST', '127.0.0.1'),
+    port: int('API_PORT', 8000, 0, 65535),
+    databaseUrl,
+    corsOrigins: parseOrigins(text('CORS_ORIGINS', ''), problems),
+    logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    validateResponses: oneOf('VALIDATE_RESPONSES', 'fail', RESPONSE_VALIDATION),
+    bootstrapAdminKey: bool('BOOTSTRAP_ADMIN_KEY', true),
+    authCacheTtlSeconds: int('AUTH_CACHE_TTL_SECONDS', 5, 0, 300),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
+    environment: text('APP_ENV', 'development'),
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return Object.freeze(config);
+}
+
+/** Accepts the original's JSON list (`["http://a","http://b"]`) and a plain comma list. */
+function parseOrigins(raw: string, problems: string[]): readonly string[] {
+  if (raw === '') return Object.freeze([]);
+  let list: unknown = raw.split(',');
+  if (raw.startsWith('[')) {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      problems.push('CORS_ORIGINS is not valid JSON');
+      return Object.freeze([]);
+    }
+  }
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
+    problems.push('CORS_ORIGINS must be a JSON array of strings or a comma-separated list');
+    return Object.freeze([]);
+  }
+  const origins = list.map((origin) => origin.trim().replace(/\/$/, '')).filter((origin) => origin !== '');
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS entry "${origin}" is not an origin like https://dashboard.example.com`);
+    }
+  }
+  return Object.freeze(origins);
+}

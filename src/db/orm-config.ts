@@ -1,0 +1,148 @@
+/**
+ * MikroORM configuration for the three supported databases (SQLite, PostgreSQL, SQL Server).
+ *
+ * Notes on MikroORM 7 behaviour this relies on:
+ * - `MikroORM.init()` never connects: the connection is opened lazily on the first query (or by an
+ *   explicit `orm.connect()`, which `createOrm` does unless `connect: false`). Offline work (schema diffs,
+ *   `migrations-cli.ts create|check`) therefore needs no server, only `ensureDatabase: false`.
+ * - Migrations live in `migrations/<dialect>/` next to a fixed-name snapshot `.snapshot-<dialect>.json`
+ *   (MikroORM's default name contains the database name, which differs per environment).
+ * - `snapshotOnMigrate` is off: applying migrations must never write into the source tree.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AbstractSqlDriver, SqlEntityManager, SqlOptions } from '@mikro-orm/sql';
+import { Migrator } from '@mikro-orm/migrations';
+import { MsSqlDriver } from '@mikro-orm/mssql';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { SqliteDriver } from '@mikro-orm/sqlite';
+import { entities } from '../entities/index.ts';
+import { parseDatabaseUrl, type Dialect } from './database-url.ts';
+import { useUnicodeJsonOnMssql } from './mssql-unicode-json.ts';
+
+export type OrmOptions = SqlOptions<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
+
+export interface BuildOrmConfigOptions {
+  /** Log SQL queries. Default false. */
+  debug?: boolean;
+  /**
+   * `false` for offline use (no database needed: schema diffs against the snapshot, migration generation):
+   * no `ensureDatabase`, no SQLite file/folder creation, and `createOrm` does not connect. Default true.
+   */
+  connect?: boolean;
+  /** Maximum pool size for PostgreSQL / SQL Server (SQLite uses a single connection). Default 10. */
+  poolMax?: number;
+}
+
+/** Repository root (this file is src/db/orm-config.ts). */
+const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Absolute path of the migrations folder of a dialect. */
+export function migrationsPath(dialect: Dialect): string {
+  return resolve(ROOT_DIR, 'migrations', dialect);
+}
+
+/** File name (without `.json`) of the schema snapshot inside `migrationsPath(dialect)`. */
+export function snapshotName(dialect: Dialect): string {
+  return `.snapshot-${dialect}`;
+}
+
+/** Name of the table recording the applied migrations. */
+export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
+export function buildOrmConfig(databaseUrl: string, options: BuildOrmConfigOptions = {}): OrmOptions {
+  const parsed = parseDatabaseUrl(databaseUrl);
+  const connect = options.connect ?? true;
+  const poolMax = options.poolMax ?? 10;
+  const dialect = parsed.dialect;
+
+  const common: OrmOptions = {
+    // Explicit list, no folder discovery. The same list is used for `entitiesTs` so the TypeScript
+    // detection of MikroORM (true under vitest or when running a .ts file) changes nothing.
+    entities,
+    entitiesTs: entities,
+    extensions: [Migrator],
+    baseDir: ROOT_DIR,
+    preferTs: false,
+    debug: options.debug ?? false,
+    allowGlobalContext: false,
+    // Dates are JS Dates in UTC: timestamptz on PostgreSQL, datetime2 read/written as UTC on SQL Server
+    // (tedious `useUTC`), epoch milliseconds on SQLite.
+    forceUtcTimezone: true,
+    ensureDatabase: false,
+    // A row is hidden by the softDelete filter only when ITS OWN deleted_at is set. MikroORM's default
+    // (`true`) would also inner-join every to-one relation that has a filter and hide e.g. step runs
+    // whose step was soft-deleted — surprising, and an extra join on every query.
+    autoJoinRefsForFilters: false,
+    migrations: {
+      path: migrationsPath(dialect),
+      pathTs: migrationsPath(dialect),
+      glob: '!(*.d).{js,ts}',
+      tableName: MIGRATIONS_TABLE,
+      emit: 'ts',
+      snapshot: true,
+      snapshotName: snapshotName(dialect),
+      snapshotOnMigrate: false,
+      transactional: true,
+      allOrNothing: true,
+      silent: true,
+    },
+    // MikroORM would otherwise also read MIKRO_ORM_* environment variables into the config; the URL
+    // is the single source of truth here, explicit options win (preferEnvVars defaults to false).
+  };
+
+  switch (parsed.dialect) {
+    case 'sqlite': {
+      const dbName = parsed.inMemory
+        ? ':memory:'
+        : isAbsolute(parsed.path)
+          ? parsed.path
+          : resolve(process.cwd(), parsed.path);
+      if (connect && !parsed.inMemory) {
+        const dir = dirname(dbName);
+        if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+      }
+      return {
+        ...common,
+        driver: SqliteDriver,
+        dbName,
+        // Foreign keys: MikroORM's SQLite connection runs `pragma foreign_keys = on` on every connect.
+        // WAL: a persistent property of the database file, switched on by `createOrm` (orm.ts) after it
+        // connects. Busy timeout: better-sqlite3 waits up to 5 s for a lock by default (`timeout`).
+        driverOptions: { timeout: 5000 },
+      };
+    }
+    case 'postgresql':
+      return {
+        ...common,
+        driver: PostgreSqlDriver,
+        host: parsed.host,
+        port: parsed.port,
+        user: parsed.user,
+        password: parsed.password,
+        dbName: parsed.database,
+        pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+      };
+    case 'mssql':
+      return {
+        ...common,
+        driver: MsSqlDriver,
+        host: parsed.host,
+        port: parsed.port,
+        user: parsed.user,
+        password: parsed.password,
+        dbName: parsed.database,
+        pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+        // JSON values are sent as N'...' literals (see mssql-unicode-json.ts), or emoji would become '?'.
+        discovery: { onMetadata: useUnicodeJsonOnMssql },
+        // Deep-merged into the tedious connection config by MikroORM's MsSqlConnection.
+        driverOptions: {
+          options: {
+            encrypt: parsed.encrypt,
+            trustServerCertificate: parsed.trustServerCertificate,
+          },
+        },
+      };
+  }
+}

@@ -1,0 +1,44 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { softDeleteFilter, softDeleteProperties, timestampProperties } from './common.ts';
+import { Process } from './process.entity.ts';
+import { ProcessStepRun } from './process-step-run.entity.ts';
+
+export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** One execution of a process for one business entity (`entity_id`). */
+export const ProcessRun = defineEntity({
+  name: 'ProcessRun',
+  tableName: 'process_runs',
+  filters: softDeleteFilter(),
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    process: () =>
+      p.manyToOne(Process).fieldName('process_id').deleteRule('no action').updateRule('no action'),
+    entity_id: p.string().length(100).index(),
+    entity_name: p.string().length(255).nullable(),
+    // Plain string column (not a native enum / check constraint) so adding a status needs no migration
+    // that differs per dialect; the API validates the value against RUN_STATUSES.
+    status: p.string().length(20).$type<RunStatus>(),
+    meta: p.json<Record<string, unknown>>().onCreate(() => ({})),
+    started_at: p.datetime().index(),
+    finished_at: p.datetime().nullable().index(),
+    is_neutralized: p.boolean().default(false),
+    neutralized_at: p.datetime().nullable(),
+    scheduled_deletion_at: p.datetime().nullable(),
+    ...timestampProperties(),
+    ...softDeleteProperties(),
+    step_runs: () => p.oneToMany(ProcessStepRun).mappedBy('run'),
+  },
+  indexes: [
+    { name: 'process_runs_process_id_created_at_index', properties: ['process', 'created_at'] },
+    { name: 'process_runs_status_created_at_index', properties: ['status', 'created_at'] },
+    { name: 'process_runs_created_at_index', properties: ['created_at'] },
+    {
+      name: 'process_runs_scheduled_deletion_at_is_neutralized_index',
+      properties: ['scheduled_deletion_at', 'is_neutralized'],
+    },
+  ],
+});
+
+export type ProcessRun = InferEntity<typeof ProcessRun>;

@@ -1,0 +1,54 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { softDeleteFilter, softDeleteProperties, timestampProperties } from './common.ts';
+import { ProcessRun } from './process-run.entity.ts';
+import { ProcessStep } from './process-step.entity.ts';
+
+export const STEP_RUN_STATUSES = [
+  'pending',
+  'running',
+  'success',
+  'failed',
+  'cancelled',
+  'optional',
+] as const;
+export type StepRunStatus = (typeof STEP_RUN_STATUSES)[number];
+
+/** The execution of one step within one run (re-runs are new rows pointing at the original via `rerun_of`). */
+export const ProcessStepRun = defineEntity({
+  name: 'ProcessStepRun',
+  tableName: 'process_step_runs',
+  filters: softDeleteFilter(),
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    run: () => p.manyToOne(ProcessRun).fieldName('run_id').deleteRule('no action').updateRule('no action'),
+    step: () => p.manyToOne(ProcessStep).fieldName('step_id').deleteRule('no action').updateRule('no action'),
+    step_index: p.integer(),
+    status: p.string().length(20).$type<StepRunStatus>(),
+    started_at: p.datetime(),
+    finished_at: p.datetime().nullable(),
+    failure: p.json<Record<string, unknown>>().nullable(),
+    meta: p.json<Record<string, unknown>>().nullable(),
+    last_modified_by: p.string().length(255).nullable(),
+    can_rerun: p.boolean().default(false),
+    rerun_config: p.json<Record<string, unknown>>().onCreate(() => ({})),
+    rerun_count: p.integer().default(0),
+    max_reruns: p.integer().default(0),
+    /** The step run this one re-runs (null for a first execution). Self reference: no cascades (SQL Server). */
+    rerun_of: () =>
+      p
+        .manyToOne(ProcessStepRun)
+        .fieldName('rerun_of_id')
+        .nullable()
+        .index()
+        .deleteRule('no action')
+        .updateRule('no action'),
+    ...timestampProperties(),
+    ...softDeleteProperties(),
+  },
+  indexes: [
+    { name: 'process_step_runs_run_id_step_index_index', properties: ['run', 'step_index'] },
+    { name: 'process_step_runs_step_id_status_index', properties: ['step', 'status'] },
+  ],
+});
+
+export type ProcessStepRun = InferEntity<typeof ProcessStepRun>;

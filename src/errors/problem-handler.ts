@@ -1,0 +1,186 @@
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import { DomainError, type ValidationIssue } from './domain-errors.ts';
+import { PROBLEM_TYPES, problemTypeUri, type ErrorType } from './problem-types.ts';
+import type { Logger } from '../logger.ts';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  status_code: number;
+  error_type: ErrorType;
+  timestamp: string;
+  request_id?: string;
+  errors?: ValidationIssue[];
+}
+
+/** Shape of the errors express-openapi-validator throws (HttpError subclasses). */
+interface ValidatorError {
+  status: number;
+  message: string;
+  errors: { path?: string; message: string; errorCode?: string }[];
+  headers?: Record<string, string>;
+}
+
+/** Shape of the errors body-parser throws. */
+interface BodyParserError {
+  type: string;
+  status?: number;
+  message: string;
+}
+
+export function sendProblem(
+  req: Request,
+  res: Response,
+  errorType: ErrorType,
+  detail: string,
+  extra: { errors?: readonly ValidationIssue[]; headers?: Readonly<Record<string, string>> } = {},
+): void {
+  const { status, title } = PROBLEM_TYPES[errorType];
+  const requestId = res.locals['requestId'] as string | undefined;
+  const body: ProblemBody = {
+    type: problemTypeUri(errorType),
+    title,
+    status,
+    detail,
+    instance: req.originalUrl.split('?')[0] ?? req.path,
+    status_code: status,
+    error_type: errorType,
+    timestamp: new Date().toISOString(),
+    ...(requestId === undefined ? {} : { request_id: requestId }),
+    ...(extra.errors === undefined ? {} : { errors: [...extra.errors] }),
+  };
+  for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
+  res.status(status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/** Routes nothing matched: the same problem shape as every other error. */
+export function notFoundHandler(req: Request, res: Response): void {
+  sendProblem(req, res, 'not_found', `No route for ${req.method} ${req.path}`);
+}
+
+/**
+ * The one translator from thrown errors to RFC 9457 responses. Domain errors carry their kind; the
+ * validator's and body-parser's errors are recognised by shape; anything else is a 500 whose details go
+ * to the log (with the request id), never to the client.
+ */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof DomainError) {
+      sendProblem(req, res, err.errorType, err.message, { errors: err.errors, headers: err.headers });
+      return;
+    }
+    if (isBodyParserError(err)) {
+      const kind = bodyParserKind(err);
+      if (kind !== undefined) {
+        sendProblem(req, res, kind.type, kind.detail);
+        return;
+      }
+    }
+    if (isValidatorError(err)) {
+      const handled = translateValidatorError(err);
+      if (handled !== undefined) {
+        if (handled.type === 'internal_error') {
+          logger.error('response broke the contract', {
+            request_id: res.locals['requestId'],
+            method: req.method,
+            path: req.path,
+            errors: err.errors,
+          });
+        }
+        sendProblem(req, res, handled.type, handled.detail, handled);
+        return;
+      }
+    }
+    logger.error('unhandled error', {
+      request_id: res.locals['requestId'],
+      method: req.method,
+      path: req.path,
+      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+    });
+    sendProblem(
+      req,
+      res,
+      'internal_error',
+      'An unexpected error occurred; quote the request id when reporting it',
+    );
+  };
+}
+
+function isValidatorError(err: unknown): err is ValidatorError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as ValidatorError).status === 'number' &&
+    Array.isArray((err as ValidatorError).errors)
+  );
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return typeof err === 'object' && err !== null && typeof (err as BodyParserError).type === 'string';
+}
+
+function bodyParserKind(err: BodyParserError): { type: ErrorType; detail: string } | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return { type: 'bad_request', detail: 'The request body is not valid JSON' };
+    case 'entity.too.large':
+      return { type: 'payload_too_large', detail: 'The request body is larger than the configured limit' };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { type: 'unsupported_media_type', detail: err.message };
+    default:
+      return undefined;
+  }
+}
+
+const LOCATIONS: Record<string, ValidationIssue['location']> = {
+  body: 'body',
+  query: 'query',
+  params: 'path',
+  path: 'path',
+  headers: 'header',
+};
+
+function translateValidatorError(
+  err: ValidatorError,
+): { type: ErrorType; detail: string; errors?: ValidationIssue[]; headers?: Record<string, string> } | undefined {
+  switch (err.status) {
+    case 400: {
+      const errors = err.errors.map(toIssue);
+      const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
+      return { type: 'validation_error', detail: `Request validation failed: ${count}`, errors };
+    }
+    case 404:
+      return { type: 'not_found', detail: 'No such endpoint' };
+    case 405:
+      return { type: 'method_not_allowed', detail: err.message, ...(err.headers ? { headers: err.headers } : {}) };
+    case 413:
+      return { type: 'payload_too_large', detail: err.message };
+    case 415:
+      return { type: 'unsupported_media_type', detail: err.message };
+    case 500:
+      return { type: 'internal_error', detail: 'The server produced a response that breaks its contract' };
+    default:
+      return undefined;
+  }
+}
+
+function toIssue(error: { path?: string; message: string; errorCode?: string }): ValidationIssue {
+  const [, where = 'body', ...rest] = (error.path ?? '/body').split('/');
+  const location = LOCATIONS[where] ?? 'body';
+  const field = location === 'body' ? '/' + rest.join('/') : rest.join('.');
+  const code = error.errorCode?.replace(/\.openapi\.validation$/, '');
+  return {
+    location,
+    ...(field === '' || field === '/' ? {} : { field }),
+    message: error.message,
+    ...(code === undefined ? {} : { code }),
+  };
+}

@@ -1,0 +1,31 @@
+import type { Response } from 'express';
+import type { Container } from '../../container.ts';
+import type { HandlerMap } from '../../contract.ts';
+import { principalOf } from '../../auth/authenticate.ts';
+import { ApiKey } from '../../entities/index.ts';
+import { UnauthorizedError } from '../../errors/domain-errors.ts';
+import { notImplemented } from '../not-implemented.ts';
+import { toApiKeyInfo, toCurrentApiKey } from './auth.mapper.ts';
+
+type AuthOperation = 'verifyApiKey' | 'getCurrentApiKey' | 'getApiKeyUsageStats';
+
+/** Information about the calling key (any role). */
+export function authHandlers(container: Container): Pick<HandlerMap, AuthOperation> {
+  const callingKey = async (res: Response): Promise<ApiKey> => {
+    const principal = principalOf(res);
+    const key = principal && (await container.em().findOne(ApiKey, { id: principal.keyId }));
+    // Deleted between verification and this read: the key is no longer valid.
+    if (!key) throw new UnauthorizedError();
+    return key;
+  };
+  return {
+    verifyApiKey: async (_req, res) => {
+      const key = await callingKey(res);
+      res.json({ status: 'valid', message: 'API key is valid', key_info: toApiKeyInfo(key) });
+    },
+    getCurrentApiKey: async (_req, res) => {
+      res.json(toCurrentApiKey(await callingKey(res)));
+    },
+    getApiKeyUsageStats: notImplemented('getApiKeyUsageStats'),
+  };
+}

@@ -1,0 +1,122 @@
+import { createHash, randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+import type { EntityManager } from '@mikro-orm/core';
+import { ApiKey, type ApiKeyRole } from '../entities/index.ts';
+
+/** The identity a verified key gives a request. */
+export interface Principal {
+  readonly keyId: number;
+  readonly name: string;
+  readonly role: ApiKeyRole;
+}
+
+export interface NewApiKey {
+  name: string;
+  description?: string | null;
+  role?: ApiKeyRole;
+  is_active?: boolean;
+  expires_at?: Date | null;
+}
+
+/** `pd_` + 32 random bytes in URL-safe base64 = `pd_` + 43 characters, as the original service. */
+const KEY_PATTERN = /^pd_[A-Za-z0-9_-]{43}$/;
+/** Characters of the key stored in clear to find the candidate row (the original used 8). */
+const PREFIX_LENGTH = 8;
+
+export function generateApiKey(): string {
+  return 'pd_' + randomBytes(32).toString('base64url');
+}
+
+interface CacheEntry {
+  principal: Principal | undefined;
+  expiresAt: Date | null;
+  cachedUntil: number;
+}
+
+/**
+ * Creates and verifies API keys. Keys are stored as argon2id hashes; verification caches the outcome for
+ * `cacheTtlSeconds` under a SHA-256 digest of the key, so a request costs one argon2 verification per key
+ * per TTL at most, and a revoked, deactivated or expired key stops working within the TTL.
+ */
+export class ApiKeyService {
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #cacheTtlMs: number;
+  readonly #now: () => number;
+
+  constructor(options: { cacheTtlSeconds: number; now?: () => number }) {
+    this.#cacheTtlMs = options.cacheTtlSeconds * 1000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Creates a key and returns it with its plaintext, which is never stored and cannot be shown again. */
+  async create(em: EntityManager, input: NewApiKey): Promise<{ apiKey: ApiKey; plaintext: string }> {
+    const plaintext = generateApiKey();
+    const apiKey = em.create(ApiKey, {
+      name: input.name,
+      description: input.description ?? null,
+      role: input.role ?? 'user',
+      key_prefix: plaintext.slice(0, PREFIX_LENGTH),
+      key_hash: await argon2.hash(plaintext, { type: argon2.argon2id }),
+      is_active: input.is_active ?? true,
+      expires_at: input.expires_at ?? null,
+      usage_count: 0,
+      last_used_at: null,
+    });
+    await em.flush();
+    return { apiKey, plaintext };
+  }
+
+  /** The principal of a valid (active, unexpired) key, or undefined. */
+  async authenticate(em: EntityManager, plaintext: string): Promise<Principal | undefined> {
+    if (!KEY_PATTERN.test(plaintext)) return undefined;
+    const digest = createHash('sha256').update(plaintext).digest('base64url');
+    const now = this.#now();
+    const cached = this.#cache.get(digest);
+    if (cached !== undefined && cached.cachedUntil > now) {
+      if (cached.expiresAt !== null && cached.expiresAt.getTime() <= now) return undefined;
+      return cached.principal;
+    }
+    const principal = await this.#verify(em, plaintext, now);
+    this.#remember(digest, principal, now);
+    return principal?.principal;
+  }
+
+  /** Forgets every cached verification (after a key is changed or deleted in this instance). */
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
+  async #verify(
+    em: EntityManager,
+    plaintext: string,
+    now: number,
+  ): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
+    const candidates = await em.find(ApiKey, { key_prefix: plaintext.slice(0, PREFIX_LENGTH) });
+    for (const candidate of candidates) {
+      if (!(await argon2.verify(candidate.key_hash, plaintext))) continue;
+      if (!candidate.is_active) return undefined;
+      if (candidate.expires_at !== null && candidate.expires_at !== undefined && candidate.expires_at.getTime() <= now) {
+        return undefined;
+      }
+      return {
+        principal: { keyId: candidate.id, name: candidate.name, role: candidate.role },
+        expiresAt: candidate.expires_at ?? null,
+      };
+    }
+    return undefined;
+  }
+
+  #remember(
+    digest: string,
+    verified: { principal: Principal; expiresAt: Date | null } | undefined,
+    now: number,
+  ): void {
+    if (this.#cacheTtlMs === 0) return;
+    if (this.#cache.size >= 10_000) this.#cache.clear();
+    this.#cache.set(digest, {
+      principal: verified?.principal,
+      expiresAt: verified?.expiresAt ?? null,
+      cachedUntil: now + this.#cacheTtlMs,
+    });
+  }
+}

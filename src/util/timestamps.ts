@@ -1,0 +1,28 @@
+/**
+ * Request timestamps. Robots of the original service send offset-less times meant as UTC
+ * (`2026-01-05T10:15:00.123456`) and filters may be plain dates (`2026-01-05`); newer clients send RFC
+ * 3339 with an offset. All three are accepted and read as UTC when no offset is given.
+ */
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+/** The `date-time` format for request validation: RFC 3339, offset-less date-time, or a plain date. */
+export function isLenientTimestamp(value: string): boolean {
+  return parseTimestamp(value) !== undefined;
+}
+
+/** Parses a request timestamp (see above) into a Date, or undefined when it is not a real instant. */
+export function parseTimestamp(value: string): Date | undefined {
+  const match = TIMESTAMP.exec(value);
+  if (match === null) return undefined;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', offset = 'Z'] = match;
+  const millis = fraction.padEnd(3, '0').slice(0, 3);
+  const zone = offset.toUpperCase() === 'Z' ? 'Z' : offset.length === 5 ? `${offset.slice(0, 3)}:${offset.slice(3)}` : offset;
+  const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}${zone}`);
+  if (Number.isNaN(date.getTime())) return undefined;
+  // Date rolls 2026-02-30 over into March; a calendar date that does not exist is not accepted.
+  const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day)) return undefined;
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return undefined;
+  return date;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_DATABASE_URL, loadConfig } from '../../src/config/config.ts';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8000,
+      databaseUrl: DEFAULT_DATABASE_URL,
+      corsOrigins: [],
+      logLevel: 'info',
+      bodyLimitBytes: 10 * 1024 * 1024,
+      validateResponses: 'fail',
+      bootstrapAdminKey: true,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("reads CORS_ORIGINS both as the original's JSON list and as a comma list", () => {
+    expect(loadConfig({ CORS_ORIGINS: '["http://localhost:3000","https://dashboard.example.com/"]' }).corsOrigins).toEqual([
+      'http://localhost:3000',
+      'https://dashboard.example.com',
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: 'http://a.example, http://b.example' }).corsOrigins).toEqual([
+      'http://a.example',
+      'http://b.example',
+    ]);
+  });
+
+  it('names every invalid variable in one error', () => {
+    const attempt = () =>
+      loadConfig({ API_PORT: '70000', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CORS_ORIGINS: '[1]' });
+    expect(attempt).toThrow(ConfigError);
+    for (const variable of ['API_PORT', 'LOG_LEVEL', 'DATABASE_URL', 'CORS_ORIGINS']) {
+      expect(attempt).toThrow(new RegExp(`- ${variable} `));
+    }
+  });
+
+  it('accepts every supported database URL form', () => {
+    for (const url of [
+      'sqlite::memory:',
+      'sqlite:data/x.sqlite',
+      'postgresql://u:p@127.0.0.1:5432/db',
+      'postgres://u:p@127.0.0.1/db',
+      'mssql://sa:secret@db:1433/ProcessDashboard?encrypt=true',
+    ]) {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+  });
+});

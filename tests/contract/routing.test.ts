@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listOperations, loadBundledSpec, type OperationRoute } from '../../src/contract.ts';
+import { createHandlers } from '../../src/routes/index.ts';
+import { startTestServer, type TestServer } from '../support/app.ts';
+
+const spec = loadBundledSpec();
+const operations = listOperations(spec);
+
+/** A concrete URL for an operation: every path parameter set to an id that does not exist. */
+function urlOf(operation: OperationRoute, trailingSlash = false): string {
+  const path = operation.path.replace(/\{[^}]+\}/g, '987654');
+  return trailingSlash && path !== '/' ? `${path}/` : path;
+}
+
+/** The bodies the router answers when nothing is routed (validator 404/405, app fallback 404). */
+function isUnrouted(status: number, body: { detail?: string }): boolean {
+  return status === 405 || (status === 404 && /^No (such endpoint|route for)/.test(body.detail ?? ''));
+}
+
+describe('the contract and the router', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('has one handler per spec operation and no handler without an operation', () => {
+    const handlerIds = Object.keys(createHandlers(server.container)).sort();
+    expect(handlerIds).toEqual(operations.map((operation) => operation.operationId).sort());
+    expect(operations.length).toBeGreaterThanOrEqual(48);
+  });
+
+  it.each(operations.map((operation) => [`${operation.method.toUpperCase()} ${operation.path}`, operation] as const))(
+    'routes %s, with and without a trailing slash',
+    async (_name, operation) => {
+      for (const trailingSlash of [false, true]) {
+        const response = await server.request(urlOf(operation, trailingSlash), {
+          method: operation.method.toUpperCase(),
+          ...(['post', 'put', 'patch'].includes(operation.method)
+            ? { body: '{}', headers: { 'Content-Type': 'application/json' } }
+            : {}),
+        });
+        const text = await response.text();
+        const body = text === '' ? {} : (JSON.parse(text) as { detail?: string });
+        expect(isUnrouted(response.status, body), `${response.status} ${text}`).toBe(false);
+        if (response.status >= 400) {
+          expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        }
+      }
+    },
+  );
+
+  it('answers an undocumented path with a 404 problem', async () => {
+    const response = await server.request('/api/v1/no-such-thing');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(isUnrouted(response.status, (await response.json()) as { detail?: string })).toBe(true);
+  });
+
+  it('answers an undocumented method on a documented path with 405', async () => {
+    const response = await server.request('/api/v1/processes', { method: 'PUT' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});

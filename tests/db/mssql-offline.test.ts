@@ -1,0 +1,79 @@
+/**
+ * SQL Server cannot run here, so its dialect is checked offline: the generated SQL (values rendered by
+ * MikroORM, which inlines parameters) and the checked-in migrations.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeOrm, createOrm, type Orm } from '../../src/db/orm.ts';
+import { migrationsPath } from '../../src/db/orm-config.ts';
+import { Process, ProcessRun } from '../../src/entities/index.ts';
+
+describe('SQL Server dialect (offline)', () => {
+  let orm: Orm;
+
+  beforeAll(async () => {
+    orm = await createOrm('mssql://offline:offline@127.0.0.1:1/offline', { connect: false });
+  });
+
+  afterAll(async () => {
+    if (orm) await closeOrm(orm);
+  });
+
+  it('sends JSON and strings as N-prefixed (Unicode) literals and dates as UTC with milliseconds', () => {
+    const sql = orm.em
+      .fork()
+      .createQueryBuilder(ProcessRun)
+      .insert({
+        process: 1,
+        entity_id: 'Ærø-1',
+        status: 'pending',
+        meta: { note: 'æøå 🚀' },
+        started_at: new Date('2024-01-02T03:04:05.678Z'),
+      })
+      .getFormattedQuery();
+    expect(sql).toContain(`N'{"note":"æøå 🚀"}'`);
+    expect(sql).toContain(`N'Ærø-1'`);
+    expect(sql).toContain(`'2024-01-02 03:04:05.678'`);
+    expect(sql).not.toMatch(/[^N]'\{"note"/);
+  });
+
+  it('uses the Unicode JSON type for every JSON property (including future ones declared with p.json())', () => {
+    for (const meta of orm.getMetadata().getAll().values()) {
+      for (const prop of meta.props) {
+        if (prop.columnTypes?.[0] === 'nvarchar(max)' && prop.customType) {
+          expect(prop.customType.constructor.name, `${meta.className}.${prop.name}`).toBe('UnicodeJsonType');
+        }
+      }
+    }
+    expect(orm.getMetadata().get(Process).properties.meta?.customType?.constructor.name).toBe(
+      'UnicodeJsonType',
+    );
+  });
+
+  it('has migrations that use only SQL Server types and no cascading foreign keys', () => {
+    const dir = migrationsPath('mssql');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const up = readFileSync(join(dir, file), 'utf8').split(/override down\(\)/)[0] ?? '';
+      const statements = [...up.matchAll(/this\.addSql\(`([\s\S]*?)`\);/g)].map((m) => m[1] ?? '');
+      expect(statements.length).toBeGreaterThan(0);
+      for (const sql of statements) {
+        expect(sql, file).not.toMatch(
+          /(?<![n\w])varchar\(|\btext\b|\bjsonb?\b|\btimestamptz\b|\bboolean\b|\bserial\b|\bdatetime\b/i,
+        );
+        expect(sql, file).not.toMatch(/\bcascade\b|set null|`/i);
+      }
+      const all = statements.join('\n');
+      if (file.endsWith('_initial.ts')) {
+        expect(all).toContain('[meta] nvarchar(max) not null');
+        expect(all).toContain('[started_at] datetime2 not null');
+        expect(all).toMatch(/\[is_neutralized\] bit not null/);
+        expect(all).toContain(
+          'create unique index [process_steps_process_id_index_live_unique] on [process_steps] ([process_id], [index]) where [deleted_at] is null',
+        );
+      }
+    }
+  });
+});

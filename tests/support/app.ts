@@ -1,0 +1,55 @@
+/**
+ * A real server for a test file: a fresh migrated database (SQLite, or PostgreSQL when
+ * TEST_DATABASE_URL is set), the real app listening on 127.0.0.1 on a free port, and an admin key and
+ * a user key to call it with.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config/config.ts';
+import { createContainer, type Container } from '../../src/container.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export interface TestServer {
+  baseUrl: string;
+  container: Container;
+  adminKey: string;
+  userKey: string;
+  /** fetch against the server with the admin key (override headers to change that). */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const database: TestDatabase = await createTestDatabase();
+  const config: Config = loadConfig({
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'silent',
+    VALIDATE_RESPONSES: 'fail',
+    APP_ENV: 'test',
+    ...env,
+  });
+  const container = await createContainer(config, { logger: createLogger(process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent') });
+  const em = container.orm.em.fork();
+  const admin = await container.apiKeys.create(em, { name: 'Test admin', role: 'admin' });
+  const user = await container.apiKeys.create(em, { name: 'Test robot', role: 'user' });
+  const server: Server = createApp(container).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    baseUrl,
+    container,
+    adminKey: admin.plaintext,
+    userKey: user.plaintext,
+    request: (path, init = {}) =>
+      fetch(baseUrl + path, { ...init, headers: { 'X-API-Key': admin.plaintext, ...(init.headers ?? {}) } }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await container.close();
+      await database.dispose();
+    },
+  };
+}
