@@ -18,6 +18,7 @@ NODE_BIN := $(NODE_DIR)/bin/node
 endif
 
 STAMP := node_modules/.install-stamp
+SQLGLOT_VERSION := 30.30.0
 
 .PHONY: help node deps run admin-key test test-sqlite test-postgres typecheck lint format lint-spec \
 	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke ci clean
@@ -81,6 +82,11 @@ migration: deps ## create migrations for SQLite, PostgreSQL and SQL Server from 
 
 check-migrations: deps ## fail when entities and migrations disagree, for every dialect
 	npm run migration:check
+
+check-tsql: ## parse every SQL Server migration statement with sqlglot (T-SQL), in a local venv
+	@test -x $(TOOLS_DIR)/venv/bin/python || python3 -m venv $(TOOLS_DIR)/venv
+	@$(TOOLS_DIR)/venv/bin/pip install --quiet --disable-pip-version-check sqlglot==$(SQLGLOT_VERSION)
+	$(TOOLS_DIR)/venv/bin/python src/db/tsql-check.py migrations/mssql
 
 mock: deps ## serve the bundled spec as a mock with Prism on 127.0.0.1:4010
 	npm run mock

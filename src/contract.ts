@@ -15,7 +15,11 @@ export type RequiredRole = 'admin' | 'any' | 'none';
 
 type Operation<K extends OperationId> = operations[K];
 type Parameters<K extends OperationId> = Operation<K>['parameters'];
-type Defined<T, Fallback> = [T] extends [undefined] ? Fallback : [T] extends [never] ? Fallback : NonNullable<T>;
+type Defined<T, Fallback> = [T] extends [undefined]
+  ? Fallback
+  : [T] extends [never]
+    ? Fallback
+    : NonNullable<T>;
 
 export type PathParams<K extends OperationId> = Defined<Parameters<K>['path'], Record<string, never>>;
 export type QueryParams<K extends OperationId> = Defined<Parameters<K>['query'], Record<string, never>>;
@@ -67,7 +71,8 @@ export function listOperations(spec: OpenApiDocument): OperationRoute[] {
     for (const method of METHODS) {
       const operation = item[method] as { operationId?: string; 'x-required-role'?: string } | undefined;
       if (operation === undefined) continue;
-      if (operation.operationId === undefined) throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
+      if (operation.operationId === undefined)
+        throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
       const role = operation['x-required-role'];
       if (role !== 'admin' && role !== 'any' && role !== 'none') {
         throw new Error(`${operation.operationId} has no valid x-required-role (admin, any or none)`);

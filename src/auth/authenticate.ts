@@ -32,11 +32,16 @@ export function authenticate(deps: {
 }): RequestHandler {
   return async (req, res, next) => {
     const operation = matchOperation(deps.routes, req.method, req.path);
-    const needsKey = req.path.startsWith('/api/') || (operation !== undefined && operation.requiredRole !== 'none');
+    const needsKey =
+      req.path.startsWith('/api/') || (operation !== undefined && operation.requiredRole !== 'none');
     const key = presentedKey(req);
     if (key === undefined) {
       if (needsKey) {
-        deps.logger.warn('authentication failed: no key', { ip: req.ip, path: req.path, request_id: res.locals['requestId'] });
+        deps.logger.warn('authentication failed: no key', {
+          ip: req.ip,
+          path: req.path,
+          request_id: res.locals['requestId'],
+        });
         throw new UnauthorizedError('Missing API key: send it in the X-API-Key header');
       }
       next();

@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
 import { createContainer } from '../container.ts';
-import type { ApiKeyRole } from '../entities/index.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const { values } = parseArgs({
@@ -29,9 +28,11 @@ try {
   const { apiKey, plaintext } = await container.apiKeys.create(container.orm.em.fork(), {
     name: values.name,
     description: values.description ?? null,
-    role: values.role as ApiKeyRole,
+    role: values.role,
   });
-  process.stdout.write(`Created ${apiKey.role} key #${apiKey.id} "${apiKey.name}". It is shown only once:\n${plaintext}\n`);
+  process.stdout.write(
+    `Created ${apiKey.role} key #${apiKey.id} "${apiKey.name}". It is shown only once:\n${plaintext}\n`,
+  );
 } finally {
   await container.close();
 }

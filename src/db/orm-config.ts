@@ -88,8 +88,8 @@ export function buildOrmConfig(databaseUrl: string, options: BuildOrmConfigOptio
       allOrNothing: true,
       silent: true,
     },
-    // MikroORM would otherwise also read MIKRO_ORM_* environment variables into the config; the URL
-    // is the single source of truth here, explicit options win (preferEnvVars defaults to false).
+    // Note: MikroORM also merges MIKRO_ORM_* environment variables into options NOT set here
+    // (explicit options win, `preferEnvVars` is false); do not set such variables in deployments.
   };
 
   switch (parsed.dialect) {

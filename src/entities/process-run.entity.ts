@@ -21,7 +21,7 @@ export const ProcessRun = defineEntity({
     // that differs per dialect; the API validates the value against RUN_STATUSES.
     status: p.string().length(20).$type<RunStatus>(),
     meta: p.json<Record<string, unknown>>().onCreate(() => ({})),
-    started_at: p.datetime().index(),
+    started_at: p.datetime().nullable().index(),
     finished_at: p.datetime().nullable().index(),
     is_neutralized: p.boolean().default(false),
     neutralized_at: p.datetime().nullable(),

@@ -24,7 +24,7 @@ export const ProcessStepRun = defineEntity({
     step: () => p.manyToOne(ProcessStep).fieldName('step_id').deleteRule('no action').updateRule('no action'),
     step_index: p.integer(),
     status: p.string().length(20).$type<StepRunStatus>(),
-    started_at: p.datetime(),
+    started_at: p.datetime().nullable(),
     finished_at: p.datetime().nullable(),
     failure: p.json<Record<string, unknown>>().nullable(),
     meta: p.json<Record<string, unknown>>().nullable(),

@@ -150,7 +150,9 @@ const LOCATIONS: Record<string, ValidationIssue['location']> = {
 
 function translateValidatorError(
   err: ValidatorError,
-): { type: ErrorType; detail: string; errors?: ValidationIssue[]; headers?: Record<string, string> } | undefined {
+):
+  | { type: ErrorType; detail: string; errors?: ValidationIssue[]; headers?: Record<string, string> }
+  | undefined {
   switch (err.status) {
     case 400: {
       const errors = err.errors.map(toIssue);
@@ -160,7 +162,11 @@ function translateValidatorError(
     case 404:
       return { type: 'not_found', detail: 'No such endpoint' };
     case 405:
-      return { type: 'method_not_allowed', detail: err.message, ...(err.headers ? { headers: err.headers } : {}) };
+      return {
+        type: 'method_not_allowed',
+        detail: err.message,
+        ...(err.headers ? { headers: err.headers } : {}),
+      };
     case 413:
       return { type: 'payload_too_large', detail: err.message };
     case 415:

@@ -95,7 +95,11 @@ export class ApiKeyService {
     for (const candidate of candidates) {
       if (!(await argon2.verify(candidate.key_hash, plaintext))) continue;
       if (!candidate.is_active) return undefined;
-      if (candidate.expires_at !== null && candidate.expires_at !== undefined && candidate.expires_at.getTime() <= now) {
+      if (
+        candidate.expires_at !== null &&
+        candidate.expires_at !== undefined &&
+        candidate.expires_at.getTime() <= now
+      ) {
         return undefined;
       }
       return {

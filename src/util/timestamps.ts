@@ -17,7 +17,12 @@ export function parseTimestamp(value: string): Date | undefined {
   if (match === null) return undefined;
   const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', offset = 'Z'] = match;
   const millis = fraction.padEnd(3, '0').slice(0, 3);
-  const zone = offset.toUpperCase() === 'Z' ? 'Z' : offset.length === 5 ? `${offset.slice(0, 3)}:${offset.slice(3)}` : offset;
+  const zone =
+    offset.toUpperCase() === 'Z'
+      ? 'Z'
+      : offset.length === 5
+        ? `${offset.slice(0, 3)}:${offset.slice(3)}`
+        : offset;
   const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}${zone}`);
   if (Number.isNaN(date.getTime())) return undefined;
   // Date rolls 2026-02-30 over into March; a calendar date that does not exist is not accepted.

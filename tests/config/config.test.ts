@@ -18,10 +18,9 @@ describe('loadConfig', () => {
   });
 
   it("reads CORS_ORIGINS both as the original's JSON list and as a comma list", () => {
-    expect(loadConfig({ CORS_ORIGINS: '["http://localhost:3000","https://dashboard.example.com/"]' }).corsOrigins).toEqual([
-      'http://localhost:3000',
-      'https://dashboard.example.com',
-    ]);
+    expect(
+      loadConfig({ CORS_ORIGINS: '["http://localhost:3000","https://dashboard.example.com/"]' }).corsOrigins,
+    ).toEqual(['http://localhost:3000', 'https://dashboard.example.com']);
     expect(loadConfig({ CORS_ORIGINS: 'http://a.example, http://b.example' }).corsOrigins).toEqual([
       'http://a.example',
       'http://b.example',

@@ -13,10 +13,14 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp(input)?.toISOString()).toBe(expected);
   });
 
-  it.each(['2026-02-30', '2026-13-01T00:00:00Z', '2026-01-05T24:00:00Z', 'yesterday', '2026-01-05T10:15Z+', ''])(
-    'rejects %s',
-    (input) => {
-      expect(parseTimestamp(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2026-02-30',
+    '2026-13-01T00:00:00Z',
+    '2026-01-05T24:00:00Z',
+    'yesterday',
+    '2026-01-05T10:15Z+',
+    '',
+  ])('rejects %s', (input) => {
+    expect(parseTimestamp(input)).toBeUndefined();
+  });
 });

@@ -32,25 +32,26 @@ describe('the contract and the router', () => {
     expect(operations.length).toBeGreaterThanOrEqual(48);
   });
 
-  it.each(operations.map((operation) => [`${operation.method.toUpperCase()} ${operation.path}`, operation] as const))(
-    'routes %s, with and without a trailing slash',
-    async (_name, operation) => {
-      for (const trailingSlash of [false, true]) {
-        const response = await server.request(urlOf(operation, trailingSlash), {
-          method: operation.method.toUpperCase(),
-          ...(['post', 'put', 'patch'].includes(operation.method)
-            ? { body: '{}', headers: { 'Content-Type': 'application/json' } }
-            : {}),
-        });
-        const text = await response.text();
-        const body = text === '' ? {} : (JSON.parse(text) as { detail?: string });
-        expect(isUnrouted(response.status, body), `${response.status} ${text}`).toBe(false);
-        if (response.status >= 400) {
-          expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        }
+  it.each(
+    operations.map(
+      (operation) => [`${operation.method.toUpperCase()} ${operation.path}`, operation] as const,
+    ),
+  )('routes %s, with and without a trailing slash', async (_name, operation) => {
+    for (const trailingSlash of [false, true]) {
+      const response = await server.request(urlOf(operation, trailingSlash), {
+        method: operation.method.toUpperCase(),
+        ...(['post', 'put', 'patch'].includes(operation.method)
+          ? { body: '{}', headers: { 'Content-Type': 'application/json' } }
+          : {}),
+      });
+      const text = await response.text();
+      const body = text === '' ? {} : (JSON.parse(text) as { detail?: string });
+      expect(isUnrouted(response.status, body), `${response.status} ${text}`).toBe(false);
+      if (response.status >= 400) {
+        expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       }
-    },
-  );
+    }
+  });
 
   it('answers an undocumented path with a 404 problem', async () => {
     const response = await server.request('/api/v1/no-such-thing');

@@ -103,7 +103,7 @@ describe(`database schema and migrations (${dialectName})`, () => {
     expect(loadedRun.entity_id).toBe('ENT-æøå-1');
     expect(loadedRun.entity_name).toBe('Kunde 🧾');
     expect(loadedRun.started_at).toBeInstanceOf(Date);
-    expect(loadedRun.started_at.toISOString()).toBe('2024-03-05T06:07:08.123Z');
+    expect(loadedRun.started_at?.toISOString()).toBe('2024-03-05T06:07:08.123Z');
     expect(loadedRun.finished_at?.toISOString()).toBe('2024-12-31T23:59:59.999Z');
     expect(loadedRun.is_neutralized).toBe(false);
     expect(loadedRun.neutralized_at).toBeNull();
@@ -118,49 +118,48 @@ describe(`database schema and migrations (${dialectName})`, () => {
     expect(await fresh.count(ProcessRun, { started_at: new Date(startedAt.getTime() + 1) })).toBe(0);
   });
 
-  it.runIf(dialectName === 'postgresql')(
-    'keeps timestamps exact whatever the session time zone is (PostgreSQL)',
-    async () => {
-      const em = orm.em.fork();
-      const process = em.create(Process, { name: 'tz' });
-      const run = em.create(ProcessRun, {
-        process,
-        entity_id: 'TZ-1',
-        status: 'pending',
-        started_at: new Date('2024-06-30T22:30:00.456Z'),
-      });
-      await em.flush();
+  // Only PostgreSQL has a session time zone; on SQLite there is nothing to test, so the case does not exist.
+  const itOnPostgres = dialectName === 'postgresql' ? it : undefined;
+  itOnPostgres?.('keeps timestamps exact whatever the session time zone is (PostgreSQL)', async () => {
+    const em = orm.em.fork();
+    const process = em.create(Process, { name: 'tz' });
+    const run = em.create(ProcessRun, {
+      process,
+      entity_id: 'TZ-1',
+      status: 'pending',
+      started_at: new Date('2024-06-30T22:30:00.456Z'),
+    });
+    await em.flush();
 
-      const connection = orm.em.fork().getConnection();
-      const [row] = await connection.execute<{ name: string }[]>('select current_database() as name');
-      const name = row?.name ?? '';
-      expect(name).toMatch(/^pd_test_/);
-      await connection.execute(`alter database "${name}" set timezone to 'America/St_Johns'`);
-      const other = await createOrm(db.url, { poolMax: 1 });
-      try {
-        const otherEm = other.em.fork();
-        expect(await otherEm.getConnection().execute('show timezone')).toEqual([
-          { TimeZone: 'America/St_Johns' },
-        ]);
-        expect((await otherEm.findOneOrFail(ProcessRun, run.id)).started_at.toISOString()).toBe(
-          '2024-06-30T22:30:00.456Z',
-        );
-        const written = otherEm.create(ProcessRun, {
-          process: process.id,
-          entity_id: 'TZ-2',
-          status: 'pending',
-          started_at: new Date('2024-01-01T00:00:00.001Z'),
-        });
-        await otherEm.flush();
-        expect((await orm.em.fork().findOneOrFail(ProcessRun, written.id)).started_at.toISOString()).toBe(
-          '2024-01-01T00:00:00.001Z',
-        );
-      } finally {
-        await closeOrm(other);
-        await connection.execute(`alter database "${name}" reset timezone`);
-      }
-    },
-  );
+    const connection = orm.em.fork().getConnection();
+    const [row] = await connection.execute<{ name: string }[]>('select current_database() as name');
+    const name = row?.name ?? '';
+    expect(name).toMatch(/^pd_test_/);
+    await connection.execute(`alter database "${name}" set timezone to 'America/St_Johns'`);
+    const other = await createOrm(db.url, { poolMax: 1 });
+    try {
+      const otherEm = other.em.fork();
+      expect(await otherEm.getConnection().execute('show timezone')).toEqual([
+        { TimeZone: 'America/St_Johns' },
+      ]);
+      expect((await otherEm.findOneOrFail(ProcessRun, run.id)).started_at?.toISOString()).toBe(
+        '2024-06-30T22:30:00.456Z',
+      );
+      const written = otherEm.create(ProcessRun, {
+        process: process.id,
+        entity_id: 'TZ-2',
+        status: 'pending',
+        started_at: new Date('2024-01-01T00:00:00.001Z'),
+      });
+      await otherEm.flush();
+      expect((await orm.em.fork().findOneOrFail(ProcessRun, written.id)).started_at?.toISOString()).toBe(
+        '2024-01-01T00:00:00.001Z',
+      );
+    } finally {
+      await closeOrm(other);
+      await connection.execute(`alter database "${name}" reset timezone`);
+    }
+  });
 
   it('sets created_at on insert and moves updated_at on update', async () => {
     const em = orm.em.fork();

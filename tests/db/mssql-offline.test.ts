@@ -68,7 +68,7 @@ describe('SQL Server dialect (offline)', () => {
       const all = statements.join('\n');
       if (file.endsWith('_initial.ts')) {
         expect(all).toContain('[meta] nvarchar(max) not null');
-        expect(all).toContain('[started_at] datetime2 not null');
+        expect(all).toContain('[created_at] datetime2 not null');
         expect(all).toMatch(/\[is_neutralized\] bit not null/);
         expect(all).toContain(
           'create unique index [process_steps_process_id_index_live_unique] on [process_steps] ([process_id], [index]) where [deleted_at] is null',

@@ -117,10 +117,14 @@ describe('errors are RFC 9457 problem details', () => {
   });
 
   it('echoes a sane X-Request-ID and replaces an unsafe one', async () => {
-    const kept = await server.request('/api/v1/nothing-here', { headers: { 'X-Request-ID': 'robot-42.run:7' } });
+    const kept = await server.request('/api/v1/nothing-here', {
+      headers: { 'X-Request-ID': 'robot-42.run:7' },
+    });
     expect(kept.headers.get('x-request-id')).toBe('robot-42.run:7');
     expect(((await kept.json()) as Problem).request_id).toBe('robot-42.run:7');
-    const replaced = await server.request('/api/v1/nothing-here', { headers: { 'X-Request-ID': 'bad id with spaces' } });
+    const replaced = await server.request('/api/v1/nothing-here', {
+      headers: { 'X-Request-ID': 'bad id with spaces' },
+    });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -5,7 +5,7 @@
  * tsc first). Exits non-zero on any failure.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,28 +19,44 @@ const freePort = () =>
   new Promise<number>((done, fail) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
+      );
     });
   });
 
 let server: ReturnType<typeof spawn> | undefined;
 try {
   const packDir = join(work, 'pack');
+  mkdirSync(packDir);
   run('npm', ['pack', '--silent', '--pack-destination', packDir], join(root, 'generated/sdk'));
   const tarball = join(packDir, readdirSync(packDir).find((name) => name.endsWith('.tgz')) ?? '');
   console.log(`packed ${tarball}`);
 
   const client = join(work, 'client');
-  run('npm', ['init', '-y'], work);
-  execFileSync('mkdir', ['-p', client]);
-  writeFileSync(join(client, 'package.json'), JSON.stringify({ name: 'sdk-smoke-client', private: true, type: 'module' }));
+  mkdirSync(client);
+  writeFileSync(
+    join(client, 'package.json'),
+    JSON.stringify({
+      name: 'sdk-smoke-client',
+      private: true,
+      type: 'module',
+      // A tarball install does not build: the tarball already carries dist/.
+      allowScripts: { '@process-dashboard/sdk': false },
+    }),
+  );
   run('npm', ['install', '--no-audit', '--no-fund', tarball], client);
   console.log('installed the tarball into an empty folder');
 
   const port = await freePort();
   server = spawn(process.execPath, [join(root, 'src/server.ts')], {
     cwd: work,
-    env: { ...process.env, API_PORT: String(port), DATABASE_URL: `sqlite:${join(work, 'db.sqlite')}`, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      API_PORT: String(port),
+      DATABASE_URL: `sqlite:${join(work, 'db.sqlite')}`,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const adminKey = await new Promise<string>((done, fail) => {
@@ -81,7 +97,15 @@ console.log(JSON.stringify({ verified: verification.key_info.name, service: info
   writeFileSync(
     join(client, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: [],
+      },
       files: ['client.ts'],
     }),
   );

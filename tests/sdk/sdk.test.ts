@@ -22,7 +22,11 @@ describe('the generated SDK against the in-process app', () => {
 
   it('getServiceInfo returns both the original and the README members', async () => {
     const info = await new MetaApi(new Configuration({ basePath: server.baseUrl })).getServiceInfo();
-    expect(info).toMatchObject({ status: 'healthy', app_name: 'Process Dashboard API', name: 'Process Dashboard API' });
+    expect(info).toMatchObject({
+      status: 'healthy',
+      app_name: 'Process Dashboard API',
+      name: 'Process Dashboard API',
+    });
     expect(info.version).toBe(info.app_version);
   });
 

@@ -30,7 +30,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     APP_ENV: 'test',
     ...env,
   });
-  const container = await createContainer(config, { logger: createLogger(process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent') });
+  const container = await createContainer(config, {
+    logger: createLogger(process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent'),
+  });
   const em = container.orm.em.fork();
   const admin = await container.apiKeys.create(em, { name: 'Test admin', role: 'admin' });
   const user = await container.apiKeys.create(em, { name: 'Test robot', role: 'user' });

@@ -35,13 +35,15 @@ export function docsRouter(spec: OpenApiDocument): Router {
   });
 
   router.get('/docs', (_req, res) => {
-    res.type('html').send(
-      page(
-        `${title} – Swagger UI`,
-        '<link rel="stylesheet" href="/docs/assets/swagger-ui.css">',
-        '<div id="swagger-ui"></div>\n<script src="/docs/assets/swagger-ui-bundle.js"></script>\n<script src="/docs/init.js"></script>',
-      ),
-    );
+    res
+      .type('html')
+      .send(
+        page(
+          `${title} – Swagger UI`,
+          '<link rel="stylesheet" href="/docs/assets/swagger-ui.css">',
+          '<div id="swagger-ui"></div>\n<script src="/docs/assets/swagger-ui-bundle.js"></script>\n<script src="/docs/init.js"></script>',
+        ),
+      );
   });
   router.get('/docs/init.js', (_req, res) => {
     res
@@ -53,16 +55,20 @@ export function docsRouter(spec: OpenApiDocument): Router {
   router.use('/docs/assets', express.static(swaggerUiDir, { index: false, maxAge: '1d' }));
 
   router.get('/redoc', (_req, res) => {
-    res.type('html').send(
-      page(
-        `${title} – ReDoc`,
-        '',
-        '<div id="redoc"></div>\n<script src="/redoc/redoc.standalone.js"></script>\n<script src="/redoc/init.js"></script>',
-      ),
-    );
+    res
+      .type('html')
+      .send(
+        page(
+          `${title} – ReDoc`,
+          '',
+          '<div id="redoc"></div>\n<script src="/redoc/redoc.standalone.js"></script>\n<script src="/redoc/init.js"></script>',
+        ),
+      );
   });
   router.get('/redoc/init.js', (_req, res) => {
-    res.type('application/javascript').send("Redoc.init('/openapi.json', {}, document.getElementById('redoc'));\n");
+    res
+      .type('application/javascript')
+      .send("Redoc.init('/openapi.json', {}, document.getElementById('redoc'));\n");
   });
   router.get('/redoc/redoc.standalone.js', (_req, res) => {
     res.sendFile(redocBundle, { maxAge: '1d' });

@@ -2,9 +2,9 @@
 // (src/entities). Review it; the same change exists for the other dialects under the same name.
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261125123606_initial extends Migration {
+export class Migration20261125124437_initial extends Migration {
 
-  override name = 'Migration20261125123606_initial';
+  override name = 'Migration20261125124437_initial';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "api_keys" ("id" serial primary key, "name" varchar(100) not null, "description" varchar(500) null, "role" varchar(10) not null, "key_prefix" varchar(16) not null, "key_hash" varchar(255) not null, "is_active" boolean not null default true, "expires_at" timestamptz null, "usage_count" int not null default 0, "last_used_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null);`);
@@ -18,7 +18,7 @@ export class Migration20261125123606_initial extends Migration {
 
     this.addSql(`create table "processes" ("id" serial primary key, "name" varchar(255) not null, "meta" jsonb not null, "retention_months" int null, "neutralize_keep_keys" jsonb null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "deleted_at" timestamptz null, "deletion_token" varchar(36) null);`);
 
-    this.addSql(`create table "process_runs" ("id" serial primary key, "process_id" int not null, "entity_id" varchar(100) not null, "entity_name" varchar(255) null, "status" varchar(20) not null, "meta" jsonb not null, "started_at" timestamptz not null, "finished_at" timestamptz null, "is_neutralized" boolean not null default false, "neutralized_at" timestamptz null, "scheduled_deletion_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "deleted_at" timestamptz null, "deletion_token" varchar(36) null);`);
+    this.addSql(`create table "process_runs" ("id" serial primary key, "process_id" int not null, "entity_id" varchar(100) not null, "entity_name" varchar(255) null, "status" varchar(20) not null, "meta" jsonb not null, "started_at" timestamptz null, "finished_at" timestamptz null, "is_neutralized" boolean not null default false, "neutralized_at" timestamptz null, "scheduled_deletion_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "deleted_at" timestamptz null, "deletion_token" varchar(36) null);`);
     this.addSql(`create index "process_runs_entity_id_index" on "process_runs" ("entity_id");`);
     this.addSql(`create index "process_runs_started_at_index" on "process_runs" ("started_at");`);
     this.addSql(`create index "process_runs_finished_at_index" on "process_runs" ("finished_at");`);
@@ -30,7 +30,7 @@ export class Migration20261125123606_initial extends Migration {
     this.addSql(`create table "process_steps" ("id" serial primary key, "process_id" int not null, "index" int not null, "name" varchar(255) not null, "is_rerunnable" boolean not null default false, "rerun_config" jsonb not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "deleted_at" timestamptz null, "deletion_token" varchar(36) null);`);
     this.addSql(`create unique index "process_steps_process_id_index_live_unique" on "process_steps" ("process_id", "index") where "deleted_at" is null;`);
 
-    this.addSql(`create table "process_step_runs" ("id" serial primary key, "run_id" int not null, "step_id" int not null, "step_index" int not null, "status" varchar(20) not null, "started_at" timestamptz not null, "finished_at" timestamptz null, "failure" jsonb null, "meta" jsonb null, "last_modified_by" varchar(255) null, "can_rerun" boolean not null default false, "rerun_config" jsonb not null, "rerun_count" int not null default 0, "max_reruns" int not null default 0, "rerun_of_id" int null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "deleted_at" timestamptz null, "deletion_token" varchar(36) null);`);
+    this.addSql(`create table "process_step_runs" ("id" serial primary key, "run_id" int not null, "step_id" int not null, "step_index" int not null, "status" varchar(20) not null, "started_at" timestamptz null, "finished_at" timestamptz null, "failure" jsonb null, "meta" jsonb null, "last_modified_by" varchar(255) null, "can_rerun" boolean not null default false, "rerun_config" jsonb not null, "rerun_count" int not null default 0, "max_reruns" int not null default 0, "rerun_of_id" int null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "deleted_at" timestamptz null, "deletion_token" varchar(36) null);`);
     this.addSql(`create index "process_step_runs_rerun_of_id_index" on "process_step_runs" ("rerun_of_id");`);
     this.addSql(`create index "process_step_runs_run_id_step_index_index" on "process_step_runs" ("run_id", "step_index");`);
     this.addSql(`create index "process_step_runs_step_id_status_index" on "process_step_runs" ("step_id", "status");`);

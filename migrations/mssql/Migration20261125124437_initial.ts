@@ -2,9 +2,9 @@
 // (src/entities). Review it; the same change exists for the other dialects under the same name.
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261125123606_initial extends Migration {
+export class Migration20261125124437_initial extends Migration {
 
-  override name = 'Migration20261125123606_initial';
+  override name = 'Migration20261125124437_initial';
 
   override up(): void | Promise<void> {
     this.addSql(`create table [api_keys] ([id] int identity(1,1) not null constraint [api_keys_pkey] primary key, [name] nvarchar(100) not null, [description] nvarchar(500) null, [role] nvarchar(10) not null, [key_prefix] nvarchar(16) not null, [key_hash] nvarchar(255) not null, [is_active] bit not null constraint [api_keys_is_active_default] default 1, [expires_at] datetime2 null, [usage_count] int not null constraint [api_keys_usage_count_default] default 0, [last_used_at] datetime2 null, [created_at] datetime2 not null, [updated_at] datetime2 not null);`);
@@ -18,7 +18,7 @@ export class Migration20261125123606_initial extends Migration {
 
     this.addSql(`create table [processes] ([id] int identity(1,1) not null constraint [processes_pkey] primary key, [name] nvarchar(255) not null, [meta] nvarchar(max) not null, [retention_months] int null, [neutralize_keep_keys] nvarchar(max) null, [created_at] datetime2 not null, [updated_at] datetime2 not null, [deleted_at] datetime2 null, [deletion_token] nvarchar(36) null);`);
 
-    this.addSql(`create table [process_runs] ([id] int identity(1,1) not null constraint [process_runs_pkey] primary key, [process_id] int not null, [entity_id] nvarchar(100) not null, [entity_name] nvarchar(255) null, [status] nvarchar(20) not null, [meta] nvarchar(max) not null, [started_at] datetime2 not null, [finished_at] datetime2 null, [is_neutralized] bit not null constraint [process_runs_is_neutralized_default] default 0, [neutralized_at] datetime2 null, [scheduled_deletion_at] datetime2 null, [created_at] datetime2 not null, [updated_at] datetime2 not null, [deleted_at] datetime2 null, [deletion_token] nvarchar(36) null);`);
+    this.addSql(`create table [process_runs] ([id] int identity(1,1) not null constraint [process_runs_pkey] primary key, [process_id] int not null, [entity_id] nvarchar(100) not null, [entity_name] nvarchar(255) null, [status] nvarchar(20) not null, [meta] nvarchar(max) not null, [started_at] datetime2 null, [finished_at] datetime2 null, [is_neutralized] bit not null constraint [process_runs_is_neutralized_default] default 0, [neutralized_at] datetime2 null, [scheduled_deletion_at] datetime2 null, [created_at] datetime2 not null, [updated_at] datetime2 not null, [deleted_at] datetime2 null, [deletion_token] nvarchar(36) null);`);
     this.addSql(`create index [process_runs_entity_id_index] on [process_runs] ([entity_id]);`);
     this.addSql(`create index [process_runs_started_at_index] on [process_runs] ([started_at]);`);
     this.addSql(`create index [process_runs_finished_at_index] on [process_runs] ([finished_at]);`);
@@ -30,7 +30,7 @@ export class Migration20261125123606_initial extends Migration {
     this.addSql(`create table [process_steps] ([id] int identity(1,1) not null constraint [process_steps_pkey] primary key, [process_id] int not null, [index] int not null, [name] nvarchar(255) not null, [is_rerunnable] bit not null constraint [process_steps_is_rerunnable_default] default 0, [rerun_config] nvarchar(max) not null, [created_at] datetime2 not null, [updated_at] datetime2 not null, [deleted_at] datetime2 null, [deletion_token] nvarchar(36) null);`);
     this.addSql(`create unique index [process_steps_process_id_index_live_unique] on [process_steps] ([process_id], [index]) where [deleted_at] is null;`);
 
-    this.addSql(`create table [process_step_runs] ([id] int identity(1,1) not null constraint [process_step_runs_pkey] primary key, [run_id] int not null, [step_id] int not null, [step_index] int not null, [status] nvarchar(20) not null, [started_at] datetime2 not null, [finished_at] datetime2 null, [failure] nvarchar(max) null, [meta] nvarchar(max) null, [last_modified_by] nvarchar(255) null, [can_rerun] bit not null constraint [process_step_runs_can_rerun_default] default 0, [rerun_config] nvarchar(max) not null, [rerun_count] int not null constraint [process_step_runs_rerun_count_default] default 0, [max_reruns] int not null constraint [process_step_runs_max_reruns_default] default 0, [rerun_of_id] int null, [created_at] datetime2 not null, [updated_at] datetime2 not null, [deleted_at] datetime2 null, [deletion_token] nvarchar(36) null);`);
+    this.addSql(`create table [process_step_runs] ([id] int identity(1,1) not null constraint [process_step_runs_pkey] primary key, [run_id] int not null, [step_id] int not null, [step_index] int not null, [status] nvarchar(20) not null, [started_at] datetime2 null, [finished_at] datetime2 null, [failure] nvarchar(max) null, [meta] nvarchar(max) null, [last_modified_by] nvarchar(255) null, [can_rerun] bit not null constraint [process_step_runs_can_rerun_default] default 0, [rerun_config] nvarchar(max) not null, [rerun_count] int not null constraint [process_step_runs_rerun_count_default] default 0, [max_reruns] int not null constraint [process_step_runs_max_reruns_default] default 0, [rerun_of_id] int null, [created_at] datetime2 not null, [updated_at] datetime2 not null, [deleted_at] datetime2 null, [deletion_token] nvarchar(36) null);`);
     this.addSql(`create index [process_step_runs_rerun_of_id_index] on [process_step_runs] ([rerun_of_id]);`);
     this.addSql(`create index [process_step_runs_run_id_step_index_index] on [process_step_runs] ([run_id], [step_index]);`);
     this.addSql(`create index [process_step_runs_step_id_status_index] on [process_step_runs] ([step_id], [status]);`);
