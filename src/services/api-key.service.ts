@@ -27,11 +27,22 @@ export function generateApiKey(): string {
   return 'pd_' + randomBytes(32).toString('base64url');
 }
 
-interface CacheEntry {
-  principal: Principal | undefined;
+interface Verified {
+  principal: Principal;
   expiresAt: Date | null;
+}
+
+interface CacheEntry {
+  /** Shared by every request that presents the key while it is being verified (single flight). */
+  verified: Promise<Verified | undefined>;
   cachedUntil: number;
 }
+
+/**
+ * OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane). The keys are 256 random bits, so the hash guards
+ * a leaked table rather than weak passwords; heavier settings would only cost memory per verification.
+ */
+const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 /**
  * Creates and verifies API keys. Keys are stored as argon2id hashes; verification caches the outcome for
@@ -56,7 +67,7 @@ export class ApiKeyService {
       description: input.description ?? null,
       role: input.role ?? 'user',
       key_prefix: plaintext.slice(0, PREFIX_LENGTH),
-      key_hash: await argon2.hash(plaintext, { type: argon2.argon2id }),
+      key_hash: await argon2.hash(plaintext, ARGON2_OPTIONS),
       is_active: input.is_active ?? true,
       expires_at: input.expires_at ?? null,
       usage_count: 0,
@@ -66,19 +77,23 @@ export class ApiKeyService {
     return { apiKey, plaintext };
   }
 
-  /** The principal of a valid (active, unexpired) key, or undefined. */
+  /**
+   * The principal of a valid (active, unexpired) key, or undefined. Concurrent requests with the same key
+   * share one verification, so a cache miss under load costs one argon2 run, not one per request.
+   */
   async authenticate(em: EntityManager, plaintext: string): Promise<Principal | undefined> {
     if (!KEY_PATTERN.test(plaintext)) return undefined;
     const digest = createHash('sha256').update(plaintext).digest('base64url');
     const now = this.#now();
-    const cached = this.#cache.get(digest);
-    if (cached !== undefined && cached.cachedUntil > now) {
-      if (cached.expiresAt !== null && cached.expiresAt.getTime() <= now) return undefined;
-      return cached.principal;
+    let entry = this.#cache.get(digest);
+    if (entry === undefined || entry.cachedUntil <= now) {
+      entry = { verified: this.#verify(em, plaintext, now), cachedUntil: now + this.#cacheTtlMs };
+      this.#remember(digest, entry);
     }
-    const principal = await this.#verify(em, plaintext, now);
-    this.#remember(digest, principal, now);
-    return principal?.principal;
+    const verified = await entry.verified;
+    if (verified === undefined) return undefined;
+    if (verified.expiresAt !== null && verified.expiresAt.getTime() <= this.#now()) return undefined;
+    return verified.principal;
   }
 
   /** Forgets every cached verification (after a key is changed or deleted in this instance). */
@@ -86,41 +101,24 @@ export class ApiKeyService {
     this.#cache.clear();
   }
 
-  async #verify(
-    em: EntityManager,
-    plaintext: string,
-    now: number,
-  ): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
+  async #verify(em: EntityManager, plaintext: string, now: number): Promise<Verified | undefined> {
     const candidates = await em.find(ApiKey, { key_prefix: plaintext.slice(0, PREFIX_LENGTH) });
     for (const candidate of candidates) {
       if (!(await argon2.verify(candidate.key_hash, plaintext))) continue;
-      if (!candidate.is_active) return undefined;
-      if (
-        candidate.expires_at !== null &&
-        candidate.expires_at !== undefined &&
-        candidate.expires_at.getTime() <= now
-      ) {
-        return undefined;
-      }
-      return {
-        principal: { keyId: candidate.id, name: candidate.name, role: candidate.role },
-        expiresAt: candidate.expires_at ?? null,
-      };
+      const expiresAt = candidate.expires_at ?? null;
+      if (!candidate.is_active || (expiresAt !== null && expiresAt.getTime() <= now)) return undefined;
+      return { principal: { keyId: candidate.id, name: candidate.name, role: candidate.role }, expiresAt };
     }
     return undefined;
   }
 
-  #remember(
-    digest: string,
-    verified: { principal: Principal; expiresAt: Date | null } | undefined,
-    now: number,
-  ): void {
+  #remember(digest: string, entry: CacheEntry): void {
     if (this.#cacheTtlMs === 0) return;
     if (this.#cache.size >= 10_000) this.#cache.clear();
-    this.#cache.set(digest, {
-      principal: verified?.principal,
-      expiresAt: verified?.expiresAt ?? null,
-      cachedUntil: now + this.#cacheTtlMs,
+    this.#cache.set(digest, entry);
+    // A database error is not an answer: forget it, so the next request asks again.
+    entry.verified.catch(() => {
+      if (this.#cache.get(digest) === entry) this.#cache.delete(digest);
     });
   }
 }

@@ -53,6 +53,17 @@ describe('the contract and the router', () => {
     }
   });
 
+  it('ignores query parameters the contract does not declare, as the original did (include_deleted=false)', async () => {
+    const response = await server.request('/api/v1/auth/verify/?include_deleted=false&foo=bar');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'valid' });
+  });
+
+  it('still validates the declared query parameters next to unknown ones', async () => {
+    const response = await server.request('/api/v1/processes?include_deleted=false&size=0');
+    expect(response.status).toBe(422);
+  });
+
   it('answers an undocumented path with a 404 problem', async () => {
     const response = await server.request('/api/v1/no-such-thing');
     expect(response.status).toBe(404);
