@@ -18,7 +18,7 @@ import { MsSqlDriver } from '@mikro-orm/mssql';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 import { entities } from '../entities/index.ts';
-import { parseDatabaseUrl, type Dialect } from './database-url.ts';
+import { parseDatabaseUrl, type Dialect, type ServerDatabaseUrl } from './database-url.ts';
 import { useUnicodeJsonOnMssql } from './mssql-unicode-json.ts';
 
 export type OrmOptions = SqlOptions<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -92,6 +92,15 @@ export function buildOrmConfig(databaseUrl: string, options: BuildOrmConfigOptio
     // (explicit options win, `preferEnvVars` is false); do not set such variables in deployments.
   };
 
+  const serverConnection = (server: ServerDatabaseUrl) => ({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    dbName: server.database,
+    pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+  });
+
   switch (parsed.dialect) {
     case 'sqlite': {
       const dbName = parsed.inMemory
@@ -117,23 +126,13 @@ export function buildOrmConfig(databaseUrl: string, options: BuildOrmConfigOptio
       return {
         ...common,
         driver: PostgreSqlDriver,
-        host: parsed.host,
-        port: parsed.port,
-        user: parsed.user,
-        password: parsed.password,
-        dbName: parsed.database,
-        pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+        ...serverConnection(parsed),
       };
     case 'mssql':
       return {
         ...common,
         driver: MsSqlDriver,
-        host: parsed.host,
-        port: parsed.port,
-        user: parsed.user,
-        password: parsed.password,
-        dbName: parsed.database,
-        pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+        ...serverConnection(parsed),
         // JSON values are sent as N'...' literals (see mssql-unicode-json.ts), or emoji would become '?'.
         discovery: { onMetadata: useUnicodeJsonOnMssql },
         // Deep-merged into the tedious connection config by MikroORM's MsSqlConnection.

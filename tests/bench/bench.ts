@@ -7,86 +7,45 @@
  *
  *   make bench                    # BENCH_SECONDS=5 BENCH_CONNECTIONS=32 by default
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { BOOTSTRAP_KEY_PATTERN, freePort, spawnServer } from '../support/processes.ts';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
-const root = join(import.meta.dirname, '../..');
 
 interface Server {
-  child: ChildProcess;
   baseUrl: string;
   adminKey: string;
   rssMb(): number;
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 async function startServer(env: Record<string, string>): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'pd-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'src/server.ts')], {
+  const server = await spawnServer({
     cwd: dir,
+    port,
     env: {
-      PATH: process.env['PATH'] ?? '',
       API_PORT: String(port),
       DATABASE_URL: process.env['BENCH_DATABASE_URL'] ?? `sqlite:${join(dir, 'bench.sqlite')}`,
       LOG_LEVEL: 'error',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let output = '';
-  const adminKey = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const key = /X-API-Key: (pd_[A-Za-z0-9_-]{43})/.exec(output)?.[1];
-      if (key !== undefined) {
-        clearTimeout(timer);
-        resolve(key);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (
-      await fetch(`${baseUrl}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const [, adminKey = ''] = await server.waitForOutput(BOOTSTRAP_KEY_PATTERN);
   return {
-    child,
-    baseUrl,
+    baseUrl: server.baseUrl,
     adminKey,
     rssMb: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
     },
     stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -104,7 +63,8 @@ interface Row {
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+  const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+  return Math.round(value * 100) / 100;
 }
 
 async function measure(

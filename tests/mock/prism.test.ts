@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,19 +8,9 @@ import {
   RunsApi,
   ResponseError,
 } from '../../generated/sdk/src/index.ts';
+import { freePort } from '../support/processes.ts';
 
 const root = join(import.meta.dirname, '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** `make mock` serves the bundled spec with Prism; front-end teams call it through the same SDK. */
 describe('the Prism mock of the bundled spec', () => {

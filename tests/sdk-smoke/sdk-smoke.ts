@@ -4,28 +4,18 @@
  * SQLite database), and runs a typed TypeScript client from that folder against it (type-checked with
  * tsc first). Exits non-zero on any failure.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { BOOTSTRAP_KEY_PATTERN, freePort, spawnServer, type SpawnedServer } from '../support/processes.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'pd-sdk-smoke-'));
 const run = (command: string, args: string[], cwd: string) =>
   execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
-const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
-
-let server: ReturnType<typeof spawn> | undefined;
+let server: SpawnedServer | undefined;
 try {
   const packDir = join(work, 'pack');
   mkdirSync(packDir);
@@ -49,29 +39,12 @@ try {
   console.log('installed the tarball into an empty folder');
 
   const port = await freePort();
-  server = spawn(process.execPath, [join(root, 'src/server.ts')], {
+  server = await spawnServer({
     cwd: work,
-    env: {
-      ...process.env,
-      API_PORT: String(port),
-      DATABASE_URL: `sqlite:${join(work, 'db.sqlite')}`,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    port,
+    env: { API_PORT: String(port), DATABASE_URL: `sqlite:${join(work, 'db.sqlite')}`, LOG_LEVEL: 'error' },
   });
-  const adminKey = await new Promise<string>((done, fail) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`server printed no admin key:\n${output}`)), 30_000);
-    server?.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /X-API-Key: (pd_[A-Za-z0-9_-]{43})/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        done(match[1]);
-      }
-    });
-    server?.once('exit', (code) => fail(new Error(`server exited with ${code}:\n${output}`)));
-  });
+  const [, adminKey = ''] = await server.waitForOutput(BOOTSTRAP_KEY_PATTERN);
   console.log(`server on :${port} printed its bootstrap admin key`);
 
   writeFileSync(
@@ -118,6 +91,6 @@ console.log(JSON.stringify({ verified: verification.key_info.name, service: info
   console.log(`client output: ${output.trim()}`);
   console.log('sdk-smoke: OK');
 } finally {
-  server?.kill('SIGTERM');
+  await server?.stop();
   rmSync(work, { recursive: true, force: true });
 }
