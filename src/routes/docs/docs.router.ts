@@ -45,12 +45,15 @@ export function docsRouter(spec: OpenApiDocument): Router {
         ),
       );
   });
+  // "Try it out" calls the origin the page was loaded from, whatever host name the spec's server has.
   router.get('/docs/init.js', (_req, res) => {
-    res
-      .type('application/javascript')
-      .send(
-        "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true });\n",
-      );
+    res.type('application/javascript').send(`fetch('/openapi.json')
+  .then((response) => response.json())
+  .then((spec) => {
+    spec.servers = [{ url: window.location.origin, description: 'This server' }, ...(spec.servers || [])];
+    window.ui = SwaggerUIBundle({ spec, dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true });
+  });
+`);
   });
   router.use('/docs/assets', express.static(swaggerUiDir, { index: false, maxAge: '1d' }));
 
