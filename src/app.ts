@@ -8,6 +8,7 @@ import { authenticate } from './auth/authenticate.ts';
 import type { Container } from './container.ts';
 import { listOperations, loadBundledSpec, type OpenApiDocument } from './contract.ts';
 import { notFoundHandler, problemHandler } from './errors/problem-handler.ts';
+import { cors } from './middleware/cors.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { stripTrailingSlash } from './middleware/trailing-slash.ts';
@@ -26,10 +27,12 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(requestId());
   app.use(securityHeaders());
   app.use(stripTrailingSlash());
+  app.use(cors(config.corsOrigins));
   app.use(docsRouter(spec));
-  app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
   app.use((_req, _res, next) => RequestContext.create(orm.em, next));
+  // Authenticate before reading the body: an anonymous caller cannot make the server parse 10 MB.
   app.use(authenticate({ routes, apiKeys: container.apiKeys, em: container.em, logger }));
+  app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
   app.use(
     OpenApiValidator.middleware({
       // The validator resolves and annotates the document it is given: hand it its own copy.

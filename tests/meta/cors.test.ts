@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/app.ts';
+
+describe('CORS from the CORS_ORIGINS allow-list', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ CORS_ORIGINS: '["https://dashboard.example.com"]' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers a preflight from an allowed origin without a key', async () => {
+    const response = await fetch(`${server.baseUrl}/api/v1/processes`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'https://dashboard.example.com',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'x-api-key, content-type',
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://dashboard.example.com');
+    expect(response.headers.get('access-control-allow-headers')).toContain('X-API-Key');
+    expect(response.headers.get('access-control-allow-methods')).toContain('PATCH');
+  });
+
+  it('exposes the pagination and request-id headers to an allowed origin', async () => {
+    const response = await server.request('/api/v1/auth/verify', {
+      headers: { Origin: 'https://dashboard.example.com' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://dashboard.example.com');
+    expect(response.headers.get('access-control-expose-headers')).toContain('X-Total-Count');
+    expect(response.headers.get('vary')).toContain('Origin');
+  });
+
+  it('gives an origin that is not on the list no CORS headers', async () => {
+    const preflight = await fetch(`${server.baseUrl}/api/v1/processes`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example.net', 'Access-Control-Request-Method': 'GET' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(preflight.headers.get('access-control-allow-methods')).toBeNull();
+    const simple = await server.request('/api/v1/auth/verify', {
+      headers: { Origin: 'https://evil.example.net' },
+    });
+    expect(simple.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('does not read the body of an unauthenticated request', async () => {
+    const response = await fetch(`${server.baseUrl}/api/v1/processes`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"not json',
+    });
+    expect(response.status).toBe(401);
+  });
+});
