@@ -83,10 +83,11 @@ migration: deps ## create migrations for SQLite, PostgreSQL and SQL Server from 
 check-migrations: deps ## fail when entities and migrations disagree, for every dialect
 	npm run migration:check
 
-check-tsql: ## parse every SQL Server migration statement with sqlglot (T-SQL), in a local venv
+check-tsql: deps ## parse the SQL Server migrations and the T-SQL the ORM emits for our queries (sqlglot)
 	@test -x $(TOOLS_DIR)/venv/bin/python || python3 -m venv $(TOOLS_DIR)/venv
 	@$(TOOLS_DIR)/venv/bin/pip install --quiet --disable-pip-version-check sqlglot==$(SQLGLOT_VERSION)
-	$(TOOLS_DIR)/venv/bin/python src/db/tsql-check.py migrations/mssql
+	npm run --silent tsql:render -- $(TOOLS_DIR)/mssql-queries.sql
+	$(TOOLS_DIR)/venv/bin/python src/db/tsql-check.py migrations/mssql $(TOOLS_DIR)/mssql-queries.sql
 
 mock: deps ## serve the bundled spec as a mock with Prism on 127.0.0.1:4010
 	npm run mock

@@ -5,7 +5,7 @@ SQL Server cannot run in CI, so this is a syntax check of migrations/mssql/*.ts:
 statement (up and down) must parse with `sqlglot.parse(sql, read="tsql")`.
 
     pip install sqlglot          # e.g. in a virtualenv
-    python3 src/db/tsql-check.py [migrations/mssql]
+    python3 src/db/tsql-check.py [migrations/mssql] [queries.sql]   # .sql: written by src/db/mssql-queries.ts
 
 Exit 0 when every statement parses, 1 on a parse error (or when no statement was found), 2 when sqlglot
 is missing. Statements sqlglot only keeps as an opaque `Command` (it does not model them, e.g. `declare`)
@@ -37,15 +37,29 @@ def statements(path: Path) -> list[str]:
     return [unescape_template_literal(m.group(1)) for m in ADD_SQL.finditer(path.read_text(encoding="utf-8"))]
 
 
+QUERY_MARK = re.compile(r"^-- query: .*$", re.M)
+
+
+def rendered_queries(path: Path) -> list[str]:
+    """Statements of a file written by src/db/mssql-queries.ts, each after a `-- query: <name>` line."""
+    return [part.strip() for part in QUERY_MARK.split(path.read_text(encoding="utf-8")) if part.strip()]
+
+
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[2]
-    folder = Path(argv[1]) if len(argv) > 1 else root / "migrations" / "mssql"
-    files = sorted(p for p in folder.glob("*.ts") if not p.name.endswith(".d.ts"))
+    targets = [Path(arg) for arg in argv[1:]] or [root / "migrations" / "mssql"]
+    files: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            files += sorted(p for p in target.glob("*.ts") if not p.name.endswith(".d.ts"))
+        else:
+            files.append(target)
     errors = 0
     warnings = 0
     checked = 0
     for path in files:
-        for number, sql in enumerate(statements(path), start=1):
+        found = rendered_queries(path) if path.suffix == ".sql" else statements(path)
+        for number, sql in enumerate(found, start=1):
             checked += 1
             try:
                 parsed = sqlglot.parse(sql, read="tsql")
@@ -58,7 +72,7 @@ def main(argv: list[str]) -> int:
                     warnings += 1
                     print(f"{path.name} statement {number}: not modelled by sqlglot, syntax not checked:\n    {sql}")
     if checked == 0:
-        print(f"no statements found in {folder}", file=sys.stderr)
+        print(f"no statements found in {', '.join(map(str, targets))}", file=sys.stderr)
         return 1
     print(f"T-SQL check: {checked} statements in {len(files)} file(s), {errors} parse error(s), {warnings} unchecked")
     return 1 if errors else 0

@@ -1,0 +1,46 @@
+/**
+ * `node src/db/mssql-queries.ts <out.sql>`: renders, offline (no SQL Server here), the T-SQL that MikroORM
+ * emits for the queries the service runs, so `tsql-check.py` can parse them (`make check-tsql`). Add a
+ * query here when a service adds one, above all paging and filtering queries: SQL Server needs ORDER BY
+ * with OFFSET, rejects TOP together with OFFSET, and takes at most 2,100 parameters per statement.
+ */
+import { writeFileSync } from 'node:fs';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { ApiKey, ProcessRun } from '../entities/index.ts';
+import { applySoftDeleteFilter } from './soft-delete.ts';
+import { closeOrm, createOrm } from './orm.ts';
+
+type Render = (em: SqlEntityManager) => Promise<string> | string;
+
+const QUERIES: Record<string, Render> = {
+  'api key candidates by prefix (authentication)': (em) =>
+    em.createQueryBuilder(ApiKey).select('*').where({ key_prefix: 'pd_AbCdE' }).getFormattedQuery(),
+  'api key count (first start)': (em) => em.createQueryBuilder(ApiKey).count().getFormattedQuery(),
+  'a page of live runs, newest first (paging shape of every list)': async (em) => {
+    const qb = em
+      .createQueryBuilder(ProcessRun)
+      .select('*')
+      .where({ process: 1, status: { $in: ['failed', 'running'] } })
+      .orderBy({ created_at: 'desc', id: 'desc' })
+      .limit(50)
+      .offset(100);
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
+};
+
+const out = process.argv[2];
+if (out === undefined) {
+  process.stderr.write('usage: node src/db/mssql-queries.ts <out.sql>\n');
+  process.exit(2);
+}
+const orm = await createOrm('mssql://offline:offline@127.0.0.1:1/offline', { connect: false });
+try {
+  const parts: string[] = [];
+  for (const [name, render] of Object.entries(QUERIES)) {
+    parts.push(`-- query: ${name}\n${await render(orm.em.fork())}`);
+  }
+  writeFileSync(out, parts.join('\n') + '\n');
+  process.stdout.write(`rendered ${parts.length} SQL Server queries into ${out}\n`);
+} finally {
+  await closeOrm(orm);
+}
