@@ -31,7 +31,15 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(docsRouter(spec));
   app.use((_req, _res, next) => RequestContext.create(orm.em, next));
   // Authenticate before reading the body: an anonymous caller cannot make the server parse 10 MB.
-  app.use(authenticate({ routes, apiKeys: container.apiKeys, em: container.em, logger }));
+  app.use(
+    authenticate({
+      routes,
+      apiKeys: container.apiKeys,
+      recordUsage: (keyId) => container.apiKeyUsage.record(keyId),
+      em: container.em,
+      logger,
+    }),
+  );
   app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
   app.use(
     OpenApiValidator.middleware({

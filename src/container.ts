@@ -6,6 +6,7 @@ import { RequestContext, type EntityManager } from '@mikro-orm/core';
 import type { Config } from './config/config.ts';
 import { createOrm, closeOrm, migrateToLatest, type Orm } from './db/orm.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { ApiKeyUsageRecorder } from './services/api-key-usage.ts';
 import { ApiKeyService } from './services/api-key.service.ts';
 
 export interface Container {
@@ -15,6 +16,7 @@ export interface Container {
   /** The EntityManager of the current request (MikroORM's RequestContext), or a fresh fork outside one. */
   readonly em: () => EntityManager;
   readonly apiKeys: ApiKeyService;
+  readonly apiKeyUsage: ApiKeyUsageRecorder;
   readonly startedAt: Date;
   close(): Promise<void>;
 }
@@ -29,13 +31,19 @@ export async function createContainer(
     const applied = await migrateToLatest(orm);
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied.map((m) => m.name) });
   }
+  const em = () => RequestContext.getEntityManager() ?? orm.em.fork();
+  const apiKeyUsage = new ApiKeyUsageRecorder({ em, logger, flushIntervalMs: config.usageFlushIntervalMs });
   return {
     config,
     logger,
     orm,
-    em: () => RequestContext.getEntityManager() ?? orm.em.fork(),
+    em,
     apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds }),
+    apiKeyUsage,
     startedAt: new Date(),
-    close: () => closeOrm(orm),
+    close: async () => {
+      await apiKeyUsage.close();
+      await closeOrm(orm);
+    },
   };
 }

@@ -27,6 +27,7 @@ export function principalOf(res: { locals: Record<string, unknown> }): Principal
 export function authenticate(deps: {
   routes: readonly OperationRoute[];
   apiKeys: ApiKeyService;
+  recordUsage: (keyId: number) => void;
   em: () => EntityManager;
   logger: Logger;
 }): RequestHandler {
@@ -63,6 +64,7 @@ export function authenticate(deps: {
       throw new UnauthorizedError();
     }
     res.locals['principal'] = principal;
+    deps.recordUsage(principal.keyId);
     if (operation?.requiredRole === 'admin' && principal.role !== 'admin') {
       throw new ForbiddenError();
     }

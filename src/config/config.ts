@@ -24,6 +24,8 @@ export interface Config {
   readonly bootstrapAdminKey: boolean;
   /** `AUTH_CACHE_TTL_SECONDS`: how long a verified key is trusted without re-checking the database. */
   readonly authCacheTtlSeconds: number;
+  /** `USAGE_FLUSH_INTERVAL_MS`: how often API key usage counts are written (batched, one row update per key). */
+  readonly usageFlushIntervalMs: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long a SIGTERM waits for in-flight requests before closing anyway. */
   readonly shutdownTimeoutMs: number;
   /** `APP_ENV`: a label reported by `GET /` (development, production, …). */
@@ -89,6 +91,7 @@ export function loadConfig(env: Env): Config {
     validateResponses: oneOf('VALIDATE_RESPONSES', 'fail', RESPONSE_VALIDATION),
     bootstrapAdminKey: bool('BOOTSTRAP_ADMIN_KEY', true),
     authCacheTtlSeconds: int('AUTH_CACHE_TTL_SECONDS', 5, 0, 300),
+    usageFlushIntervalMs: int('USAGE_FLUSH_INTERVAL_MS', 5_000, 100, 600_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
     environment: text('APP_ENV', 'development'),
   };

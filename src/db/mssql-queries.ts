@@ -5,6 +5,7 @@
  * with OFFSET, rejects TOP together with OFFSET, and takes at most 2,100 parameters per statement.
  */
 import { writeFileSync } from 'node:fs';
+import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApiKey, ProcessRun } from '../entities/index.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
@@ -16,6 +17,15 @@ const QUERIES: Record<string, Render> = {
   'api key candidates by prefix (authentication)': (em) =>
     em.createQueryBuilder(ApiKey).select('*').where({ key_prefix: 'pd_AbCdE' }).getFormattedQuery(),
   'api key count (first start)': (em) => em.createQueryBuilder(ApiKey).count().getFormattedQuery(),
+  'api key usage batch (one per key per flush)': (em) =>
+    em
+      .createQueryBuilder(ApiKey)
+      .update({
+        usage_count: raw('usage_count + ?', [17]),
+        last_used_at: new Date('2026-01-05T10:15:00.123Z'),
+      })
+      .where({ id: 5 })
+      .getFormattedQuery(),
   'a page of live runs, newest first (paging shape of every list)': async (em) => {
     const qb = em
       .createQueryBuilder(ProcessRun)

@@ -21,10 +21,12 @@ export function authHandlers(container: Container): Pick<HandlerMap, AuthOperati
   return {
     verifyApiKey: async (_req, res) => {
       const key = await callingKey(res);
-      res.json({ status: 'valid', message: 'API key is valid', key_info: toApiKeyInfo(key) });
+      const unflushed = container.apiKeyUsage.unflushed(key.id);
+      res.json({ status: 'valid', message: 'API key is valid', key_info: toApiKeyInfo(key, unflushed) });
     },
     getCurrentApiKey: async (_req, res) => {
-      res.json(toCurrentApiKey(await callingKey(res)));
+      const key = await callingKey(res);
+      res.json(toCurrentApiKey(key, container.apiKeyUsage.unflushed(key.id)));
     },
     getApiKeyUsageStats: notImplemented('getApiKeyUsageStats'),
   };

@@ -3,19 +3,28 @@ import type { ApiKey } from '../../entities/index.ts';
 
 const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
 
-export function toApiKeyInfo(key: ApiKey): Schemas['ApiKeyInfo'] {
+/** Uses counted in this instance but not written to the database yet. */
+export interface UnflushedUsage {
+  count: number;
+  lastUsedAt: Date | null;
+}
+
+const latest = (a: Date | null | undefined, b: Date | null): Date | null =>
+  a && b ? (a > b ? a : b) : (a ?? b);
+
+export function toApiKeyInfo(key: ApiKey, unflushed: UnflushedUsage): Schemas['ApiKeyInfo'] {
   return {
     id: key.id,
     name: key.name,
     role: key.role,
-    usage_count: key.usage_count,
-    last_used_at: iso(key.last_used_at),
+    usage_count: key.usage_count + unflushed.count,
+    last_used_at: iso(latest(key.last_used_at, unflushed.lastUsedAt)),
     is_active: key.is_active,
     expires_at: iso(key.expires_at),
   };
 }
 
-export function toCurrentApiKey(key: ApiKey): Schemas['CurrentApiKey'] {
+export function toCurrentApiKey(key: ApiKey, unflushed: UnflushedUsage): Schemas['CurrentApiKey'] {
   return {
     id: key.id,
     name: key.name,
@@ -23,8 +32,8 @@ export function toCurrentApiKey(key: ApiKey): Schemas['CurrentApiKey'] {
     role: key.role,
     key_prefix: key.key_prefix,
     is_active: key.is_active,
-    usage_count: key.usage_count,
-    last_used_at: iso(key.last_used_at),
+    usage_count: key.usage_count + unflushed.count,
+    last_used_at: iso(latest(key.last_used_at, unflushed.lastUsedAt)),
     expires_at: iso(key.expires_at),
     created_at: key.created_at.toISOString(),
     updated_at: key.updated_at.toISOString(),
