@@ -8,6 +8,7 @@ import { authenticate } from './auth/authenticate.ts';
 import type { Container } from './container.ts';
 import { listOperations, loadBundledSpec, type OpenApiDocument } from './contract.ts';
 import { notFoundHandler, problemHandler } from './errors/problem-handler.ts';
+import { accessLog } from './middleware/access-log.ts';
 import { cors } from './middleware/cors.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -25,6 +26,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(requestId());
+  app.use(accessLog(logger));
   app.use(securityHeaders());
   app.use(stripTrailingSlash());
   app.use(cors(config.corsOrigins));
