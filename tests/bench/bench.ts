@@ -122,6 +122,12 @@ const scenarios: { env: Record<string, string>; runs: (s: Server) => Promise<Row
     runs: async (s) => [await measure('GET / (no key; response validation off)', s, '/', {}, 200)],
   },
   {
+    env: { LOG_LEVEL: 'info' },
+    runs: async (s) => [
+      await measure('GET / (no key) with the access log on (LOG_LEVEL=info)', s, '/', {}, 200),
+    ],
+  },
+  {
     env: { AUTH_CACHE_TTL_SECONDS: '0' },
     runs: async (s) => [
       await measure(
@@ -160,13 +166,17 @@ const base = by('GET / (no key; request+response');
 const withKey = by('GET / with a valid key (cached');
 const noResponseValidation = by('GET / (no key; response validation off');
 const argon = by('GET / with a valid key, cache off');
-if (base && withKey && noResponseValidation && argon) {
+const accessLogged = by('GET / (no key) with the access log on');
+if (base && withKey && noResponseValidation && argon && accessLogged) {
   console.log('\nratios (req/s):');
   console.log(
     `  cached auth costs            ${(100 * (1 - withKey.rps / base.rps)).toFixed(1)} % of throughput on GET /`,
   );
   console.log(
     `  response validation costs    ${(100 * (1 - base.rps / noResponseValidation.rps)).toFixed(1)} % of throughput on GET /`,
+  );
+  console.log(
+    `  the access log costs         ${(100 * (1 - accessLogged.rps / base.rps)).toFixed(1)} % of throughput on GET /`,
   );
   console.log(
     `  the verification cache gives ${(withKey.rps / argon.rps).toFixed(1)}x the throughput of argon2 per request`,
