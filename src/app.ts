@@ -10,6 +10,7 @@ import { listOperations, loadBundledSpec, type OpenApiDocument } from './contrac
 import { notFoundHandler, problemHandler } from './errors/problem-handler.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { cors } from './middleware/cors.ts';
+import { headAsGet } from './middleware/head-as-get.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { stripTrailingSlash } from './middleware/trailing-slash.ts';
@@ -29,6 +30,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(accessLog(logger));
   app.use(securityHeaders());
   app.use(stripTrailingSlash());
+  app.use(headAsGet());
   app.use(cors(config.corsOrigins));
   app.use(docsRouter(spec));
   app.use((_req, _res, next) => RequestContext.create(orm.em, next));

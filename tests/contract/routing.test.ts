@@ -64,6 +64,17 @@ describe('the contract and the router', () => {
     expect(response.status).toBe(422);
   });
 
+  it('answers HEAD like GET, without a body', async () => {
+    const health = await fetch(`${server.baseUrl}/health`, { method: 'HEAD' });
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('');
+    const verify = await server.request('/api/v1/auth/verify', { method: 'HEAD' });
+    expect(verify.status).toBe(200);
+    expect(verify.headers.get('content-type')).toMatch(/^application\/json/);
+    const anonymous = await fetch(`${server.baseUrl}/api/v1/auth/verify`, { method: 'HEAD' });
+    expect(anonymous.status).toBe(401);
+  });
+
   it('answers an undocumented path with a 404 problem', async () => {
     const response = await server.request('/api/v1/no-such-thing');
     expect(response.status).toBe(404);
