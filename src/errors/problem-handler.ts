@@ -1,4 +1,11 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
+import {
+  ConnectionException,
+  DeadlockException,
+  ForeignKeyConstraintViolationException,
+  LockWaitTimeoutException,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
 import { DomainError, type ValidationIssue } from './domain-errors.ts';
 import { PROBLEM_TYPES, problemTypeUri, type ErrorType } from './problem-types.ts';
 import type { Logger } from '../logger.ts';
@@ -98,6 +105,17 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         return;
       }
     }
+    const database = databaseProblem(err);
+    if (database !== undefined) {
+      logger.error('database error', {
+        request_id: res.locals['requestId'],
+        method: req.method,
+        path: req.path,
+        error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+      });
+      sendProblem(req, res, database.type, database.detail, database);
+      return;
+    }
     logger.error('unhandled error', {
       request_id: res.locals['requestId'],
       method: req.method,
@@ -111,6 +129,47 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       'An unexpected error occurred; quote the request id when reporting it',
     );
   };
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+
+/**
+ * Database failures a client can act on: a race on a unique or foreign key is a conflict (services check
+ * first; this catches the race between check and write); an unreachable or busy database is temporary,
+ * so the client gets 503 with Retry-After instead of a 500.
+ */
+function databaseProblem(
+  err: unknown,
+): { type: ErrorType; detail: string; headers?: Record<string, string> } | undefined {
+  if (err instanceof UniqueConstraintViolationException) {
+    return { type: 'conflict', detail: 'A resource with the same unique values already exists' };
+  }
+  if (err instanceof ForeignKeyConstraintViolationException) {
+    return { type: 'conflict', detail: 'The change conflicts with a related resource' };
+  }
+  if (err instanceof DeadlockException || err instanceof LockWaitTimeoutException) {
+    return {
+      type: 'service_unavailable',
+      detail: 'The database is busy; retry shortly',
+      headers: { 'Retry-After': '1' },
+    };
+  }
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (err instanceof ConnectionException || (typeof code === 'string' && UNREACHABLE.has(code))) {
+    return {
+      type: 'service_unavailable',
+      detail: 'The database is unavailable; retry shortly',
+      headers: { 'Retry-After': '5' },
+    };
+  }
+  return undefined;
 }
 
 function isValidatorError(err: unknown): err is ValidatorError {
