@@ -75,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Create a process
-         * @description Creates a process definition (admin only). `meta` defaults to `{}`, `retention_months` and
+         * @description Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and
          *     `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added
          *     afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in
          *     `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty).
@@ -122,7 +122,7 @@ export interface paths {
         head?: never;
         /**
          * Update a process
-         * @description Partially updates a process (admin only; new — the original service had no update endpoint).
+         * @description Partially updates a process (any role; new — the original service had no update endpoint).
          *     Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing
          *     `retention_months` recomputes `scheduled_deletion_at` of the process's existing runs, exactly like
          *     `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404`
@@ -262,7 +262,7 @@ export interface paths {
         put?: never;
         /**
          * Add a step to a process
-         * @description Adds a step to a process (admin only). `is_rerunnable` defaults to false and `rerun_config` to
+         * @description Adds a step to a process (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `is_rerunnable` defaults to false and `rerun_config` to
          *     `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs
          *     are not changed). Answers `201` with the step. `404` when the process does not exist or is
          *     soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted
@@ -354,8 +354,8 @@ export interface paths {
         /**
          * Start a process run
          * @description Starts a run of a process for one entity ("start execution"). Robots call this when they pick up
-         *     a case; the original service required the admin role, so it still does (give robots an admin
-         *     key, or ask for a dedicated role). `meta` defaults to `{}`; `entity_name` is optional.
+         *     a case. Any role: `user` keys may read and write process data (the original demanded admin;
+         *     widening it breaks no client). `meta` defaults to `{}`; `entity_name` is optional.
          *
          *     The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process's
          *     `retention_months` (calendar months; null without retention). One `pending` step run is created
@@ -448,7 +448,7 @@ export interface paths {
         head?: never;
         /**
          * Update existing metadata keys of a run
-         * @description Changes the values of keys that already exist in the run's `meta` (admin only); keys are never
+         * @description Changes the values of keys that already exist in the run's `meta` (any role: process data); keys are never
          *     added or removed. `400` when any key sent is not in the run's meta (a run with empty meta
          *     rejects every key); the message names the unknown and the existing keys, and nothing changes.
          *     An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted.
@@ -528,7 +528,7 @@ export interface paths {
         put?: never;
         /**
          * Create a step run
-         * @description Creates a step run directly (admin only) — usually unnecessary, as creating a run creates one per
+         * @description Creates a step run directly (any role: process data) — usually unnecessary, as creating a run creates one per
          *     step. `step_index` defaults to the step's index; `can_rerun`, `rerun_config` and `max_reruns`
          *     are taken from the step as on run creation; the status is `pending`. The run's status is then
          *     recomputed. Answers `201` with the step run. `404` when the run or the step does not exist or is
@@ -598,7 +598,7 @@ export interface paths {
         put?: never;
         /**
          * Rerun a failed step run
-         * @description Reruns a failed step (admin only). Checks, each `409` when violated: the step run's `can_rerun`
+         * @description Reruns a failed step (any role: operators rerun failed steps; it is process data, not administration). Checks, each `409` when violated: the step run's `can_rerun`
          *     is set; its `status` is `failed`; `rerun_count < max_reruns`; it is the newest attempt of its step
          *     (not already rerun); its `rerun_config` names a target (`api_endpoint` or `workitem_id`) whose
          *     host is on the outbound allow-list. Then, in one transaction, it creates a new `pending` step run
@@ -2915,8 +2915,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The API key is valid but its role may not call this operation. */
-        Forbidden: {
+        /** @description The resource does not exist or is soft-deleted. */
+        NotFound: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
                 [name: string]: unknown;
@@ -2925,8 +2925,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The resource does not exist or is soft-deleted. */
-        NotFound: {
+        /** @description The API key is valid but its role may not call this operation. */
+        Forbidden: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
                 [name: string]: unknown;
@@ -3162,7 +3162,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -3261,7 +3260,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3427,7 +3425,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
@@ -3648,7 +3645,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3800,7 +3796,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3898,7 +3893,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
@@ -4004,7 +3998,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];

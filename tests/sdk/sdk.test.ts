@@ -48,7 +48,7 @@ describe('the generated SDK against the in-process app', () => {
   it('surfaces problem details as a ResponseError with the status', async () => {
     const userConfig = new Configuration({ basePath: server.baseUrl, apiKey: server.userKey });
     const error = await new ProcessesApi(userConfig)
-      .createProcess({ ProcessCreate: { name: 'Borgerservice – flytning' } })
+      .deleteProcess({ process_id: 1 })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ResponseError);
     const response = (error as ResponseError).response;

@@ -145,7 +145,7 @@ export interface ProcessesApiInterface {
     createProcessRequestOpts(requestParameters: CreateProcessRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Creates a process definition (admin only). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
      * @summary Create a process
      * @param {ProcessCreate} ProcessCreate 
      * @param {*} [options] Override http request option.
@@ -155,7 +155,7 @@ export interface ProcessesApiInterface {
     createProcessRaw(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>>;
 
     /**
-     * Creates a process definition (admin only). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
      * Create a process
      */
     createProcess(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process>;
@@ -342,7 +342,7 @@ export interface ProcessesApiInterface {
     updateProcessRequestOpts(requestParameters: UpdateProcessRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Partially updates a process (admin only; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
      * @summary Update a process
      * @param {number} process_id Process id.
      * @param {ProcessUpdate} ProcessUpdate 
@@ -353,7 +353,7 @@ export interface ProcessesApiInterface {
     updateProcessRaw(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>>;
 
     /**
-     * Partially updates a process (admin only; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
      * Update a process
      */
     updateProcess(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process>;
@@ -407,7 +407,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Creates a process definition (admin only). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
      * Create a process
      */
     async createProcessRaw(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>> {
@@ -418,7 +418,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Creates a process definition (admin only). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
      * Create a process
      */
     async createProcess(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process> {
@@ -898,7 +898,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Partially updates a process (admin only; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
      * Update a process
      */
     async updateProcessRaw(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>> {
@@ -909,7 +909,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Partially updates a process (admin only; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
      * Update a process
      */
     async updateProcess(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process> {

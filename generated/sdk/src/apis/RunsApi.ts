@@ -201,7 +201,7 @@ export interface RunsApiInterface {
     createRunRequestOpts(requestParameters: CreateRunRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case; the original service required the admin role, so it still does (give robots an admin key, or ask for a dedicated role). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
+     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case. Any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
      * @summary Start a process run
      * @param {ProcessRunCreate} ProcessRunCreate 
      * @param {*} [options] Override http request option.
@@ -211,7 +211,7 @@ export interface RunsApiInterface {
     createRunRaw(requestParameters: CreateRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessRun>>;
 
     /**
-     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case; the original service required the admin role, so it still does (give robots an admin key, or ask for a dedicated role). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
+     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case. Any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
      * Start a process run
      */
     createRun(requestParameters: CreateRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessRun>;
@@ -408,7 +408,7 @@ export interface RunsApiInterface {
     updateRunMetadataRequestOpts(requestParameters: UpdateRunMetadataRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Changes the values of keys that already exist in the run\'s `meta` (admin only); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
+     * Changes the values of keys that already exist in the run\'s `meta` (any role: process data); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
      * @summary Update existing metadata keys of a run
      * @param {number} run_id Process run id.
      * @param {RunMetadataUpdate} RunMetadataUpdate 
@@ -419,7 +419,7 @@ export interface RunsApiInterface {
     updateRunMetadataRaw(requestParameters: UpdateRunMetadataRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessRun>>;
 
     /**
-     * Changes the values of keys that already exist in the run\'s `meta` (admin only); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
+     * Changes the values of keys that already exist in the run\'s `meta` (any role: process data); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
      * Update existing metadata keys of a run
      */
     updateRunMetadata(requestParameters: UpdateRunMetadataRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessRun>;
@@ -473,7 +473,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case; the original service required the admin role, so it still does (give robots an admin key, or ask for a dedicated role). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
+     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case. Any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
      * Start a process run
      */
     async createRunRaw(requestParameters: CreateRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessRun>> {
@@ -484,7 +484,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case; the original service required the admin role, so it still does (give robots an admin key, or ask for a dedicated role). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
+     * Starts a run of a process for one entity (\"start execution\"). Robots call this when they pick up a case. Any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client). `meta` defaults to `{}`; `entity_name` is optional.  The run starts `pending`, with `scheduled_deletion_at` = `created_at` + the process\'s `retention_months` (calendar months; null without retention). One `pending` step run is created per non-deleted step of the process, in index order: `step_index` = the step\'s index, `can_rerun` = its `is_rerunnable`, `rerun_config` = a copy of its `rerun_config`, `max_reruns` = `rerun_config.max_retries` (default 3) when rerunnable, else 0. Answers `201` with the run and its step runs. `404` when the process does not exist or is soft-deleted. 
      * Start a process run
      */
     async createRun(requestParameters: CreateRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessRun> {
@@ -970,7 +970,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Changes the values of keys that already exist in the run\'s `meta` (admin only); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
+     * Changes the values of keys that already exist in the run\'s `meta` (any role: process data); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
      * Update existing metadata keys of a run
      */
     async updateRunMetadataRaw(requestParameters: UpdateRunMetadataRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessRun>> {
@@ -981,7 +981,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Changes the values of keys that already exist in the run\'s `meta` (admin only); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
+     * Changes the values of keys that already exist in the run\'s `meta` (any role: process data); keys are never added or removed. `400` when any key sent is not in the run\'s meta (a run with empty meta rejects every key); the message names the unknown and the existing keys, and nothing changes. An empty `meta` changes nothing. `404` when the run does not exist or is soft-deleted. 
      * Update existing metadata keys of a run
      */
     async updateRunMetadata(requestParameters: UpdateRunMetadataRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessRun> {

@@ -66,7 +66,7 @@ export interface StepsApiInterface {
     createStepRequestOpts(requestParameters: CreateStepRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Adds a step to a process (admin only). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
+     * Adds a step to a process (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
      * @summary Add a step to a process
      * @param {ProcessStepCreate} ProcessStepCreate 
      * @param {*} [options] Override http request option.
@@ -76,7 +76,7 @@ export interface StepsApiInterface {
     createStepRaw(requestParameters: CreateStepRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessStep>>;
 
     /**
-     * Adds a step to a process (admin only). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
+     * Adds a step to a process (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
      * Add a step to a process
      */
     createStep(requestParameters: CreateStepRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessStep>;
@@ -178,7 +178,7 @@ export class StepsApi extends runtime.BaseAPI implements StepsApiInterface {
     }
 
     /**
-     * Adds a step to a process (admin only). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
+     * Adds a step to a process (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
      * Add a step to a process
      */
     async createStepRaw(requestParameters: CreateStepRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessStep>> {
@@ -189,7 +189,7 @@ export class StepsApi extends runtime.BaseAPI implements StepsApiInterface {
     }
 
     /**
-     * Adds a step to a process (admin only). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
+     * Adds a step to a process (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `is_rerunnable` defaults to false and `rerun_config` to `{}`; `rerun_config` is copied into every step run created for the step afterwards (existing runs are not changed). Answers `201` with the step. `404` when the process does not exist or is soft-deleted; `409` when a live step of that process already has the `index` (a soft-deleted step frees its index). 
      * Add a step to a process
      */
     async createStep(requestParameters: CreateStepRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessStep> {
