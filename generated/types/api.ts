@@ -3565,7 +3565,7 @@ export interface operations {
                  */
                 finished_before?: string;
                 /**
-                 * @description Metadata filter `field:value` (repeatable). Split on the first `:` only, so the value may itself contain `:` and `,`; matches runs whose `meta.<field>`, as text, equals the value. Same field repeated = OR, different fields = AND. Field names may contain letters (æøå included), digits, `_` and `-`. A missing `:`, an empty field or an invalid field name answers `400`.
+                 * @description Metadata filter `field:value` (repeatable). Split on the first `:` only, so the value may itself contain `:` and `,`; matches runs whose `meta.<field>`, as text, equals the value. Same field repeated = OR, different fields = AND. Field names may contain letters (æøå included), digits, `_` and `-`. A missing `:`, an empty field or an invalid field name answers `400`. At most 50 filters per request (each becomes bound SQL parameters, and SQL Server takes at most 2,100 per statement).
                  * @example [
                  *       "kommune:Aarhus",
                  *       "prioritet:høj"

@@ -120,7 +120,7 @@ export interface ListRunsRequest {
      */
     finished_before?: Date;
     /**
-     * Metadata filter `field:value` (repeatable). Split on the first `:` only, so the value may itself contain `:` and `,`; matches runs whose `meta.<field>`, as text, equals the value. Same field repeated = OR, different fields = AND. Field names may contain letters (æøå included), digits, `_` and `-`. A missing `:`, an empty field or an invalid field name answers `400`.
+     * Metadata filter `field:value` (repeatable). Split on the first `:` only, so the value may itself contain `:` and `,`; matches runs whose `meta.<field>`, as text, equals the value. Same field repeated = OR, different fields = AND. Field names may contain letters (æøå included), digits, `_` and `-`. A missing `:`, an empty field or an invalid field name answers `400`. At most 50 filters per request (each becomes bound SQL parameters, and SQL Server takes at most 2,100 per statement).
      */
     meta_filter?: Array<string>;
     /**
@@ -278,7 +278,7 @@ export interface RunsApiInterface {
      * @param {Date} [started_before] Only runs started at or before this time.
      * @param {Date} [finished_after] Only runs finished at or after this time.
      * @param {Date} [finished_before] Only runs finished at or before this time.
-     * @param {Array<string>} [meta_filter] Metadata filter &#x60;field:value&#x60; (repeatable). Split on the first &#x60;:&#x60; only, so the value may itself contain &#x60;:&#x60; and &#x60;,&#x60;; matches runs whose &#x60;meta.&lt;field&gt;&#x60;, as text, equals the value. Same field repeated &#x3D; OR, different fields &#x3D; AND. Field names may contain letters (æøå included), digits, &#x60;_&#x60; and &#x60;-&#x60;. A missing &#x60;:&#x60;, an empty field or an invalid field name answers &#x60;400&#x60;.
+     * @param {Array<string>} [meta_filter] Metadata filter &#x60;field:value&#x60; (repeatable). Split on the first &#x60;:&#x60; only, so the value may itself contain &#x60;:&#x60; and &#x60;,&#x60;; matches runs whose &#x60;meta.&lt;field&gt;&#x60;, as text, equals the value. Same field repeated &#x3D; OR, different fields &#x3D; AND. Field names may contain letters (æøå included), digits, &#x60;_&#x60; and &#x60;-&#x60;. A missing &#x60;:&#x60;, an empty field or an invalid field name answers &#x60;400&#x60;. At most 50 filters per request (each becomes bound SQL parameters, and SQL Server takes at most 2,100 per statement).
      * @param {string} [order_by] Sort column: one of &#x60;id&#x60;, &#x60;process_id&#x60;, &#x60;entity_id&#x60;, &#x60;entity_name&#x60;, &#x60;status&#x60;, &#x60;started_at&#x60;, &#x60;finished_at&#x60;, &#x60;created_at&#x60;, &#x60;updated_at&#x60;, or &#x60;meta.&lt;field&gt;&#x60; to sort by a run-meta field (as text). Values outside the pattern fail validation (&#x60;422&#x60;); an unknown column name answers &#x60;400&#x60;, as in the original service.
      * @param {'asc' | 'desc'} [sort_direction] Sort direction.
      * @param {number} [page] Page number, 1-based.
@@ -303,7 +303,7 @@ export interface RunsApiInterface {
      * @param {Date} [started_before] Only runs started at or before this time.
      * @param {Date} [finished_after] Only runs finished at or after this time.
      * @param {Date} [finished_before] Only runs finished at or before this time.
-     * @param {Array<string>} [meta_filter] Metadata filter &#x60;field:value&#x60; (repeatable). Split on the first &#x60;:&#x60; only, so the value may itself contain &#x60;:&#x60; and &#x60;,&#x60;; matches runs whose &#x60;meta.&lt;field&gt;&#x60;, as text, equals the value. Same field repeated &#x3D; OR, different fields &#x3D; AND. Field names may contain letters (æøå included), digits, &#x60;_&#x60; and &#x60;-&#x60;. A missing &#x60;:&#x60;, an empty field or an invalid field name answers &#x60;400&#x60;.
+     * @param {Array<string>} [meta_filter] Metadata filter &#x60;field:value&#x60; (repeatable). Split on the first &#x60;:&#x60; only, so the value may itself contain &#x60;:&#x60; and &#x60;,&#x60;; matches runs whose &#x60;meta.&lt;field&gt;&#x60;, as text, equals the value. Same field repeated &#x3D; OR, different fields &#x3D; AND. Field names may contain letters (æøå included), digits, &#x60;_&#x60; and &#x60;-&#x60;. A missing &#x60;:&#x60;, an empty field or an invalid field name answers &#x60;400&#x60;. At most 50 filters per request (each becomes bound SQL parameters, and SQL Server takes at most 2,100 per statement).
      * @param {string} [order_by] Sort column: one of &#x60;id&#x60;, &#x60;process_id&#x60;, &#x60;entity_id&#x60;, &#x60;entity_name&#x60;, &#x60;status&#x60;, &#x60;started_at&#x60;, &#x60;finished_at&#x60;, &#x60;created_at&#x60;, &#x60;updated_at&#x60;, or &#x60;meta.&lt;field&gt;&#x60; to sort by a run-meta field (as text). Values outside the pattern fail validation (&#x60;422&#x60;); an unknown column name answers &#x60;400&#x60;, as in the original service.
      * @param {'asc' | 'desc'} [sort_direction] Sort direction.
      * @param {number} [page] Page number, 1-based.
