@@ -26,6 +26,16 @@ const QUERIES: Record<string, Render> = {
       })
       .where({ id: 5 })
       .getFormattedQuery(),
+  'first page of API keys (listApiKeys)': (em) =>
+    em.createQueryBuilder(ApiKey).select('*').orderBy({ id: 'asc' }).limit(50).offset(0).getFormattedQuery(),
+  'third page of API keys (listApiKeys)': (em) =>
+    em
+      .createQueryBuilder(ApiKey)
+      .select('*')
+      .orderBy({ id: 'asc' })
+      .limit(50)
+      .offset(100)
+      .getFormattedQuery(),
   'a page of live runs, newest first (paging shape of every list)': async (em) => {
     const qb = em
       .createQueryBuilder(ProcessRun)

@@ -7,6 +7,12 @@ interface Pending {
   lastUsedAt: Date;
 }
 
+/** Uses of a key counted in this instance but not written to the database yet. */
+export interface UnflushedUsage {
+  count: number;
+  lastUsedAt: Date | null;
+}
+
 /**
  * Counts API key usage in memory and writes it in batches: one `usage_count = usage_count + n` per key
  * per flush. The original wrote `usage_count`/`last_used_at` on every request, which serialised
@@ -46,7 +52,7 @@ export class ApiKeyUsageRecorder {
   }
 
   /** Uses of `keyId` counted here but not written yet (so a key's own view of its usage is current). */
-  unflushed(keyId: number): { count: number; lastUsedAt: Date | null } {
+  unflushed(keyId: number): UnflushedUsage {
     const pending = this.#pending.get(keyId);
     return { count: pending?.count ?? 0, lastUsedAt: pending?.lastUsedAt ?? null };
   }

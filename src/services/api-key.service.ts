@@ -2,12 +2,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import type { EntityManager } from '@mikro-orm/core';
 import { ApiKey, type ApiKeyRole } from '../entities/index.ts';
+import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
 
 /** The identity a verified key gives a request. */
 export interface Principal {
   readonly keyId: number;
   readonly name: string;
   readonly role: ApiKeyRole;
+}
+
+export interface ApiKeyChanges {
+  name?: string;
+  description?: string | null;
+  role?: ApiKeyRole;
+  is_active?: boolean;
+  expires_at?: Date | null;
 }
 
 export interface NewApiKey {
@@ -94,6 +103,52 @@ export class ApiKeyService {
     if (verified === undefined) return undefined;
     if (verified.expiresAt !== null && verified.expiresAt.getTime() <= this.#now()) return undefined;
     return verified.principal;
+  }
+
+  /** One page of keys ordered by id, and the total. */
+  async list(em: EntityManager, offset: number, limit: number): Promise<{ items: ApiKey[]; total: number }> {
+    const [items, total] = await em.findAndCount(ApiKey, {}, { orderBy: { id: 'asc' }, offset, limit });
+    return { items, total };
+  }
+
+  /** The key with this id; NotFoundError when there is none. */
+  async get(em: EntityManager, id: number): Promise<ApiKey> {
+    const key = await em.findOne(ApiKey, { id });
+    if (key === null) throw new NotFoundError(`API key ${id} not found`);
+    return key;
+  }
+
+  /**
+   * Applies `changes` to key `id`. The calling key may not lock itself out (deactivate itself or give up
+   * its admin role): ConflictError. Verifications cached in this instance are dropped at once; other
+   * instances notice within the cache TTL.
+   */
+  async update(em: EntityManager, id: number, changes: ApiKeyChanges, callerKeyId: number): Promise<ApiKey> {
+    const key = await this.get(em, id);
+    if (id === callerKeyId && changes.is_active === false) {
+      throw new ConflictError('An API key cannot deactivate itself; use another admin key');
+    }
+    if (id === callerKeyId && changes.role !== undefined && changes.role !== 'admin') {
+      throw new ConflictError('An API key cannot give up its own admin role; use another admin key');
+    }
+    em.assign(key, changes);
+    await em.flush();
+    this.invalidate();
+    return key;
+  }
+
+  /** Flips `is_active` of key `id` (the calling key cannot deactivate itself). */
+  async toggle(em: EntityManager, id: number, callerKeyId: number): Promise<ApiKey> {
+    const key = await this.get(em, id);
+    return this.update(em, id, { is_active: !key.is_active }, callerKeyId);
+  }
+
+  /** Deletes key `id` for good (the calling key cannot delete itself). */
+  async remove(em: EntityManager, id: number, callerKeyId: number): Promise<void> {
+    const key = await this.get(em, id);
+    if (id === callerKeyId) throw new ConflictError('An API key cannot delete itself; use another admin key');
+    await em.remove(key).flush();
+    this.invalidate();
   }
 
   /** Forgets every cached verification (after a key is changed or deleted in this instance). */

@@ -1,6 +1,11 @@
+import type { Response } from 'express';
+import { principalOf } from '../../auth/authenticate.ts';
 import type { Container } from '../../container.ts';
-import type { HandlerMap } from '../../contract.ts';
-import { notImplemented } from '../not-implemented.ts';
+import type { Handler, HandlerMap } from '../../contract.ts';
+import { UnauthorizedError } from '../../errors/domain-errors.ts';
+import { parseTimestamp } from '../../util/timestamps.ts';
+import { pageOffset, sendPageHeaders } from '../pagination.ts';
+import { toApiKey, toApiKeyCreated } from './api-keys.mapper.ts';
 
 type ApiKeysOperation =
   | 'createApiKey'
@@ -11,15 +16,59 @@ type ApiKeysOperation =
   | 'toggleApiKey'
   | 'listApiKeysAdminAlias';
 
-/** Handlers of the `api-keys` tag. Operations still answering 501 belong to a later issue. */
-export function apiKeysHandlers(_container: Container): Pick<HandlerMap, ApiKeysOperation> {
+/** A request timestamp as a Date (the validator has checked it parses); null stays null. */
+const toDate = (value: string | null | undefined): Date | null | undefined =>
+  value === undefined || value === null ? value : (parseTimestamp(value) ?? null);
+
+/** API key management (admin). */
+export function apiKeysHandlers(container: Container): Pick<HandlerMap, ApiKeysOperation> {
+  const { apiKeys, apiKeyUsage } = container;
+  const callerId = (res: Response): number => {
+    const principal = principalOf(res);
+    if (principal === undefined) throw new UnauthorizedError();
+    return principal.keyId;
+  };
+  const listApiKeys: Handler<'listApiKeys'> = async (req, res) => {
+    const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
+    const { items, total } = await apiKeys.list(container.em(), pageOffset(page), page.size);
+    const meta = sendPageHeaders(req, res, page, total);
+    res.json({ items: items.map((key) => toApiKey(key, apiKeyUsage.unflushed(key.id))), ...meta });
+  };
   return {
-    createApiKey: notImplemented('createApiKey'),
-    listApiKeys: notImplemented('listApiKeys'),
-    getApiKey: notImplemented('getApiKey'),
-    updateApiKey: notImplemented('updateApiKey'),
-    deleteApiKey: notImplemented('deleteApiKey'),
-    toggleApiKey: notImplemented('toggleApiKey'),
-    listApiKeysAdminAlias: notImplemented('listApiKeysAdminAlias'),
+    createApiKey: async (req, res) => {
+      const { name, description, role, is_active, expires_at } = req.body;
+      const { apiKey, plaintext } = await apiKeys.create(container.em(), {
+        name,
+        description: description ?? null,
+        role: role ?? 'user',
+        is_active: is_active ?? true,
+        expires_at: toDate(expires_at) ?? null,
+      });
+      res.status(201).json(toApiKeyCreated(apiKey, plaintext));
+    },
+    listApiKeys,
+    listApiKeysAdminAlias: (req, res) => listApiKeys(req, res),
+    getApiKey: async (req, res) => {
+      const key = await apiKeys.get(container.em(), req.params.key_id);
+      res.json(toApiKey(key, apiKeyUsage.unflushed(key.id)));
+    },
+    updateApiKey: async (req, res) => {
+      const { expires_at, ...rest } = req.body;
+      const key = await apiKeys.update(
+        container.em(),
+        req.params.key_id,
+        { ...rest, ...(expires_at === undefined ? {} : { expires_at: toDate(expires_at) ?? null }) },
+        callerId(res),
+      );
+      res.json(toApiKey(key, apiKeyUsage.unflushed(key.id)));
+    },
+    toggleApiKey: async (req, res) => {
+      const key = await apiKeys.toggle(container.em(), req.params.key_id, callerId(res));
+      res.json(toApiKey(key, apiKeyUsage.unflushed(key.id)));
+    },
+    deleteApiKey: async (req, res) => {
+      await apiKeys.remove(container.em(), req.params.key_id, callerId(res));
+      res.json({ message: `API key ${req.params.key_id} deleted` });
+    },
   };
 }
