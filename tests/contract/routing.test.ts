@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listOperations, loadBundledSpec, type OperationRoute } from '../../src/contract.ts';
+import { listOperations, loadBundledSpec, matchOperation, type OperationRoute } from '../../src/contract.ts';
 import { createHandlers } from '../../src/routes/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 
@@ -26,6 +26,13 @@ describe('the contract and the router', () => {
     await server?.close();
   });
 
+  it('resolves every concrete path to its own operation (the role check relies on it)', () => {
+    for (const operation of operations) {
+      const resolved = matchOperation(operations, operation.method, urlOf(operation));
+      expect(resolved?.operationId, urlOf(operation)).toBe(operation.operationId);
+    }
+  });
+
   it('has one handler per spec operation and no handler without an operation', () => {
     const handlerIds = Object.keys(createHandlers(server.container)).sort();
     expect(handlerIds).toEqual(operations.map((operation) => operation.operationId).sort());
@@ -47,6 +54,8 @@ describe('the contract and the router', () => {
       const text = await response.text();
       const body = text === '' ? {} : (JSON.parse(text) as { detail?: string });
       expect(isUnrouted(response.status, body), `${response.status} ${text}`).toBe(false);
+      // A placeholder names its operation: proves the request reached this operation's handler.
+      if (response.status === 501) expect(body.detail).toContain(operation.operationId);
       if (response.status >= 400) {
         expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       }
