@@ -46,8 +46,8 @@ export interface paths {
          *     An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a
          *     health probe never fails because of a key.
          *
-         *     When the database is unreachable the answer is `503` with `status: degraded` (and, with a valid
-         *     key, `database: disconnected`). Not recorded in the audit log.
+         *     When the database is unreachable the answer is a `503` problem with `Retry-After`, like every
+         *     error. Not recorded in the audit log.
          */
         get: operations["getHealth"];
         put?: never;
@@ -75,10 +75,18 @@ export interface paths {
         put?: never;
         /**
          * Create a process
-         * @description Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and
-         *     `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added
-         *     afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in
-         *     `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty).
+         * @description Creates a process definition (any role: `user` keys may read and write process data; the
+         *     original demanded admin, and widening it breaks no client). `meta` defaults to `{}`,
+         *     `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global
+         *     keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta
+         *     fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its
+         *     `steps` empty).
+         *
+         *     Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that
+         *     sends `retention_months` with any value other than null, or sends `neutralize_keep_keys` at all
+         *     (even null), gets `403` and nothing is created. A `user` key creates the process without them;
+         *     an admin sets them later (`PUT /api/v1/processes/{process_id}/retention`, `PATCH` with an admin
+         *     key).
          */
         post: operations["createProcess"];
         delete?: never;
@@ -114,8 +122,11 @@ export interface paths {
          *     README's behaviour; the original service hid only the process and its steps). Everything hidden
          *     disappears from every list, lookup, count, statistic and dashboard; reading it by id answers
          *     `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings
-         *     back exactly what this delete hid (not items deleted separately before). Audited. `404` when the
-         *     process does not exist or is already deleted.
+         *     back exactly what this delete hid (not items deleted separately before). Audited.
+         *
+         *     Idempotent, as in the original service: deleting a process that is already soft-deleted answers
+         *     `204` again and changes nothing (its first delete and what that delete hid stay as they were).
+         *     `404` only when the process never existed.
          */
         delete: operations["deleteProcess"];
         options?: never;
@@ -127,6 +138,10 @@ export interface paths {
          *     `retention_months` recomputes `scheduled_deletion_at` of the process's existing runs, exactly like
          *     `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404`
          *     when the process does not exist or is soft-deleted.
+         *
+         *     Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that
+         *     sends `retention_months` or `neutralize_keep_keys` (with any value, null included) gets `403`
+         *     and nothing changes. `user` keys may change `name` and `meta`.
          */
         patch: operations["updateProcess"];
         trace?: never;
@@ -150,8 +165,11 @@ export interface paths {
          * Restore a soft-deleted process
          * @description Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs
          *     that its delete hid; items that had been deleted on their own before stay deleted. Answers the
-         *     restored process with its steps. Audited. `404` when the process does not exist; `409` when it is
-         *     not deleted.
+         *     restored process with its steps. Audited.
+         *
+         *     Idempotent, as in the original service: restoring a process that is not deleted answers `200`
+         *     with the process unchanged (nothing else is restored). `404` only when the process never
+         *     existed.
          */
         post: operations["restoreProcess"];
         delete?: never;
@@ -291,8 +309,9 @@ export interface paths {
         /**
          * List the steps of a process
          * @description Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original
-         *     service's shape; not paginated) (any role). `404` when the process does not exist or is
-         *     soft-deleted. Unknown query parameters (e.g. `include_deleted=false`) are ignored.
+         *     service's shape; not paginated) (any role). The steps are selected by `process_id` alone: an
+         *     unknown or soft-deleted process gives an empty list, as in the original. Unknown query
+         *     parameters (e.g. `include_deleted=false`) are ignored.
          */
         get: operations["listProcessSteps"];
         put?: never;
@@ -319,7 +338,8 @@ export interface paths {
         /**
          * List the rerunnable steps of a process
          * @description Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a
-         *     bare array (any role). `404` when the process does not exist or is soft-deleted.
+         *     bare array (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted
+         *     process gives an empty list, as in the original. Unknown query parameters are ignored.
          */
         get: operations["listRerunnableProcessSteps"];
         put?: never;
@@ -419,7 +439,11 @@ export interface paths {
          * Soft-delete a run
          * @description Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup,
          *     count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what
-         *     this delete hid. Audited. `404` when the run does not exist or is already deleted.
+         *     this delete hid. Audited.
+         *
+         *     Idempotent, as in the original service: deleting a run that is already soft-deleted (on its own
+         *     or with its process) answers `204` again and changes nothing. `404` only when the run never
+         *     existed.
          */
         delete: operations["deleteRun"];
         options?: never;
@@ -474,8 +498,11 @@ export interface paths {
         /**
          * Restore a soft-deleted run
          * @description Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and
-         *     answers the run with its step runs. Audited. `404` when the run does not exist; `409` when it is
-         *     not deleted, or when it was hidden by the deletion of its process (restore the process instead).
+         *     answers the run with its step runs. Audited.
+         *
+         *     Idempotent, as in the original service: restoring a run that is not deleted answers `200` with
+         *     the run unchanged. `404` only when the run never existed; `409` when the run was hidden by the
+         *     deletion of its process (restore the process instead).
          */
         post: operations["restoreRun"];
         delete?: never;
@@ -507,8 +534,11 @@ export interface paths {
          *     `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`,
          *     `status_code`) — other string values become `"[NEUTRALIZED]"`, numbers 0, booleans false, and
          *     other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and
-         *     answers `was_already_neutralized: true`. Audited. `404` when the run does not exist or is
-         *     soft-deleted.
+         *     answers `was_already_neutralized: true`. Audited.
+         *
+         *     It also works on a soft-deleted run (deleted on its own or with its process), as in the
+         *     original service: the GDPR applies to hidden data too. Its step runs are neutralised whether
+         *     deleted or not, and the run stays deleted. `404` only when the run never existed.
          */
         post: operations["neutralizeRun"];
         delete?: never;
@@ -604,10 +634,12 @@ export interface paths {
          *     host is on the outbound allow-list. Then, in one transaction, it creates a new `pending` step run
          *     for the same run and step (`rerun_of_id` = this step run, `rerun_count` + 1, same `rerun_config`
          *     and `max_reruns`, `meta` = the request's `meta`), which supersedes this one in the run's status
-         *     (the run becomes `running` again), and enqueues a durable job; it answers `202` at once. The old
-         *     step run stays readable (`GET /api/v1/step-runs/{step_run_id}/reruns`). The original service
-         *     reset the same step run and answered `200` after calling its target; here `id` and `step_run` are
-         *     the new step run and `rerun_result.result` is `queued`.
+         *     (the run becomes `running` again), and enqueues a durable job; it answers `200` at once, as the
+         *     original service did (not `202`, so its clients keep working), before the target is called. The
+         *     old step run stays readable (`GET /api/v1/step-runs/{step_run_id}/reruns`). The original service
+         *     reset the same step run and called its target before answering; here `id` and `step_run` are
+         *     the new step run and `rerun_result.result` is `queued` (the job's outcome shows on the new step
+         *     run later).
          *
          *     The job lives in the database, survives restarts (a job whose worker died is retried after its
          *     lease expires) and runs once per attempt even with several API instances. It calls one of two
@@ -683,8 +715,9 @@ export interface paths {
          * List the step runs of a run
          * @description Lists the current step runs of a run — the newest attempt of each step, non-deleted — ordered by
          *     `step_index`, as a bare array (the original service's shape; not paginated) (any role). Earlier
-         *     attempts: `GET /api/v1/step-runs/{step_run_id}/reruns`. `404` when the run does not exist or is
-         *     soft-deleted. Unknown query parameters (e.g. `include_deleted=false`) are ignored.
+         *     attempts: `GET /api/v1/step-runs/{step_run_id}/reruns`. The step runs are selected by `run_id`
+         *     alone: an unknown or soft-deleted run gives an empty list, as in the original. Unknown query
+         *     parameters (e.g. `include_deleted=false`) are ignored.
          */
         get: operations["listRunStepRuns"];
         put?: never;
@@ -744,8 +777,9 @@ export interface paths {
         /**
          * List the rerunnable step runs of a run
          * @description Lists the current step runs of a run that can be rerun now — `can_rerun` set and status `failed`
-         *     — ordered by `step_index`, as a bare array (any role). `404` when the run does not exist or is
-         *     soft-deleted.
+         *     — ordered by `step_index`, as a bare array (any role). The step runs are selected by `run_id`
+         *     alone: an unknown or soft-deleted run gives an empty list, as in the original. Unknown query
+         *     parameters are ignored.
          */
         get: operations["listRerunnableRunStepRuns"];
         put?: never;
@@ -1135,6 +1169,12 @@ export interface paths {
          *     optionally only for one user (admin only): total requests, success (status < 400) and error
          *     counts, success rate, average duration, requests per method and per action, and the 10 most
          *     active users.
+         *
+         *     The original service's member names are sent too, with the same values, so its clients keep
+         *     working: `successful_requests` (= `success_count`), `error_requests` (= `error_count`),
+         *     `requests_by_method` (= `by_method`), `requests_by_action` (`by_action` as an object
+         *     action → count), `user_filter` (the `user_email` filter, or null) and `email` beside
+         *     `user_email` in each `top_users` item.
          */
         get: operations["getAuditLogStats"];
         put?: never;
@@ -1193,7 +1233,7 @@ export interface components {
              * @description The request path that produced the problem.
              * @example /api/v1/processes/42
              */
-            instance?: string;
+            instance: string;
             /**
              * @description Same as `status`; kept for clients of the original service.
              * @example 404
@@ -1215,7 +1255,7 @@ export interface components {
              * @description The request's `X-Request-ID`; quote it when reporting a problem.
              * @example 9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f
              */
-            request_id?: string;
+            request_id: string;
             /** @description Present on validation failures; one entry per problem found. */
             errors?: components["schemas"]["ValidationIssue"][];
         };
@@ -1282,10 +1322,10 @@ export interface components {
         /** @description Health of the service. Without an API key only `status` is sent; with a valid key the details are added. */
         Health: {
             /**
-             * @description `ok` when the service and its database work (the original's value); `degraded` when the database is unreachable (sent with status code 503).
+             * @description `ok` without a key (the original service's answer); `healthy` with a valid key (the product README's detailed answer). When the database is unreachable the answer is a `503` problem instead.
              * @enum {string}
              */
-            status: "ok" | "degraded";
+            status: "ok" | "healthy";
             /**
              * Format: date-time
              * @description Server time of the check (UTC). Only with a valid key.
@@ -1297,10 +1337,10 @@ export interface components {
              */
             version?: string;
             /**
-             * @description Whether the database answered a trivial query. Only with a valid key.
+             * @description The database answered a trivial query (otherwise the answer is a 503 problem). Only with a valid key.
              * @enum {string}
              */
-            database?: "connected" | "disconnected";
+            database?: "connected";
             /**
              * @description Human-readable time since the process started, always as days, hours and minutes (`0d 2h 5m`, `7d 12h 30m`). Only with a valid key.
              * @example 7d 12h 30m
@@ -1390,7 +1430,7 @@ export interface components {
             /** @example Borgerservice – flytning */
             name: string;
             /**
-             * @description Free-form JSON about the process (Unicode kept intact). The member `run_metadata_schema` (object: run-meta field name → type name, e.g. `{"kommune": "string"}`) declares which run-meta fields are searchable; see `GET /api/v1/processes/{process_id}/searchable-fields`.
+             * @description Free-form JSON about the process (Unicode kept intact). The optional member `run_metadata_schema` (object: run-meta field name → type name, e.g. `{"kommune": "string"}`) declares which run-meta fields are searchable; see `GET /api/v1/processes/{process_id}/searchable-fields`.
              * @example {
              *       "description": "Registrering af flytninger anmeldt på borger.dk",
              *       "department": "Borgerservice",
@@ -1403,6 +1443,18 @@ export interface components {
              *     }
              */
             meta: {
+                /**
+                 * @description Declares the process's searchable run-meta fields: run-meta field name → type name (free text such as `string`, `integer`, `date`). Each declared field is sortable (`order_by=meta.<field>`) and filterable (`meta_filter=<field>:<value>`) on `GET /api/v1/runs`, searched by `GET /api/v1/runs/search?process_id=`, and listed by `GET /api/v1/processes/{process_id}/searchable-fields` and `/filter-metadata`. Optional; omitted means no declared fields.
+                 * @example {
+                 *       "kommune": "string",
+                 *       "sagsnummer": "string",
+                 *       "prioritet": "string"
+                 *     }
+                 */
+                run_metadata_schema?: {
+                    [key: string]: string;
+                };
+            } & {
                 [key: string]: unknown;
             };
             /**
@@ -1461,20 +1513,40 @@ export interface components {
             /** @example Borgerservice – flytning */
             name: string;
             /**
-             * @description Free-form JSON about the process. `run_metadata_schema` (object: field → type name) declares the searchable run-meta fields.
+             * @description Free-form JSON about the process (any members). The optional member `run_metadata_schema` (object: run-meta field name → type name) declares the searchable/sortable run-meta fields.
              * @default {}
+             * @example {
+             *       "description": "Registrering af flytninger anmeldt på borger.dk",
+             *       "department": "Borgerservice",
+             *       "run_metadata_schema": {
+             *         "kommune": "string",
+             *         "sagsnummer": "string"
+             *       }
+             *     }
              */
             meta: {
+                /**
+                 * @description Declares the process's searchable run-meta fields: run-meta field name → type name (free text such as `string`, `integer`, `date`). Each declared field is sortable (`order_by=meta.<field>`) and filterable (`meta_filter=<field>:<value>`) on `GET /api/v1/runs`, searched by `GET /api/v1/runs/search?process_id=`, and listed by `GET /api/v1/processes/{process_id}/searchable-fields` and `/filter-metadata`. Optional; omitted means no declared fields.
+                 * @example {
+                 *       "kommune": "string",
+                 *       "sagsnummer": "string",
+                 *       "prioritet": "string"
+                 *     }
+                 */
+                run_metadata_schema?: {
+                    [key: string]: string;
+                };
+            } & {
                 [key: string]: unknown;
             };
             /**
-             * @description Retention period in calendar months; null (the default) means runs are never neutralised automatically.
+             * @description Retention period in calendar months; null (the default) means runs are never neutralised automatically. Admin keys only: another key sending a value other than null gets `403`.
              * @default null
              * @example 12
              */
             retention_months: number | null;
             /**
-             * @description Per-process override of the neutralisation allow-list; null (the default) uses the global list.
+             * @description Per-process override of the neutralisation allow-list; null (the default) uses the global list. Admin keys only: another key sending this member (even null) gets `403`.
              * @default null
              * @example [
              *       "department",
@@ -1488,17 +1560,40 @@ export interface components {
         ProcessUpdate: {
             /** @example Borgerservice – flytning og adresseændring */
             name?: string;
-            /** @description Replaces the process's meta. */
+            /**
+             * @description Replaces the process's meta as a whole (any members). The optional member `run_metadata_schema` (object: run-meta field name → type name) declares the searchable/sortable run-meta fields.
+             * @example {
+             *       "description": "Registrering af flytninger anmeldt på borger.dk",
+             *       "department": "Borgerservice",
+             *       "run_metadata_schema": {
+             *         "kommune": "string",
+             *         "sagsnummer": "string",
+             *         "prioritet": "string"
+             *       }
+             *     }
+             */
             meta?: {
+                /**
+                 * @description Declares the process's searchable run-meta fields: run-meta field name → type name (free text such as `string`, `integer`, `date`). Each declared field is sortable (`order_by=meta.<field>`) and filterable (`meta_filter=<field>:<value>`) on `GET /api/v1/runs`, searched by `GET /api/v1/runs/search?process_id=`, and listed by `GET /api/v1/processes/{process_id}/searchable-fields` and `/filter-metadata`. Optional; omitted means no declared fields.
+                 * @example {
+                 *       "kommune": "string",
+                 *       "sagsnummer": "string",
+                 *       "prioritet": "string"
+                 *     }
+                 */
+                run_metadata_schema?: {
+                    [key: string]: string;
+                };
+            } & {
                 [key: string]: unknown;
             };
             /**
-             * @description New retention period in calendar months (null: never); recomputes `scheduled_deletion_at` of the process's existing runs, like `PUT /api/v1/processes/{process_id}/retention`.
+             * @description New retention period in calendar months (null: never); recomputes `scheduled_deletion_at` of the process's existing runs, like `PUT /api/v1/processes/{process_id}/retention`. Admin keys only: another key sending this member (any value) gets `403`.
              * @example 24
              */
             retention_months?: number | null;
             /**
-             * @description New per-process neutralisation allow-list; null returns to the global default.
+             * @description New per-process neutralisation allow-list; null returns to the global default. Admin keys only: another key sending this member (any value) gets `403`.
              * @example [
              *       "department",
              *       "kommune"
@@ -2178,7 +2273,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /**
-             * @description Replaces the step run's rerun configuration (e.g. to set the automation server's `workitem_id`).
+             * @description Replaces the step run's rerun configuration (e.g. to set the automation server's `workitem_id`). Omitted or null leaves the stored `rerun_config` unchanged (the original service accepted null here).
              * @example {
              *       "max_retries": 2,
              *       "workitem_id": 98765
@@ -2186,12 +2281,12 @@ export interface components {
              */
             rerun_config?: {
                 [key: string]: unknown;
-            };
+            } | null;
             /**
-             * @description Who makes this update (free text, e.g. the robot's name).
+             * @description Who makes this update (free text, e.g. the robot's name). Omitted leaves it unchanged; null clears it (the original service accepted null here).
              * @example robot-flytning-01
              */
-            last_modified_by?: string;
+            last_modified_by?: string | null;
             /**
              * @description Free-form JSON about this execution (product README); replaces the step run's meta.
              * @example {
@@ -2206,7 +2301,7 @@ export interface components {
         /** @description Optional context of a rerun request (product README), kept as the new step run's `meta`. */
         StepRunRerunRequest: {
             /**
-             * @description Why and by whom the rerun was requested; passed on to the external system.
+             * @description Why and by whom the rerun was requested; passed on to the external system. Omitted or null means no context (the new step run's `meta` is null).
              * @example {
              *       "rerun_reason": "CPR-servicen er oppe igen",
              *       "initiated_by": "mette.jensen",
@@ -2215,7 +2310,7 @@ export interface components {
              */
             meta?: {
                 [key: string]: unknown;
-            };
+            } | null;
         };
         /** @description The outcome of handing the rerun to its target (the original service's `rerun_result`). The rerun endpoint answers once the job is queued, so its result is `queued`; the other values are the outcomes the job records later (`success`, or `failure` / `source_error` / `not_supported` as `failure.result_type` of the new step run). */
         RerunResult: {
@@ -2269,7 +2364,7 @@ export interface components {
             name: string;
             /**
              * @description Number of (non-deleted) steps of the process.
-             * @example 4
+             * @example 3
              */
             total_steps: number;
         };
@@ -2818,20 +2913,30 @@ export interface components {
             /** @example 12 */
             count: number;
         };
-        /** @description Number of requests by one user. */
+        /** @description Number of requests by one user. The user is given twice: as `user_email` and as `email` (the original service's name), always with the same value. */
         AuditLogUserCount: {
             /** @example mette.jorgensen@aarhus.dk */
             user_email: string;
+            /**
+             * @description The original service's name for `user_email` (always the same value).
+             * @example mette.jorgensen@aarhus.dk
+             */
+            email: string;
             /** @example 230 */
             count: number;
         };
-        /** @description Statistics over the audit-log entries of the last `period_hours` hours. */
+        /** @description Statistics over the audit-log entries of the last `period_hours` hours. Carries both this API's member names (`success_count`, `error_count`, `by_method`, `by_action`) and the original service's (`successful_requests`, `error_requests`, `requests_by_method`, `requests_by_action`, `user_filter`) with the same values, so clients of either keep working. */
         AuditLogStats: {
             /**
              * @description The period covered, in hours back from now (the `hours` parameter).
              * @example 24
              */
             period_hours: number;
+            /**
+             * @description The `user_email` filter applied (the original's member); null when all users are counted.
+             * @example mette.jorgensen@aarhus.dk
+             */
+            user_filter: string | null;
             /** @example 4211 */
             total_requests: number;
             /**
@@ -2840,10 +2945,20 @@ export interface components {
              */
             success_count: number;
             /**
+             * @description The original service's name for `success_count` (always the same value).
+             * @example 4150
+             */
+            successful_requests: number;
+            /**
              * @description Requests answered with a status code of 400 or more.
              * @example 61
              */
             error_count: number;
+            /**
+             * @description The original service's name for `error_count` (always the same value).
+             * @example 61
+             */
+            error_requests: number;
             /**
              * @description `success_count / total_requests × 100`, rounded to two decimals; 0 when there were no requests.
              * @example 98.55
@@ -2866,8 +2981,30 @@ export interface components {
             by_method: {
                 [key: string]: number;
             };
+            /**
+             * @description The original service's name for `by_method` (always the same content).
+             * @example {
+             *       "GET": 3010,
+             *       "PATCH": 1050,
+             *       "POST": 150,
+             *       "DELETE": 1
+             *     }
+             */
+            requests_by_method: {
+                [key: string]: number;
+            };
             /** @description Number of requests per action (`X-Action`), most first; requests without an action are left out. */
             by_action: components["schemas"]["AuditLogActionCount"][];
+            /**
+             * @description The original service's form of `by_action`: an object action (`X-Action`) → number of requests (same counts as `by_action`); requests without an action are left out.
+             * @example {
+             *       "Genstart fejlet trin": 12,
+             *       "Slet kørsel": 1
+             *     }
+             */
+            requests_by_action: {
+                [key: string]: number;
+            };
             /** @description The 10 users (`X-User`) with the most requests, most first; requests without a user are left out. */
             top_users: components["schemas"]["AuditLogUserCount"][];
         };
@@ -2885,6 +3022,17 @@ export interface components {
         };
         /** @description Rate limit exceeded for this key or IP. */
         TooManyRequests: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A dependency (the database) is unavailable or the service is overloaded; retry after the given seconds. */
+        ServiceUnavailable: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2915,8 +3063,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The resource does not exist or is soft-deleted. */
-        NotFound: {
+        /** @description The API key is valid but its role may not call this operation. */
+        Forbidden: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
                 [name: string]: unknown;
@@ -2925,8 +3073,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The API key is valid but its role may not call this operation. */
-        Forbidden: {
+        /** @description The resource does not exist or is soft-deleted. */
+        NotFound: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
                 [name: string]: unknown;
@@ -3083,17 +3231,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
-            /** @description The database is unreachable; the service cannot serve requests. */
-            503: {
-                headers: {
-                    "X-Request-ID": components["headers"]["XRequestId"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3162,6 +3300,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -3214,7 +3353,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The process and everything under it are soft-deleted. */
+            /** @description The process and everything under it are soft-deleted (now or already before). */
             204: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestId"];
@@ -3260,6 +3399,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3281,7 +3421,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The restored process. */
+            /** @description The restored process, or the process unchanged when it was not deleted. */
             200: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestId"];
@@ -3294,7 +3434,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -3458,7 +3597,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -3490,7 +3628,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -3749,7 +3886,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The run and its step runs are soft-deleted. */
+            /** @description The run and its step runs are soft-deleted (now or already before). */
             204: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestId"];
@@ -3817,7 +3954,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The restored run. */
+            /** @description The restored run, or the run unchanged when it was not deleted. */
             200: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestId"];
@@ -3988,7 +4125,7 @@ export interface operations {
         };
         responses: {
             /** @description The rerun is accepted; the new step run is pending and its job queued. */
-            202: {
+            200: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestId"];
                     [name: string]: unknown;
@@ -4063,7 +4200,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -4132,7 +4268,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];

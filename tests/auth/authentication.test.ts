@@ -60,7 +60,7 @@ describe('API key authentication', () => {
     expect(await anonymous.json()).toEqual({ status: 'ok' });
     const withKey = await server.request('/health');
     const details = (await withKey.json()) as { status: string; database: string; uptime: string };
-    expect(details).toMatchObject({ status: 'ok', database: 'connected' });
+    expect(details).toMatchObject({ status: 'healthy', database: 'connected' });
     expect(details.uptime).toMatch(/^\d+d \d+h \d+m$/);
   });
 });

@@ -45,7 +45,10 @@ function createSqliteDatabase(): TestDatabase {
 }
 
 /** Runs statements on the administration database named in `adminUrl` through MikroORM's own driver. */
-async function onAdminDatabase(adminUrl: string, statements: Array<[string, unknown[]]>): Promise<void> {
+export async function onAdminDatabase(
+  adminUrl: string,
+  statements: Array<[string, unknown[]]>,
+): Promise<void> {
   const orm = await createOrm(adminUrl, { poolMax: 1 });
   try {
     const connection = orm.em.fork().getConnection();

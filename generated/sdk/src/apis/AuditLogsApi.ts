@@ -112,7 +112,7 @@ export interface AuditLogsApiInterface {
     getAuditLogStatsRequestOpts(requestParameters: GetAuditLogStatsRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users. 
+     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users.  The original service\'s member names are sent too, with the same values, so its clients keep working: `successful_requests` (= `success_count`), `error_requests` (= `error_count`), `requests_by_method` (= `by_method`), `requests_by_action` (`by_action` as an object action → count), `user_filter` (the `user_email` filter, or null) and `email` beside `user_email` in each `top_users` item. 
      * @summary Audit-log statistics
      * @param {number} [hours] Period to cover, in hours back from now (1–8760).
      * @param {string} [user_email] Only count requests by this user (&#x60;X-User&#x60; header), exact match.
@@ -123,7 +123,7 @@ export interface AuditLogsApiInterface {
     getAuditLogStatsRaw(requestParameters: GetAuditLogStatsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<AuditLogStats>>;
 
     /**
-     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users. 
+     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users.  The original service\'s member names are sent too, with the same values, so its clients keep working: `successful_requests` (= `success_count`), `error_requests` (= `error_count`), `requests_by_method` (= `by_method`), `requests_by_action` (`by_action` as an object action → count), `user_filter` (the `user_email` filter, or null) and `email` beside `user_email` in each `top_users` item. 
      * Audit-log statistics
      */
     getAuditLogStats(requestParameters: GetAuditLogStatsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<AuditLogStats>;
@@ -267,7 +267,7 @@ export class AuditLogsApi extends runtime.BaseAPI implements AuditLogsApiInterfa
     }
 
     /**
-     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users. 
+     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users.  The original service\'s member names are sent too, with the same values, so its clients keep working: `successful_requests` (= `success_count`), `error_requests` (= `error_count`), `requests_by_method` (= `by_method`), `requests_by_action` (`by_action` as an object action → count), `user_filter` (the `user_email` filter, or null) and `email` beside `user_email` in each `top_users` item. 
      * Audit-log statistics
      */
     async getAuditLogStatsRaw(requestParameters: GetAuditLogStatsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<AuditLogStats>> {
@@ -278,7 +278,7 @@ export class AuditLogsApi extends runtime.BaseAPI implements AuditLogsApiInterfa
     }
 
     /**
-     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users. 
+     * Statistics over the audit-log entries of the last `hours` hours (default 24, up to a year), optionally only for one user (admin only): total requests, success (status < 400) and error counts, success rate, average duration, requests per method and per action, and the 10 most active users.  The original service\'s member names are sent too, with the same values, so its clients keep working: `successful_requests` (= `success_count`), `error_requests` (= `error_count`), `requests_by_method` (= `by_method`), `requests_by_action` (`by_action` as an object action → count), `user_filter` (the `user_email` filter, or null) and `email` beside `user_email` in each `top_users` item. 
      * Audit-log statistics
      */
     async getAuditLogStats(requestParameters: GetAuditLogStatsRequest = {}, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<AuditLogStats> {

@@ -44,7 +44,7 @@ export interface MetaApiInterface {
     getHealthRequestOpts(): Promise<runtime.RequestOpts>;
 
     /**
-     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is `503` with `status: degraded` (and, with a valid key, `database: disconnected`). Not recorded in the audit log. 
+     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is a `503` problem with `Retry-After`, like every error. Not recorded in the audit log. 
      * @summary Health check
      * @param {*} [options] Override http request option.
      * @throws {RequiredError}
@@ -53,7 +53,7 @@ export interface MetaApiInterface {
     getHealthRaw(initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Health>>;
 
     /**
-     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is `503` with `status: degraded` (and, with a valid key, `database: disconnected`). Not recorded in the audit log. 
+     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is a `503` problem with `Retry-After`, like every error. Not recorded in the audit log. 
      * Health check
      */
     getHealth(initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Health>;
@@ -119,7 +119,7 @@ export class MetaApi extends runtime.BaseAPI implements MetaApiInterface {
     }
 
     /**
-     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is `503` with `status: degraded` (and, with a valid key, `database: disconnected`). Not recorded in the audit log. 
+     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is a `503` problem with `Retry-After`, like every error. Not recorded in the audit log. 
      * Health check
      */
     async getHealthRaw(initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Health>> {
@@ -130,7 +130,7 @@ export class MetaApi extends runtime.BaseAPI implements MetaApiInterface {
     }
 
     /**
-     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is `503` with `status: degraded` (and, with a valid key, `database: disconnected`). Not recorded in the audit log. 
+     * Liveness and database check for load balancers and monitoring (`x-required-role: none`).  The API key is optional. Without one, only `{\"status\": ...}` is sent (as the original did, which answered `{\"status\": \"ok\"}`). With a valid key (`X-API-Key` or bearer) the details are added: `timestamp`, `version`, `database`, `uptime` (e.g. `7d 12h 30m`) and `uptime_seconds`. An unknown, inactive or expired key is treated like no key (the short answer; never 401), so a health probe never fails because of a key.  When the database is unreachable the answer is a `503` problem with `Retry-After`, like every error. Not recorded in the audit log. 
      * Health check
      */
     async getHealth(initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Health> {

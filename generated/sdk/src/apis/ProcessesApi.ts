@@ -145,7 +145,7 @@ export interface ProcessesApiInterface {
     createProcessRequestOpts(requestParameters: CreateProcessRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data; the original demanded admin, and widening it breaks no client). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty).  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` with any value other than null, or sends `neutralize_keep_keys` at all (even null), gets `403` and nothing is created. A `user` key creates the process without them; an admin sets them later (`PUT /api/v1/processes/{process_id}/retention`, `PATCH` with an admin key). 
      * @summary Create a process
      * @param {ProcessCreate} ProcessCreate 
      * @param {*} [options] Override http request option.
@@ -155,7 +155,7 @@ export interface ProcessesApiInterface {
     createProcessRaw(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>>;
 
     /**
-     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data; the original demanded admin, and widening it breaks no client). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty).  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` with any value other than null, or sends `neutralize_keep_keys` at all (even null), gets `403` and nothing is created. A `user` key creates the process without them; an admin sets them later (`PUT /api/v1/processes/{process_id}/retention`, `PATCH` with an admin key). 
      * Create a process
      */
     createProcess(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process>;
@@ -169,7 +169,7 @@ export interface ProcessesApiInterface {
     deleteProcessRequestOpts(requestParameters: DeleteProcessRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited. `404` when the process does not exist or is already deleted. 
+     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited.  Idempotent, as in the original service: deleting a process that is already soft-deleted answers `204` again and changes nothing (its first delete and what that delete hid stay as they were). `404` only when the process never existed. 
      * @summary Soft-delete a process
      * @param {number} process_id Process id.
      * @param {*} [options] Override http request option.
@@ -179,7 +179,7 @@ export interface ProcessesApiInterface {
     deleteProcessRaw(requestParameters: DeleteProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<void>>;
 
     /**
-     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited. `404` when the process does not exist or is already deleted. 
+     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited.  Idempotent, as in the original service: deleting a process that is already soft-deleted answers `204` again and changes nothing (its first delete and what that delete hid stay as they were). `404` only when the process never existed. 
      * Soft-delete a process
      */
     deleteProcess(requestParameters: DeleteProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<void>;
@@ -291,7 +291,7 @@ export interface ProcessesApiInterface {
     restoreProcessRequestOpts(requestParameters: RestoreProcessRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited. `404` when the process does not exist; `409` when it is not deleted. 
+     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited.  Idempotent, as in the original service: restoring a process that is not deleted answers `200` with the process unchanged (nothing else is restored). `404` only when the process never existed. 
      * @summary Restore a soft-deleted process
      * @param {number} process_id Process id.
      * @param {*} [options] Override http request option.
@@ -301,7 +301,7 @@ export interface ProcessesApiInterface {
     restoreProcessRaw(requestParameters: RestoreProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>>;
 
     /**
-     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited. `404` when the process does not exist; `409` when it is not deleted. 
+     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited.  Idempotent, as in the original service: restoring a process that is not deleted answers `200` with the process unchanged (nothing else is restored). `404` only when the process never existed. 
      * Restore a soft-deleted process
      */
     restoreProcess(requestParameters: RestoreProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process>;
@@ -342,7 +342,7 @@ export interface ProcessesApiInterface {
     updateProcessRequestOpts(requestParameters: UpdateProcessRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted.  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` or `neutralize_keep_keys` (with any value, null included) gets `403` and nothing changes. `user` keys may change `name` and `meta`. 
      * @summary Update a process
      * @param {number} process_id Process id.
      * @param {ProcessUpdate} ProcessUpdate 
@@ -353,7 +353,7 @@ export interface ProcessesApiInterface {
     updateProcessRaw(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>>;
 
     /**
-     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted.  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` or `neutralize_keep_keys` (with any value, null included) gets `403` and nothing changes. `user` keys may change `name` and `meta`. 
      * Update a process
      */
     updateProcess(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process>;
@@ -407,7 +407,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data; the original demanded admin, and widening it breaks no client). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty).  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` with any value other than null, or sends `neutralize_keep_keys` at all (even null), gets `403` and nothing is created. A `user` key creates the process without them; an admin sets them later (`PUT /api/v1/processes/{process_id}/retention`, `PATCH` with an admin key). 
      * Create a process
      */
     async createProcessRaw(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>> {
@@ -418,7 +418,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Creates a process definition (any role: `user` keys may read and write process data (the original demanded admin; widening it breaks no client)). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty). 
+     * Creates a process definition (any role: `user` keys may read and write process data; the original demanded admin, and widening it breaks no client). `meta` defaults to `{}`, `retention_months` and `neutralize_keep_keys` to null (no automatic neutralisation; global keep-list). Steps are added afterwards with `POST /api/v1/steps`. Declare searchable run-meta fields in `meta.run_metadata_schema` (field → type name). Answers `201` with the process (its `steps` empty).  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` with any value other than null, or sends `neutralize_keep_keys` at all (even null), gets `403` and nothing is created. A `user` key creates the process without them; an admin sets them later (`PUT /api/v1/processes/{process_id}/retention`, `PATCH` with an admin key). 
      * Create a process
      */
     async createProcess(requestParameters: CreateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process> {
@@ -466,7 +466,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited. `404` when the process does not exist or is already deleted. 
+     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited.  Idempotent, as in the original service: deleting a process that is already soft-deleted answers `204` again and changes nothing (its first delete and what that delete hid stay as they were). `404` only when the process never existed. 
      * Soft-delete a process
      */
     async deleteProcessRaw(requestParameters: DeleteProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<void>> {
@@ -477,7 +477,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited. `404` when the process does not exist or is already deleted. 
+     * Soft-deletes a process (admin only) and, with it, its steps, runs and step runs (the product README\'s behaviour; the original service hid only the process and its steps). Everything hidden disappears from every list, lookup, count, statistic and dashboard; reading it by id answers `404`. The data stays in the database until `POST /api/v1/processes/{process_id}/restore` brings back exactly what this delete hid (not items deleted separately before). Audited.  Idempotent, as in the original service: deleting a process that is already soft-deleted answers `204` again and changes nothing (its first delete and what that delete hid stay as they were). `404` only when the process never existed. 
      * Soft-delete a process
      */
     async deleteProcess(requestParameters: DeleteProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<void> {
@@ -760,7 +760,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited. `404` when the process does not exist; `409` when it is not deleted. 
+     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited.  Idempotent, as in the original service: restoring a process that is not deleted answers `200` with the process unchanged (nothing else is restored). `404` only when the process never existed. 
      * Restore a soft-deleted process
      */
     async restoreProcessRaw(requestParameters: RestoreProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>> {
@@ -771,7 +771,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited. `404` when the process does not exist; `409` when it is not deleted. 
+     * Restores a soft-deleted process (admin only) together with exactly the steps, runs and step runs that its delete hid; items that had been deleted on their own before stay deleted. Answers the restored process with its steps. Audited.  Idempotent, as in the original service: restoring a process that is not deleted answers `200` with the process unchanged (nothing else is restored). `404` only when the process never existed. 
      * Restore a soft-deleted process
      */
     async restoreProcess(requestParameters: RestoreProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process> {
@@ -898,7 +898,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted.  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` or `neutralize_keep_keys` (with any value, null included) gets `403` and nothing changes. `user` keys may change `name` and `meta`. 
      * Update a process
      */
     async updateProcessRaw(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Process>> {
@@ -909,7 +909,7 @@ export class ProcessesApi extends runtime.BaseAPI implements ProcessesApiInterfa
     }
 
     /**
-     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted. 
+     * Partially updates a process (any role; new — the original service had no update endpoint). Only the members sent change; `meta` and `neutralize_keep_keys` are replaced as a whole. Changing `retention_months` recomputes `scheduled_deletion_at` of the process\'s existing runs, exactly like `PUT /api/v1/processes/{process_id}/retention`. The body must contain at least one member. `404` when the process does not exist or is soft-deleted.  Retention and neutralisation settings stay admin-only (REQUIREMENTS §6): a non-admin key that sends `retention_months` or `neutralize_keep_keys` (with any value, null included) gets `403` and nothing changes. `user` keys may change `name` and `meta`. 
      * Update a process
      */
     async updateProcess(requestParameters: UpdateProcessRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Process> {

@@ -225,7 +225,7 @@ export interface RunsApiInterface {
     deleteRunRequestOpts(requestParameters: DeleteRunRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited. `404` when the run does not exist or is already deleted. 
+     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited.  Idempotent, as in the original service: deleting a run that is already soft-deleted (on its own or with its process) answers `204` again and changes nothing. `404` only when the run never existed. 
      * @summary Soft-delete a run
      * @param {number} run_id Process run id.
      * @param {*} [options] Override http request option.
@@ -235,7 +235,7 @@ export interface RunsApiInterface {
     deleteRunRaw(requestParameters: DeleteRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<void>>;
 
     /**
-     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited. `404` when the run does not exist or is already deleted. 
+     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited.  Idempotent, as in the original service: deleting a run that is already soft-deleted (on its own or with its process) answers `204` again and changes nothing. `404` only when the run never existed. 
      * Soft-delete a run
      */
     deleteRun(requestParameters: DeleteRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<void>;
@@ -329,7 +329,7 @@ export interface RunsApiInterface {
     neutralizeRunRequestOpts(requestParameters: NeutralizeRunRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited. `404` when the run does not exist or is soft-deleted. 
+     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited.  It also works on a soft-deleted run (deleted on its own or with its process), as in the original service: the GDPR applies to hidden data too. Its step runs are neutralised whether deleted or not, and the run stays deleted. `404` only when the run never existed. 
      * @summary Neutralise the personal data of a run
      * @param {number} run_id Process run id.
      * @param {*} [options] Override http request option.
@@ -339,7 +339,7 @@ export interface RunsApiInterface {
     neutralizeRunRaw(requestParameters: NeutralizeRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<RunNeutralizeResult>>;
 
     /**
-     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited. `404` when the run does not exist or is soft-deleted. 
+     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited.  It also works on a soft-deleted run (deleted on its own or with its process), as in the original service: the GDPR applies to hidden data too. Its step runs are neutralised whether deleted or not, and the run stays deleted. `404` only when the run never existed. 
      * Neutralise the personal data of a run
      */
     neutralizeRun(requestParameters: NeutralizeRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<RunNeutralizeResult>;
@@ -353,7 +353,7 @@ export interface RunsApiInterface {
     restoreRunRequestOpts(requestParameters: RestoreRunRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited. `404` when the run does not exist; `409` when it is not deleted, or when it was hidden by the deletion of its process (restore the process instead). 
+     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited.  Idempotent, as in the original service: restoring a run that is not deleted answers `200` with the run unchanged. `404` only when the run never existed; `409` when the run was hidden by the deletion of its process (restore the process instead). 
      * @summary Restore a soft-deleted run
      * @param {number} run_id Process run id.
      * @param {*} [options] Override http request option.
@@ -363,7 +363,7 @@ export interface RunsApiInterface {
     restoreRunRaw(requestParameters: RestoreRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessRun>>;
 
     /**
-     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited. `404` when the run does not exist; `409` when it is not deleted, or when it was hidden by the deletion of its process (restore the process instead). 
+     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited.  Idempotent, as in the original service: restoring a run that is not deleted answers `200` with the run unchanged. `404` only when the run never existed; `409` when the run was hidden by the deletion of its process (restore the process instead). 
      * Restore a soft-deleted run
      */
     restoreRun(requestParameters: RestoreRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessRun>;
@@ -532,7 +532,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited. `404` when the run does not exist or is already deleted. 
+     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited.  Idempotent, as in the original service: deleting a run that is already soft-deleted (on its own or with its process) answers `204` again and changes nothing. `404` only when the run never existed. 
      * Soft-delete a run
      */
     async deleteRunRaw(requestParameters: DeleteRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<void>> {
@@ -543,7 +543,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited. `404` when the run does not exist or is already deleted. 
+     * Soft-deletes a run and its step runs (admin only). They disappear from every list, lookup, count, statistic and dashboard; `POST /api/v1/runs/{run_id}/restore` brings back exactly what this delete hid. Audited.  Idempotent, as in the original service: deleting a run that is already soft-deleted (on its own or with its process) answers `204` again and changes nothing. `404` only when the run never existed. 
      * Soft-delete a run
      */
     async deleteRun(requestParameters: DeleteRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<void> {
@@ -768,7 +768,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited. `404` when the run does not exist or is soft-deleted. 
+     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited.  It also works on a soft-deleted run (deleted on its own or with its process), as in the original service: the GDPR applies to hidden data too. Its step runs are neutralised whether deleted or not, and the run stays deleted. `404` only when the run never existed. 
      * Neutralise the personal data of a run
      */
     async neutralizeRunRaw(requestParameters: NeutralizeRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<RunNeutralizeResult>> {
@@ -779,7 +779,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited. `404` when the run does not exist or is soft-deleted. 
+     * Irreversibly removes the personal data of a run (admin only), whether or not it is due: `entity_id` becomes `NEUTRALIZED_{run_id}`, `entity_name` null; in the run\'s `meta` and in its step runs\' `meta` and `failure`, only keys on the keep-list survive unchanged (the process\'s `neutralize_keep_keys`, else the global list, by default `category`, `type`, `department`, `status_code`) — other string values become `\"[NEUTRALIZED]\"`, numbers 0, booleans false, and other values are dropped; `is_neutralized` becomes true. Neutralising again changes nothing and answers `was_already_neutralized: true`. Audited.  It also works on a soft-deleted run (deleted on its own or with its process), as in the original service: the GDPR applies to hidden data too. Its step runs are neutralised whether deleted or not, and the run stays deleted. `404` only when the run never existed. 
      * Neutralise the personal data of a run
      */
     async neutralizeRun(requestParameters: NeutralizeRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<RunNeutralizeResult> {
@@ -827,7 +827,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited. `404` when the run does not exist; `409` when it is not deleted, or when it was hidden by the deletion of its process (restore the process instead). 
+     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited.  Idempotent, as in the original service: restoring a run that is not deleted answers `200` with the run unchanged. `404` only when the run never existed; `409` when the run was hidden by the deletion of its process (restore the process instead). 
      * Restore a soft-deleted run
      */
     async restoreRunRaw(requestParameters: RestoreRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ProcessRun>> {
@@ -838,7 +838,7 @@ export class RunsApi extends runtime.BaseAPI implements RunsApiInterface {
     }
 
     /**
-     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited. `404` when the run does not exist; `409` when it is not deleted, or when it was hidden by the deletion of its process (restore the process instead). 
+     * Restores a soft-deleted run together with exactly the step runs its delete hid (admin only) and answers the run with its step runs. Audited.  Idempotent, as in the original service: restoring a run that is not deleted answers `200` with the run unchanged. `404` only when the run never existed; `409` when the run was hidden by the deletion of its process (restore the process instead). 
      * Restore a soft-deleted run
      */
     async restoreRun(requestParameters: RestoreRunRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ProcessRun> {

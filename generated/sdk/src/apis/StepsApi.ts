@@ -90,7 +90,7 @@ export interface StepsApiInterface {
     listProcessStepsRequestOpts(requestParameters: ListProcessStepsRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). `404` when the process does not exist or is soft-deleted. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
+     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
      * @summary List the steps of a process
      * @param {number} process_id Process id.
      * @param {*} [options] Override http request option.
@@ -100,7 +100,7 @@ export interface StepsApiInterface {
     listProcessStepsRaw(requestParameters: ListProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Array<ProcessStep>>>;
 
     /**
-     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). `404` when the process does not exist or is soft-deleted. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
+     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
      * List the steps of a process
      */
     listProcessSteps(requestParameters: ListProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Array<ProcessStep>>;
@@ -114,7 +114,7 @@ export interface StepsApiInterface {
     listRerunnableProcessStepsRequestOpts(requestParameters: ListRerunnableProcessStepsRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). `404` when the process does not exist or is soft-deleted. 
+     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters are ignored. 
      * @summary List the rerunnable steps of a process
      * @param {number} process_id Process id.
      * @param {*} [options] Override http request option.
@@ -124,7 +124,7 @@ export interface StepsApiInterface {
     listRerunnableProcessStepsRaw(requestParameters: ListRerunnableProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Array<ProcessStep>>>;
 
     /**
-     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). `404` when the process does not exist or is soft-deleted. 
+     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters are ignored. 
      * List the rerunnable steps of a process
      */
     listRerunnableProcessSteps(requestParameters: ListRerunnableProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Array<ProcessStep>>;
@@ -237,7 +237,7 @@ export class StepsApi extends runtime.BaseAPI implements StepsApiInterface {
     }
 
     /**
-     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). `404` when the process does not exist or is soft-deleted. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
+     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
      * List the steps of a process
      */
     async listProcessStepsRaw(requestParameters: ListProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Array<ProcessStep>>> {
@@ -248,7 +248,7 @@ export class StepsApi extends runtime.BaseAPI implements StepsApiInterface {
     }
 
     /**
-     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). `404` when the process does not exist or is soft-deleted. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
+     * Lists the non-deleted steps of a process ordered by `index`, as a bare array (the original service\'s shape; not paginated) (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters (e.g. `include_deleted=false`) are ignored. 
      * List the steps of a process
      */
     async listProcessSteps(requestParameters: ListProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Array<ProcessStep>> {
@@ -296,7 +296,7 @@ export class StepsApi extends runtime.BaseAPI implements StepsApiInterface {
     }
 
     /**
-     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). `404` when the process does not exist or is soft-deleted. 
+     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters are ignored. 
      * List the rerunnable steps of a process
      */
     async listRerunnableProcessStepsRaw(requestParameters: ListRerunnableProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Array<ProcessStep>>> {
@@ -307,7 +307,7 @@ export class StepsApi extends runtime.BaseAPI implements StepsApiInterface {
     }
 
     /**
-     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). `404` when the process does not exist or is soft-deleted. 
+     * Lists the non-deleted steps of a process whose `is_rerunnable` is set, ordered by `index`, as a bare array (any role). The steps are selected by `process_id` alone: an unknown or soft-deleted process gives an empty list, as in the original. Unknown query parameters are ignored. 
      * List the rerunnable steps of a process
      */
     async listRerunnableProcessSteps(requestParameters: ListRerunnableProcessStepsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Array<ProcessStep>> {

@@ -29,7 +29,7 @@ import {
 } from './AuditLogActionCount.js';
 
 /**
- * Statistics over the audit-log entries of the last `period_hours` hours.
+ * Statistics over the audit-log entries of the last `period_hours` hours. Carries both this API's member names (`success_count`, `error_count`, `by_method`, `by_action`) and the original service's (`successful_requests`, `error_requests`, `requests_by_method`, `requests_by_action`, `user_filter`) with the same values, so clients of either keep working.
  * @export
  * @interface AuditLogStats
  */
@@ -39,6 +39,10 @@ export interface AuditLogStats {
      */
     period_hours: number;
     /**
+     * The `user_email` filter applied (the original's member); null when all users are counted.
+     */
+    user_filter: string | null;
+    /**
      * 
      */
     total_requests: number;
@@ -47,9 +51,17 @@ export interface AuditLogStats {
      */
     success_count: number;
     /**
+     * The original service's name for `success_count` (always the same value).
+     */
+    successful_requests: number;
+    /**
      * Requests answered with a status code of 400 or more.
      */
     error_count: number;
+    /**
+     * The original service's name for `error_count` (always the same value).
+     */
+    error_requests: number;
     /**
      * `success_count / total_requests × 100`, rounded to two decimals; 0 when there were no requests.
      */
@@ -63,9 +75,17 @@ export interface AuditLogStats {
      */
     by_method: { [key: string]: number; };
     /**
+     * The original service's name for `by_method` (always the same content).
+     */
+    requests_by_method: { [key: string]: number; };
+    /**
      * Number of requests per action (`X-Action`), most first; requests without an action are left out.
      */
     by_action: Array<AuditLogActionCount>;
+    /**
+     * The original service's form of `by_action`: an object action (`X-Action`) → number of requests (same counts as `by_action`); requests without an action are left out.
+     */
+    requests_by_action: { [key: string]: number; };
     /**
      * The 10 users (`X-User`) with the most requests, most first; requests without a user are left out.
      */
@@ -77,13 +97,18 @@ export interface AuditLogStats {
  */
 export function instanceOfAuditLogStats(value: object): value is AuditLogStats {
     if (!('period_hours' in value) || value['period_hours'] === undefined) return false;
+    if (!('user_filter' in value) || value['user_filter'] === undefined) return false;
     if (!('total_requests' in value) || value['total_requests'] === undefined) return false;
     if (!('success_count' in value) || value['success_count'] === undefined) return false;
+    if (!('successful_requests' in value) || value['successful_requests'] === undefined) return false;
     if (!('error_count' in value) || value['error_count'] === undefined) return false;
+    if (!('error_requests' in value) || value['error_requests'] === undefined) return false;
     if (!('success_rate' in value) || value['success_rate'] === undefined) return false;
     if (!('average_duration_ms' in value) || value['average_duration_ms'] === undefined) return false;
     if (!('by_method' in value) || value['by_method'] === undefined) return false;
+    if (!('requests_by_method' in value) || value['requests_by_method'] === undefined) return false;
     if (!('by_action' in value) || value['by_action'] === undefined) return false;
+    if (!('requests_by_action' in value) || value['requests_by_action'] === undefined) return false;
     if (!('top_users' in value) || value['top_users'] === undefined) return false;
     return true;
 }
@@ -99,13 +124,18 @@ export function AuditLogStatsFromJSONTyped(json: any, ignoreDiscriminator: boole
     return {
         
         'period_hours': json['period_hours'],
+        'user_filter': json['user_filter'],
         'total_requests': json['total_requests'],
         'success_count': json['success_count'],
+        'successful_requests': json['successful_requests'],
         'error_count': json['error_count'],
+        'error_requests': json['error_requests'],
         'success_rate': json['success_rate'],
         'average_duration_ms': json['average_duration_ms'],
         'by_method': json['by_method'],
+        'requests_by_method': json['requests_by_method'],
         'by_action': ((json['by_action'] as Array<any>).map(AuditLogActionCountFromJSON)),
+        'requests_by_action': json['requests_by_action'],
         'top_users': ((json['top_users'] as Array<any>).map(AuditLogUserCountFromJSON)),
     };
 }
@@ -122,13 +152,18 @@ export function AuditLogStatsToJSONTyped(value?: AuditLogStats | null, ignoreDis
     return {
         
         'period_hours': value['period_hours'],
+        'user_filter': value['user_filter'],
         'total_requests': value['total_requests'],
         'success_count': value['success_count'],
+        'successful_requests': value['successful_requests'],
         'error_count': value['error_count'],
+        'error_requests': value['error_requests'],
         'success_rate': value['success_rate'],
         'average_duration_ms': value['average_duration_ms'],
         'by_method': value['by_method'],
+        'requests_by_method': value['requests_by_method'],
         'by_action': ((value['by_action'] as Array<any>).map(AuditLogActionCountToJSON)),
+        'requests_by_action': value['requests_by_action'],
         'top_users': ((value['top_users'] as Array<any>).map(AuditLogUserCountToJSON)),
     };
 }

@@ -14,7 +14,7 @@
 
 import { mapValues } from '../runtime.js';
 /**
- * Number of requests by one user.
+ * Number of requests by one user. The user is given twice: as `user_email` and as `email` (the original service's name), always with the same value.
  * @export
  * @interface AuditLogUserCount
  */
@@ -23,6 +23,10 @@ export interface AuditLogUserCount {
      * 
      */
     user_email: string;
+    /**
+     * The original service's name for `user_email` (always the same value).
+     */
+    email: string;
     /**
      * 
      */
@@ -34,6 +38,7 @@ export interface AuditLogUserCount {
  */
 export function instanceOfAuditLogUserCount(value: object): value is AuditLogUserCount {
     if (!('user_email' in value) || value['user_email'] === undefined) return false;
+    if (!('email' in value) || value['email'] === undefined) return false;
     if (!('count' in value) || value['count'] === undefined) return false;
     return true;
 }
@@ -49,6 +54,7 @@ export function AuditLogUserCountFromJSONTyped(json: any, ignoreDiscriminator: b
     return {
         
         'user_email': json['user_email'],
+        'email': json['email'],
         'count': json['count'],
     };
 }
@@ -65,6 +71,7 @@ export function AuditLogUserCountToJSONTyped(value?: AuditLogUserCount | null, i
     return {
         
         'user_email': value['user_email'],
+        'email': value['email'],
         'count': value['count'],
     };
 }

@@ -20,7 +20,7 @@ import { mapValues, parseDate, parseDateTime, serializeDate, serializeDateTime }
  */
 export interface Health {
     /**
-     * `ok` when the service and its database work (the original's value); `degraded` when the database is unreachable (sent with status code 503).
+     * `ok` without a key (the original service's answer); `healthy` with a valid key (the product README's detailed answer). When the database is unreachable the answer is a `503` problem instead.
      */
     status: HealthStatusEnum;
     /**
@@ -32,7 +32,7 @@ export interface Health {
      */
     version?: string;
     /**
-     * Whether the database answered a trivial query. Only with a valid key.
+     * The database answered a trivial query (otherwise the answer is a 503 problem). Only with a valid key.
      */
     database?: HealthDatabaseEnum;
     /**
@@ -51,7 +51,7 @@ export interface Health {
  */
 export const HealthStatusEnum = {
     ok: 'ok',
-    degraded: 'degraded',
+    healthy: 'healthy',
 } as const;
 export type HealthStatusEnum = typeof HealthStatusEnum[keyof typeof HealthStatusEnum];
 
@@ -60,7 +60,6 @@ export type HealthStatusEnum = typeof HealthStatusEnum[keyof typeof HealthStatus
  */
 export const HealthDatabaseEnum = {
     connected: 'connected',
-    disconnected: 'disconnected',
 } as const;
 export type HealthDatabaseEnum = typeof HealthDatabaseEnum[keyof typeof HealthDatabaseEnum];
 

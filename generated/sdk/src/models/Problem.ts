@@ -46,7 +46,7 @@ export interface Problem {
     /**
      * The request path that produced the problem.
      */
-    instance?: string;
+    instance: string;
     /**
      * Same as `status`; kept for clients of the original service.
      */
@@ -62,7 +62,7 @@ export interface Problem {
     /**
      * The request's `X-Request-ID`; quote it when reporting a problem.
      */
-    request_id?: string;
+    request_id: string;
     /**
      * Present on validation failures; one entry per problem found.
      */
@@ -99,9 +99,11 @@ export function instanceOfProblem(value: object): value is Problem {
     if (!('title' in value) || value['title'] === undefined) return false;
     if (!('status' in value) || value['status'] === undefined) return false;
     if (!('detail' in value) || value['detail'] === undefined) return false;
+    if (!('instance' in value) || value['instance'] === undefined) return false;
     if (!('status_code' in value) || value['status_code'] === undefined) return false;
     if (!('error_type' in value) || value['error_type'] === undefined) return false;
     if (!('timestamp' in value) || value['timestamp'] === undefined) return false;
+    if (!('request_id' in value) || value['request_id'] === undefined) return false;
     return true;
 }
 
@@ -119,11 +121,11 @@ export function ProblemFromJSONTyped(json: any, ignoreDiscriminator: boolean): P
         'title': json['title'],
         'status': json['status'],
         'detail': json['detail'],
-        'instance': json['instance'] == null ? undefined : json['instance'],
+        'instance': json['instance'],
         'status_code': json['status_code'],
         'error_type': json['error_type'],
         'timestamp': (json['timestamp'] == null ? json['timestamp'] : parseDateTime(json['timestamp'])),
-        'request_id': json['request_id'] == null ? undefined : json['request_id'],
+        'request_id': json['request_id'],
         'errors': json['errors'] == null ? undefined : ((json['errors'] as Array<any>).map(ValidationIssueFromJSON)),
     };
 }

@@ -20,6 +20,13 @@ import {
     ProcessStepToJSON,
     ProcessStepToJSONTyped,
 } from './ProcessStep.js';
+import type { ProcessMeta } from './ProcessMeta.js';
+import {
+    ProcessMetaFromJSON,
+    ProcessMetaFromJSONTyped,
+    ProcessMetaToJSON,
+    ProcessMetaToJSONTyped,
+} from './ProcessMeta.js';
 
 /**
  * A monitored business process: its definition, retention period, neutralisation override and its live steps (ordered by `index`).
@@ -36,9 +43,9 @@ export interface Process {
      */
     name: string;
     /**
-     * Free-form JSON about the process (Unicode kept intact). The member `run_metadata_schema` (object: run-meta field name → type name, e.g. `{"kommune": "string"}`) declares which run-meta fields are searchable; see `GET /api/v1/processes/{process_id}/searchable-fields`.
+     * 
      */
-    meta: { [key: string]: any; };
+    meta: ProcessMeta;
     /**
      * Retention period in calendar months: each run's `scheduled_deletion_at` is its `created_at` plus this many months, after which its personal data is neutralised. Null: never.
      */
@@ -88,7 +95,7 @@ export function ProcessFromJSONTyped(json: any, ignoreDiscriminator: boolean): P
         
         'id': json['id'],
         'name': json['name'],
-        'meta': json['meta'],
+        'meta': ProcessMetaFromJSON(json['meta']),
         'retention_months': json['retention_months'],
         'neutralize_keep_keys': json['neutralize_keep_keys'] == null ? null : json['neutralize_keep_keys'],
         'created_at': (json['created_at'] == null ? json['created_at'] : parseDateTime(json['created_at'])),
@@ -110,7 +117,7 @@ export function ProcessToJSONTyped(value?: Process | null, ignoreDiscriminator: 
         
         'id': value['id'],
         'name': value['name'],
-        'meta': value['meta'],
+        'meta': ProcessMetaToJSON(value['meta']),
         'retention_months': value['retention_months'],
         'neutralize_keep_keys': value['neutralize_keep_keys'],
         'created_at': value['created_at'] == null ? value['created_at'] : serializeDateTime(value['created_at']),

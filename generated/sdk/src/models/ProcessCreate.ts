@@ -13,6 +13,14 @@
  */
 
 import { mapValues } from '../runtime.js';
+import type { ProcessCreateMeta } from './ProcessCreateMeta.js';
+import {
+    ProcessCreateMetaFromJSON,
+    ProcessCreateMetaFromJSONTyped,
+    ProcessCreateMetaToJSON,
+    ProcessCreateMetaToJSONTyped,
+} from './ProcessCreateMeta.js';
+
 /**
  * A new process.
  * @export
@@ -24,15 +32,15 @@ export interface ProcessCreate {
      */
     name: string;
     /**
-     * Free-form JSON about the process. `run_metadata_schema` (object: field → type name) declares the searchable run-meta fields.
+     * 
      */
-    meta?: { [key: string]: any; };
+    meta?: ProcessCreateMeta;
     /**
-     * Retention period in calendar months; null (the default) means runs are never neutralised automatically.
+     * Retention period in calendar months; null (the default) means runs are never neutralised automatically. Admin keys only: another key sending a value other than null gets `403`.
      */
     retention_months?: number | null;
     /**
-     * Per-process override of the neutralisation allow-list; null (the default) uses the global list.
+     * Per-process override of the neutralisation allow-list; null (the default) uses the global list. Admin keys only: another key sending this member (even null) gets `403`.
      */
     neutralize_keep_keys?: Array<string> | null;
 }
@@ -56,7 +64,7 @@ export function ProcessCreateFromJSONTyped(json: any, ignoreDiscriminator: boole
     return {
         
         'name': json['name'],
-        'meta': json['meta'] == null ? undefined : json['meta'],
+        'meta': json['meta'] == null ? undefined : ProcessCreateMetaFromJSON(json['meta']),
         'retention_months': json['retention_months'] === undefined ? undefined : json['retention_months'] === null ? null : json['retention_months'],
         'neutralize_keep_keys': json['neutralize_keep_keys'] === undefined ? undefined : json['neutralize_keep_keys'] === null ? null : json['neutralize_keep_keys'],
     };
@@ -74,7 +82,7 @@ export function ProcessCreateToJSONTyped(value?: ProcessCreate | null, ignoreDis
     return {
         
         'name': value['name'],
-        'meta': value['meta'],
+        'meta': ProcessCreateMetaToJSON(value['meta']),
         'retention_months': value['retention_months'],
         'neutralize_keep_keys': value['neutralize_keep_keys'],
     };

@@ -13,6 +13,14 @@
  */
 
 import { mapValues } from '../runtime.js';
+import type { ProcessUpdateMeta } from './ProcessUpdateMeta.js';
+import {
+    ProcessUpdateMetaFromJSON,
+    ProcessUpdateMetaFromJSONTyped,
+    ProcessUpdateMetaToJSON,
+    ProcessUpdateMetaToJSONTyped,
+} from './ProcessUpdateMeta.js';
+
 /**
  * A partial update of a process: only the members sent change. `meta` and `neutralize_keep_keys` are replaced as a whole (not merged).
  * @export
@@ -24,15 +32,15 @@ export interface ProcessUpdate {
      */
     name?: string;
     /**
-     * Replaces the process's meta.
+     * 
      */
-    meta?: { [key: string]: any; };
+    meta?: ProcessUpdateMeta;
     /**
-     * New retention period in calendar months (null: never); recomputes `scheduled_deletion_at` of the process's existing runs, like `PUT /api/v1/processes/{process_id}/retention`.
+     * New retention period in calendar months (null: never); recomputes `scheduled_deletion_at` of the process's existing runs, like `PUT /api/v1/processes/{process_id}/retention`. Admin keys only: another key sending this member (any value) gets `403`.
      */
     retention_months?: number | null;
     /**
-     * New per-process neutralisation allow-list; null returns to the global default.
+     * New per-process neutralisation allow-list; null returns to the global default. Admin keys only: another key sending this member (any value) gets `403`.
      */
     neutralize_keep_keys?: Array<string> | null;
 }
@@ -55,7 +63,7 @@ export function ProcessUpdateFromJSONTyped(json: any, ignoreDiscriminator: boole
     return {
         
         'name': json['name'] == null ? undefined : json['name'],
-        'meta': json['meta'] == null ? undefined : json['meta'],
+        'meta': json['meta'] == null ? undefined : ProcessUpdateMetaFromJSON(json['meta']),
         'retention_months': json['retention_months'] === undefined ? undefined : json['retention_months'] === null ? null : json['retention_months'],
         'neutralize_keep_keys': json['neutralize_keep_keys'] === undefined ? undefined : json['neutralize_keep_keys'] === null ? null : json['neutralize_keep_keys'],
     };
@@ -73,7 +81,7 @@ export function ProcessUpdateToJSONTyped(value?: ProcessUpdate | null, ignoreDis
     return {
         
         'name': value['name'],
-        'meta': value['meta'],
+        'meta': ProcessUpdateMetaToJSON(value['meta']),
         'retention_months': value['retention_months'],
         'neutralize_keep_keys': value['neutralize_keep_keys'],
     };

@@ -20,9 +20,9 @@ import { mapValues } from '../runtime.js';
  */
 export interface StepRunRerunRequest {
     /**
-     * Why and by whom the rerun was requested; passed on to the external system.
+     * Why and by whom the rerun was requested; passed on to the external system. Omitted or null means no context (the new step run's `meta` is null).
      */
-    meta?: { [key: string]: any; };
+    meta?: { [key: string]: any; } | null;
 }
 
 /**
@@ -42,7 +42,7 @@ export function StepRunRerunRequestFromJSONTyped(json: any, ignoreDiscriminator:
     }
     return {
         
-        'meta': json['meta'] == null ? undefined : json['meta'],
+        'meta': json['meta'] === undefined ? undefined : json['meta'] === null ? null : json['meta'],
     };
 }
 

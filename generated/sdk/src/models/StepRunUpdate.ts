@@ -36,13 +36,13 @@ export interface StepRunUpdate {
      */
     failure?: { [key: string]: any; } | null;
     /**
-     * Replaces the step run's rerun configuration (e.g. to set the automation server's `workitem_id`).
+     * Replaces the step run's rerun configuration (e.g. to set the automation server's `workitem_id`). Omitted or null leaves the stored `rerun_config` unchanged (the original service accepted null here).
      */
-    rerun_config?: { [key: string]: any; };
+    rerun_config?: { [key: string]: any; } | null;
     /**
-     * Who makes this update (free text, e.g. the robot's name).
+     * Who makes this update (free text, e.g. the robot's name). Omitted leaves it unchanged; null clears it (the original service accepted null here).
      */
-    last_modified_by?: string;
+    last_modified_by?: string | null;
     /**
      * Free-form JSON about this execution (product README); replaces the step run's meta.
      */
@@ -86,8 +86,8 @@ export function StepRunUpdateFromJSONTyped(json: any, ignoreDiscriminator: boole
         'started_at': json['started_at'] === undefined ? undefined : json['started_at'] === null ? null : (parseDateTime(json['started_at'])),
         'finished_at': json['finished_at'] === undefined ? undefined : json['finished_at'] === null ? null : (parseDateTime(json['finished_at'])),
         'failure': json['failure'] === undefined ? undefined : json['failure'] === null ? null : json['failure'],
-        'rerun_config': json['rerun_config'] == null ? undefined : json['rerun_config'],
-        'last_modified_by': json['last_modified_by'] == null ? undefined : json['last_modified_by'],
+        'rerun_config': json['rerun_config'] === undefined ? undefined : json['rerun_config'] === null ? null : json['rerun_config'],
+        'last_modified_by': json['last_modified_by'] === undefined ? undefined : json['last_modified_by'] === null ? null : json['last_modified_by'],
         'meta': json['meta'] === undefined ? undefined : json['meta'] === null ? null : json['meta'],
     };
 }

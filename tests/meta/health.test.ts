@@ -1,0 +1,63 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDatabaseUrl } from '../../src/db/database-url.ts';
+import { startTestServer, type TestServer } from '../support/app.ts';
+import { onAdminDatabase } from '../support/database.ts';
+
+/** Takes the test database away for real: a corrupt file on SQLite, refused connections on PostgreSQL. */
+async function breakDatabase(server: TestServer): Promise<void> {
+  const { databaseUrl } = server.container.config;
+  const parsed = parseDatabaseUrl(databaseUrl);
+  if (parsed.dialect === 'sqlite') {
+    await server.container.orm.close(true);
+    for (const suffix of ['-wal', '-shm']) rmSync(parsed.path + suffix, { force: true });
+    writeFileSync(parsed.path, 'this is not a database file '.repeat(200));
+    return;
+  }
+  const adminUrl = process.env['TEST_DATABASE_URL'] ?? '';
+  await onAdminDatabase(adminUrl, [
+    [`alter database "${parsed.database}" allow_connections false`, []],
+    [
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
+      [parsed.database],
+    ],
+  ]);
+}
+
+describe('GET /health', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("answers the original's {status: ok} without a key and the README's details with one", async () => {
+    const anonymous = await fetch(`${server.baseUrl}/health`);
+    expect(anonymous.status).toBe(200);
+    expect(await anonymous.json()).toEqual({ status: 'ok' });
+    const detailed = (await (await server.request('/health')).json()) as Record<string, unknown>;
+    expect(detailed).toMatchObject({ status: 'healthy', database: 'connected', version: '1.0.0' });
+    expect(detailed['uptime']).toMatch(/^\d+d \d+h \d+m$/);
+  });
+
+  it('treats an unknown key like no key (a probe never fails on a key)', async () => {
+    const response = await fetch(`${server.baseUrl}/health`, {
+      headers: { 'X-API-Key': 'pd_' + 'z'.repeat(43) },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers a 503 problem with Retry-After, quickly, when the database is gone', async () => {
+    await breakDatabase(server);
+    const started = Date.now();
+    const response = await fetch(`${server.baseUrl}/health`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ error_type: 'service_unavailable', status: 503 });
+  });
+});
