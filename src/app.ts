@@ -26,6 +26,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
+  app.set('trust proxy', config.trustProxy);
   app.use(requestId());
   app.use(accessLog(logger));
   app.use(securityHeaders());

@@ -28,6 +28,12 @@ export interface Config {
   readonly usageFlushIntervalMs: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long a SIGTERM waits for in-flight requests before closing anyway. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * `TRUST_PROXY`: whether `X-Forwarded-For/-Proto/-Host` are believed (client IP in logs, scheme and host
+   * of pagination links): `false` (default), `true`, a number of proxy hops, or addresses/subnets
+   * (comma list), as Express's `trust proxy` setting.
+   */
+  readonly trustProxy: boolean | number | string;
   /** `APP_ENV`: a label reported by `GET /` (development, production, …). */
   readonly environment: string;
 }
@@ -93,12 +99,21 @@ export function loadConfig(env: Env): Config {
     authCacheTtlSeconds: int('AUTH_CACHE_TTL_SECONDS', 5, 0, 300),
     usageFlushIntervalMs: int('USAGE_FLUSH_INTERVAL_MS', 5_000, 100, 600_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
+    trustProxy: parseTrustProxy(text('TRUST_PROXY', 'false')),
     environment: text('APP_ENV', 'development'),
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return Object.freeze(config);
+}
+
+function parseTrustProxy(raw: string): boolean | number | string {
+  const lower = raw.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
 }
 
 /** Accepts the original's JSON list (`["http://a","http://b"]`) and a plain comma list. */

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 
 /** What building the links needs of a request (any handler's typed request has it). */
-type LinkSource = Pick<Request, 'originalUrl' | 'protocol' | 'get'>;
+type LinkSource = Pick<Request, 'originalUrl' | 'protocol' | 'host'>;
 
 export interface PageRequest {
   page: number;
@@ -46,7 +46,8 @@ export function sendPageHeaders(
 
 /** The request's URL for another page: `page` and `size` first (as the original), then the rest as sent. */
 function pageUrl(req: LinkSource, page: number, size: number): string {
-  const url = new URL(req.originalUrl, `${req.protocol}://${req.get('host') ?? 'localhost'}`);
+  // protocol and host honour X-Forwarded-Proto/-Host when TRUST_PROXY says the proxy is trusted.
+  const url = new URL(req.originalUrl, `${req.protocol}://${req.host || 'localhost'}`);
   const others = [...url.searchParams].filter(([name]) => name !== 'page' && name !== 'size');
   url.search = new URLSearchParams([['page', String(page)], ['size', String(size)], ...others]).toString();
   return url.toString();

@@ -163,3 +163,37 @@ describe('API key management', () => {
     });
   });
 });
+
+describe('pagination links behind a trusted proxy', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: 'loopback' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('use the scheme and host the client called (X-Forwarded-Proto/-Host)', async () => {
+    const response = await server.request('/api/v1/api-keys?size=1', {
+      headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'dashboard-api.example.com' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('link')).toContain(
+      '<https://dashboard-api.example.com/api/v1/api-keys?page=1&size=1>; rel="first"',
+    );
+  });
+
+  it('ignore forwarded headers when the proxy is not trusted', async () => {
+    const untrusted = await startTestServer();
+    try {
+      const response = await untrusted.request('/api/v1/api-keys?size=1', {
+        headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example.net' },
+      });
+      expect(response.headers.get('link')).toMatch(
+        /^<http:\/\/127\.0\.0\.1:\d+\/api\/v1\/api-keys\?page=1&size=1>; rel="first"/,
+      );
+    } finally {
+      await untrusted.close();
+    }
+  });
+});

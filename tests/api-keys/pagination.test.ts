@@ -3,7 +3,7 @@ import { pageOffset, sendPageHeaders } from '../../src/routes/pagination.ts';
 
 function pageOf(originalUrl: string, page: number, size: number, total: number) {
   const headers: Record<string, string> = {};
-  const request = { originalUrl, protocol: 'http', get: () => 'api.example:8000' } as unknown as Parameters<
+  const request = { originalUrl, protocol: 'http', host: 'api.example:8000' } as unknown as Parameters<
     typeof sendPageHeaders
   >[0];
   const meta = sendPageHeaders(

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 10 * 1024 * 1024,
       validateResponses: 'fail',
       bootstrapAdminKey: true,
+      trustProxy: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -34,6 +35,12 @@ describe('loadConfig', () => {
     for (const variable of ['API_PORT', 'LOG_LEVEL', 'DATABASE_URL', 'CORS_ORIGINS']) {
       expect(attempt).toThrow(new RegExp(`- ${variable} `));
     }
+  });
+
+  it('reads TRUST_PROXY as Express does: boolean, hop count or addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toBe('10.0.0.0/8, 192.168.1.1');
   });
 
   it('accepts every supported database URL form', () => {
