@@ -18,6 +18,13 @@ export function principalOf(res: { locals: Record<string, unknown> }): Principal
   return res.locals['principal'] as Principal | undefined;
 }
 
+/** The principal of a request that passed authentication (an /api/v1 operation); 401 otherwise. */
+export function requirePrincipal(res: { locals: Record<string, unknown> }): Principal {
+  const principal = principalOf(res);
+  if (principal === undefined) throw new UnauthorizedError();
+  return principal;
+}
+
 /**
  * Authentication and role check, before request validation (so a caller without a valid key learns
  * nothing about the contract). Every `/api/v1` path needs a valid key, as in the original; the role an

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
-import type { Principal } from '../services/api-key.service.ts';
+import { principalOf } from '../auth/authenticate.ts';
 
 /**
  * One structured line per request once the response is sent: method, path (no query string: it can
@@ -10,7 +10,7 @@ export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
-      const principal = res.locals['principal'] as Principal | undefined;
+      const principal = principalOf(res);
       logger.info('request', {
         method: req.method,
         path: req.originalUrl.split('?')[0],

@@ -37,10 +37,14 @@ export class ApiKeyUsageRecorder {
 
   /** Notes one authenticated request by `keyId` (no I/O). */
   record(keyId: number, at = new Date()): void {
+    this.#add(keyId, 1, at);
+  }
+
+  #add(keyId: number, count: number, at: Date): void {
     const pending = this.#pending.get(keyId);
-    if (pending === undefined) this.#pending.set(keyId, { count: 1, lastUsedAt: at });
+    if (pending === undefined) this.#pending.set(keyId, { count, lastUsedAt: at });
     else {
-      pending.count++;
+      pending.count += count;
       if (at > pending.lastUsedAt) pending.lastUsedAt = at;
     }
   }
@@ -81,9 +85,7 @@ export class ApiKeyUsageRecorder {
           api_key_id: keyId,
           error: String(error),
         });
-        this.record(keyId, usage.lastUsedAt);
-        const kept = this.#pending.get(keyId);
-        if (kept !== undefined) kept.count += usage.count - 1;
+        this.#add(keyId, usage.count, usage.lastUsedAt);
       }
     }
   }

@@ -1,8 +1,7 @@
-import type { Response } from 'express';
-import { principalOf } from '../../auth/authenticate.ts';
+import { requirePrincipal } from '../../auth/authenticate.ts';
 import type { Container } from '../../container.ts';
 import type { Handler, HandlerMap } from '../../contract.ts';
-import { UnauthorizedError } from '../../errors/domain-errors.ts';
+import type { ApiKey } from '../../entities/index.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
 import { pageOffset, sendPageHeaders } from '../pagination.ts';
 import { toApiKey, toApiKeyCreated } from './api-keys.mapper.ts';
@@ -23,16 +22,13 @@ const toDate = (value: string | null | undefined): Date | null | undefined =>
 /** API key management (admin). */
 export function apiKeysHandlers(container: Container): Pick<HandlerMap, ApiKeysOperation> {
   const { apiKeys, apiKeyUsage } = container;
-  const callerId = (res: Response): number => {
-    const principal = principalOf(res);
-    if (principal === undefined) throw new UnauthorizedError();
-    return principal.keyId;
-  };
+  const callerId = (res: Parameters<typeof requirePrincipal>[0]) => requirePrincipal(res).keyId;
+  const show = (key: ApiKey) => toApiKey(key, apiKeyUsage.unflushed(key.id));
   const listApiKeys: Handler<'listApiKeys'> = async (req, res) => {
     const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
     const { items, total } = await apiKeys.list(container.em(), pageOffset(page), page.size);
     const meta = sendPageHeaders(req, res, page, total);
-    res.json({ items: items.map((key) => toApiKey(key, apiKeyUsage.unflushed(key.id))), ...meta });
+    res.json({ items: items.map(show), ...meta });
   };
   return {
     createApiKey: async (req, res) => {
@@ -50,7 +46,7 @@ export function apiKeysHandlers(container: Container): Pick<HandlerMap, ApiKeysO
     listApiKeysAdminAlias: (req, res) => listApiKeys(req, res),
     getApiKey: async (req, res) => {
       const key = await apiKeys.get(container.em(), req.params.key_id);
-      res.json(toApiKey(key, apiKeyUsage.unflushed(key.id)));
+      res.json(show(key));
     },
     updateApiKey: async (req, res) => {
       const { expires_at, ...rest } = req.body;
@@ -60,11 +56,11 @@ export function apiKeysHandlers(container: Container): Pick<HandlerMap, ApiKeysO
         { ...rest, ...(expires_at === undefined ? {} : { expires_at: toDate(expires_at) ?? null }) },
         callerId(res),
       );
-      res.json(toApiKey(key, apiKeyUsage.unflushed(key.id)));
+      res.json(show(key));
     },
     toggleApiKey: async (req, res) => {
       const key = await apiKeys.toggle(container.em(), req.params.key_id, callerId(res));
-      res.json(toApiKey(key, apiKeyUsage.unflushed(key.id)));
+      res.json(show(key));
     },
     deleteApiKey: async (req, res) => {
       await apiKeys.remove(container.em(), req.params.key_id, callerId(res));

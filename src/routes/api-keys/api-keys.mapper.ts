@@ -9,13 +9,8 @@ export function currentUsage(
   key: ApiKey,
   unflushed: UnflushedUsage,
 ): { usage_count: number; last_used_at: string | null } {
-  const stored = key.last_used_at ?? null;
-  const last =
-    stored && unflushed.lastUsedAt
-      ? stored > unflushed.lastUsedAt
-        ? stored
-        : unflushed.lastUsedAt
-      : (stored ?? unflushed.lastUsedAt);
+  const uses = [key.last_used_at, unflushed.lastUsedAt].filter((date): date is Date => date instanceof Date);
+  const last = uses.length === 0 ? null : new Date(Math.max(...uses.map((date) => date.getTime())));
   return { usage_count: key.usage_count + unflushed.count, last_used_at: iso(last) };
 }
 

@@ -1,7 +1,6 @@
-import type { Response } from 'express';
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
-import { principalOf } from '../../auth/authenticate.ts';
+import { requirePrincipal } from '../../auth/authenticate.ts';
 import { ApiKey } from '../../entities/index.ts';
 import { UnauthorizedError } from '../../errors/domain-errors.ts';
 import { notImplemented } from '../not-implemented.ts';
@@ -11,11 +10,10 @@ type AuthOperation = 'verifyApiKey' | 'getCurrentApiKey' | 'getApiKeyUsageStats'
 
 /** Information about the calling key (any role). */
 export function authHandlers(container: Container): Pick<HandlerMap, AuthOperation> {
-  const callingKey = async (res: Response): Promise<ApiKey> => {
-    const principal = principalOf(res);
-    const key = principal && (await container.em().findOne(ApiKey, { id: principal.keyId }));
+  const callingKey = async (res: Parameters<typeof requirePrincipal>[0]): Promise<ApiKey> => {
+    const key = await container.em().findOne(ApiKey, { id: requirePrincipal(res).keyId });
     // Deleted between verification and this read: the key is no longer valid.
-    if (!key) throw new UnauthorizedError();
+    if (key === null) throw new UnauthorizedError();
     return key;
   };
   return {
