@@ -1,9 +1,13 @@
 /**
- * createApp: the middleware order and the routes. Never listens, never reads the environment.
+ * createApp: the middleware order. Never listens, never reads the environment.
+ *
+ * Order matters for security: the one matcher (operation router) decides which operation a request
+ * targets before anything else looks at it; authentication takes the required role from that operation;
+ * only then is a body read (and only for operations that declare one), validated and handed to the
+ * handler. A request that matches no operation never reaches authentication, a body parser or a handler.
  */
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import { RequestContext } from '@mikro-orm/core';
 import { authenticate } from './auth/authenticate.ts';
 import type { Container } from './container.ts';
 import { listOperations, loadBundledSpec, type OpenApiDocument } from './contract.ts';
@@ -11,6 +15,7 @@ import { notFoundHandler, problemHandler } from './errors/problem-handler.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { cors } from './middleware/cors.ts';
 import { headAsGet } from './middleware/head-as-get.ts';
+import { operationRouter } from './middleware/operation-router.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { stripTrailingSlash } from './middleware/trailing-slash.ts';
@@ -19,12 +24,45 @@ import { createHandlers } from './routes/index.ts';
 import { isLenientTimestamp } from './util/timestamps.ts';
 
 export function createApp(container: Container, spec: OpenApiDocument = loadBundledSpec()): Express {
-  const { config, logger, orm } = container;
-  const routes = listOperations(spec);
-  const handlers = createHandlers(container);
+  const { config, logger } = container;
+  const router = operationRouter(
+    listOperations(spec),
+    createHandlers(container),
+    OpenApiValidator.middleware({
+      // The validator resolves and annotates the document it is given: hand it its own copy.
+      apiSpec: structuredClone(spec) as never,
+      // Every problem of a request is reported at once (REQUIREMENTS §7); the schemas are our own, so the
+      // validation cost stays bounded by the body limit. Query and path values are coerced from their
+      // text (the validator always does that); bodies are not: `"is_active": 0` is a 422, not `false`.
+      validateRequests: { allowUnknownQueryParameters: true, coerceTypes: false, allErrors: true },
+      validateResponses:
+        config.validateResponses === 'off'
+          ? false
+          : config.validateResponses === 'log'
+            ? {
+                // Never the body: a response that drifts could carry a key or personal data.
+                onError: (error, _body, req) =>
+                  logger.error('response broke the contract', {
+                    method: req.method,
+                    path: req.path,
+                    operation: (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema
+                      ?.operationId,
+                    error: error.message,
+                  }),
+              }
+            : true,
+      validateSecurity: false,
+      validateFormats: true,
+      ajvFormats: { mode: 'full' },
+      formats: { 'date-time': { type: 'string', validate: isLenientTimestamp } },
+      fileUploader: false,
+      $refParser: { mode: 'dereference' },
+    }),
+  );
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('case sensitive routing', true);
   app.set('query parser', 'extended');
   app.set('trust proxy', config.trustProxy);
   app.use(requestId());
@@ -34,44 +72,24 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(headAsGet());
   app.use(cors(config.corsOrigins));
   app.use(docsRouter(spec));
-  app.use((_req, _res, next) => RequestContext.create(orm.em, next));
-  // Authenticate before reading the body: an anonymous caller cannot make the server parse 10 MB.
+  app.use(router.resolve);
+  app.use(container.requestScope);
   app.use(
     authenticate({
-      routes,
       apiKeys: container.apiKeys,
       recordUsage: (keyId) => container.apiKeyUsage.record(keyId),
       em: container.em,
       logger,
     }),
   );
-  app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
   app.use(
-    OpenApiValidator.middleware({
-      // The validator resolves and annotates the document it is given: hand it its own copy.
-      apiSpec: structuredClone(spec) as never,
-      // Every problem of a request is reported at once (REQUIREMENTS §7); the schemas are our own, so the
-      // validation cost stays bounded by the body limit.
-      validateRequests: { allowUnknownQueryParameters: true, coerceTypes: true, allErrors: true },
-      validateResponses:
-        config.validateResponses === 'off'
-          ? false
-          : config.validateResponses === 'log'
-            ? {
-                onError: (error, body, req) =>
-                  logger.error('response broke the contract', { path: req.path, error: error.message, body }),
-              }
-            : true,
-      validateSecurity: false,
-      validateFormats: true,
-      ajvFormats: { mode: 'full' },
-      formats: { 'date-time': { type: 'string', validate: isLenientTimestamp } },
-      $refParser: { mode: 'dereference' },
-    }),
+    router.bodyOf(
+      express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }),
+    ),
   );
-  for (const route of routes) {
-    app[route.method](route.expressPath, handlers[route.operationId] as unknown as RequestHandler);
-  }
+  app.use(router.refuseNul);
+  app.use(router.validate);
+  app.use(router.dispatch);
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;

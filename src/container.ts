@@ -2,7 +2,9 @@
  * Composition root: builds the ORM, logger and services by hand (no DI library) for the server, the CLIs
  * and the tests, which all get the same wiring.
  */
-import { RequestContext, type EntityManager } from '@mikro-orm/core';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntityManager } from '@mikro-orm/core';
+import type { RequestHandler } from 'express';
 import type { Config } from './config/config.ts';
 import { createOrm, closeOrm, migrateToLatest, type Orm } from './db/orm.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -13,8 +15,13 @@ export interface Container {
   readonly config: Config;
   readonly logger: Logger;
   readonly orm: Orm;
-  /** The EntityManager of the current request (MikroORM's RequestContext), or a fresh fork outside one. */
+  /**
+   * The EntityManager of the current request (forked on first use, shared by everything the request
+   * does), or a fresh fork outside a request.
+   */
   readonly em: () => EntityManager;
+  /** Middleware opening a request's scope for `em()`; forks nothing until the request needs the database. */
+  readonly requestScope: RequestHandler;
   readonly apiKeys: ApiKeyService;
   readonly apiKeyUsage: ApiKeyUsageRecorder;
   readonly startedAt: Date;
@@ -31,13 +38,20 @@ export async function createContainer(
     const applied = await migrateToLatest(orm);
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied.map((m) => m.name) });
   }
-  const em = () => RequestContext.getEntityManager() ?? orm.em.fork();
+  const scopes = new AsyncLocalStorage<{ em?: EntityManager }>();
+  const em = () => {
+    const scope = scopes.getStore();
+    if (scope === undefined) return orm.em.fork();
+    return (scope.em ??= orm.em.fork());
+  };
+  const requestScope: RequestHandler = (_req, _res, next) => scopes.run({}, next);
   const apiKeyUsage = new ApiKeyUsageRecorder({ em, logger, flushIntervalMs: config.usageFlushIntervalMs });
   return {
     config,
     logger,
     orm,
     em,
+    requestScope,
     apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds }),
     apiKeyUsage,
     startedAt: new Date(),

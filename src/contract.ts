@@ -45,11 +45,20 @@ export interface OperationRoute {
   readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** The spec's path template, e.g. `/api/v1/runs/{run_id}`. */
   readonly path: string;
-  /** The same path in Express syntax, e.g. `/api/v1/runs/:run_id`. */
-  readonly expressPath: string;
   readonly requiredRole: RequiredRole;
+  /** Whether the operation declares a request body (only then is a body read). */
+  readonly hasBody: boolean;
+  /** Case-sensitive, anchored; one capture group per path parameter, in `paramNames` order. */
   readonly matcher: RegExp;
+  readonly paramNames: readonly string[];
 }
+
+/** The outcome of matching a request line against the contract. */
+export type OperationMatch =
+  | { readonly kind: 'operation'; readonly route: OperationRoute; readonly rawParams: Record<string, string> }
+  /** The path exists, but not for this method: the methods it has (for 405 and `Allow`). */
+  | { readonly kind: 'method_not_allowed'; readonly allowed: readonly string[] }
+  | { readonly kind: 'none' };
 
 export interface OpenApiDocument {
   openapi: string;
@@ -69,7 +78,8 @@ export function listOperations(spec: OpenApiDocument): OperationRoute[] {
   const routes: OperationRoute[] = [];
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const method of METHODS) {
-      const operation = item[method] as { operationId?: string; 'x-required-role'?: string } | undefined;
+      const operation = item[method] as
+        { operationId?: string; 'x-required-role'?: string; requestBody?: unknown } | undefined;
       if (operation === undefined) continue;
       if (operation.operationId === undefined)
         throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
@@ -77,34 +87,70 @@ export function listOperations(spec: OpenApiDocument): OperationRoute[] {
       if (role !== 'admin' && role !== 'any' && role !== 'none') {
         throw new Error(`${operation.operationId} has no valid x-required-role (admin, any or none)`);
       }
+      const paramNames: string[] = [];
       const pattern = path
         .split('/')
-        .map((segment) => (/^\{.+\}$/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+        .map((segment) => {
+          const parameter = /^\{(.+)\}$/.exec(segment);
+          if (parameter === null) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          paramNames.push(parameter[1] ?? '');
+          return '([^/]+)';
+        })
         .join('/');
       routes.push({
         operationId: operation.operationId as OperationId,
         method,
         path,
-        expressPath: path.replace(/\{([^}]+)\}/g, ':$1'),
         requiredRole: role,
+        hasBody: operation.requestBody !== undefined,
         matcher: new RegExp(`^${pattern}$`),
+        paramNames,
       });
     }
   }
-  // Literal segments win over parameters (`/runs/search` before `/runs/{run_id}`), as in the validator.
-  return routes.sort((a, b) => paramCount(a.path) - paramCount(b.path));
+  return routes.sort((a, b) => compareSpecificity(a.path, b.path));
 }
 
-function paramCount(path: string): number {
-  return (path.match(/\{/g) ?? []).length;
+/**
+ * Literal segments win over parameters at the first segment where two templates differ
+ * (`/runs/search` before `/runs/{run_id}`, `/step-runs/run/{run_id}` before `/step-runs/{step_run_id}/…`),
+ * so the order of the spec never decides which operation a path reaches.
+ */
+function compareSpecificity(a: string, b: string): number {
+  const left = a.split('/');
+  const right = b.split('/');
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const leftParam = left[i]?.startsWith('{') ?? false;
+    const rightParam = right[i]?.startsWith('{') ?? false;
+    if (leftParam !== rightParam) return leftParam ? 1 : -1;
+  }
+  return 0;
 }
 
-/** Finds the operation a request targets, or undefined (the validator then answers 404/405). */
+/**
+ * The one matcher: which operation a request targets. Case-sensitive and literal (no percent-decoding of
+ * the path before matching, no dot-segment or slash folding): a spelling the contract does not name
+ * matches nothing, and what matches nothing is refused. Routing, authorisation and validation all follow
+ * from its answer. `path` is the request path without the query string (one trailing slash run removed).
+ */
 export function matchOperation(
   routes: readonly OperationRoute[],
   method: string,
   path: string,
-): OperationRoute | undefined {
-  const lower = method.toLowerCase();
-  return routes.find((route) => route.method === lower && route.matcher.test(path));
+): OperationMatch {
+  const wanted = method === 'HEAD' ? 'get' : method.toLowerCase();
+  const allowed = new Set<string>();
+  for (const route of routes) {
+    const found = route.matcher.exec(path);
+    if (found === null) continue;
+    if (route.method !== wanted) {
+      allowed.add(route.method.toUpperCase());
+      continue;
+    }
+    const rawParams: Record<string, string> = {};
+    route.paramNames.forEach((name, index) => (rawParams[name] = found[index + 1] ?? ''));
+    return { kind: 'operation', route, rawParams };
+  }
+  if (allowed.size > 0) return { kind: 'method_not_allowed', allowed: [...allowed].sort() };
+  return { kind: 'none' };
 }

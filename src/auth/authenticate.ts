@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { EntityManager } from '@mikro-orm/core';
-import { matchOperation, type OperationRoute } from '../contract.ts';
+import type { RequiredRole } from '../contract.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors/domain-errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ApiKeyService, Principal } from '../services/api-key.service.ts';
@@ -26,22 +26,34 @@ export function requirePrincipal(res: { locals: Record<string, unknown> }): Prin
 }
 
 /**
- * Authentication and role check, before request validation (so a caller without a valid key learns
- * nothing about the contract). Every `/api/v1` path needs a valid key, as in the original; the role an
- * operation demands comes from the spec's `x-required-role`. Operations marked `none` (`/`, `/health`)
- * take a key when one is sent, to show more.
+ * The role the matched operation demands: `x-required-role` of the operation object that the validator
+ * holds for this request (`req.openapi.schema`, set by the operation router from the one matcher). A
+ * request without it, or with a value we do not know, is refused: no operation, no access.
+ */
+function requiredRoleOf(req: Request): RequiredRole {
+  const schema = (req as Request & { openapi?: { schema?: Record<string, unknown> } }).openapi?.schema;
+  const role = schema?.['x-required-role'];
+  if (role === 'admin' || role === 'any' || role === 'none') return role;
+  throw new Error(
+    `refusing ${req.method} ${req.path}: no operation with a known x-required-role was matched`,
+  );
+}
+
+/**
+ * Authentication and role check, after routing and before the body is read or validated (so a caller
+ * without a valid key learns nothing about the contract and cannot make the server parse a body).
+ * Operations marked `none` (`/`, `/health`) take a key when one is sent, to show more; every other
+ * operation needs a valid key, and `admin` operations an admin key.
  */
 export function authenticate(deps: {
-  routes: readonly OperationRoute[];
   apiKeys: ApiKeyService;
   recordUsage: (keyId: number) => void;
   em: () => EntityManager;
   logger: Logger;
 }): RequestHandler {
   return async (req, res, next) => {
-    const operation = matchOperation(deps.routes, req.method, req.path);
-    const needsKey =
-      req.path.startsWith('/api/') || (operation !== undefined && operation.requiredRole !== 'none');
+    const requiredRole = requiredRoleOf(req);
+    const needsKey = requiredRole !== 'none';
     const key = presentedKey(req);
     if (key === undefined) {
       if (needsKey) {
@@ -72,7 +84,7 @@ export function authenticate(deps: {
     }
     res.locals['principal'] = principal;
     deps.recordUsage(principal.keyId);
-    if (operation?.requiredRole === 'admin' && principal.role !== 'admin') {
+    if (requiredRole === 'admin' && principal.role !== 'admin') {
       throw new ForbiddenError();
     }
     next();

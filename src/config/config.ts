@@ -16,7 +16,7 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** `LOG_LEVEL`: debug, info, warn, error or silent (default info). */
   readonly logLevel: LogLevel;
-  /** `BODY_LIMIT_BYTES`: largest accepted request body (default 10 MiB). */
+  /** `BODY_LIMIT_BYTES`: largest accepted request body after decompression (default 1 MiB). */
   readonly bodyLimitBytes: number;
   /** `VALIDATE_RESPONSES`: fail (500 on a response that breaks the contract), log, or off. */
   readonly validateResponses: ResponseValidation;
@@ -93,7 +93,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl,
     corsOrigins: parseOrigins(text('CORS_ORIGINS', ''), problems),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
-    bodyLimitBytes: int('BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     validateResponses: oneOf('VALIDATE_RESPONSES', 'fail', RESPONSE_VALIDATION),
     bootstrapAdminKey: bool('BOOTSTRAP_ADMIN_KEY', true),
     authCacheTtlSeconds: int('AUTH_CACHE_TTL_SECONDS', 5, 0, 300),

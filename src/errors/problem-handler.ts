@@ -33,7 +33,7 @@ interface ValidatorError {
 
 /** Shape of the errors body-parser throws. */
 interface BodyParserError {
-  type: string;
+  type?: string;
   status?: number;
   message: string;
 }
@@ -83,13 +83,6 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(req, res, err.errorType, err.message, { errors: err.errors, headers: err.headers });
       return;
     }
-    if (isBodyParserError(err)) {
-      const kind = bodyParserKind(err);
-      if (kind !== undefined) {
-        sendProblem(req, res, kind.type, kind.detail);
-        return;
-      }
-    }
     if (isValidatorError(err)) {
       const handled = translateValidatorError(err);
       if (handled !== undefined) {
@@ -102,6 +95,13 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
           });
         }
         sendProblem(req, res, handled.type, handled.detail, handled);
+        return;
+      }
+    }
+    if (isBodyParserError(err)) {
+      const kind = bodyParserKind(err);
+      if (kind !== undefined) {
+        sendProblem(req, res, kind.type, kind.detail);
         return;
       }
     }
@@ -181,10 +181,14 @@ function isValidatorError(err: unknown): err is ValidatorError {
   );
 }
 
+/** body-parser's errors are http-errors: a 4xx `status`, often a `type`. */
 function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && typeof (err as BodyParserError).type === 'string';
+  if (typeof err !== 'object' || err === null) return false;
+  const { type, status } = err as BodyParserError;
+  return typeof type === 'string' || (typeof status === 'number' && status >= 400 && status < 500);
 }
 
+/** Every way reading a body can fail is the client's: a 4xx problem, never a 500. */
 function bodyParserKind(err: BodyParserError): { type: ErrorType; detail: string } | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
@@ -194,9 +198,23 @@ function bodyParserKind(err: BodyParserError): { type: ErrorType; detail: string
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return { type: 'unsupported_media_type', detail: err.message };
+    case 'request.aborted':
+      return { type: 'bad_request', detail: 'The request body ended early' };
+    case 'request.size.invalid':
+      return { type: 'bad_request', detail: 'The request body is not as long as its Content-Length says' };
     default:
-      return undefined;
+      break;
   }
+  if (err.status === 413) return { type: 'payload_too_large', detail: 'The request body is too large' };
+  if (err.status === 415) return { type: 'unsupported_media_type', detail: err.message };
+  if (err.status !== undefined && err.status >= 400 && err.status < 500) {
+    // zlib's errors (a body declared gzip/deflate/br that is not) carry no type.
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' && code.startsWith('Z_')
+      ? { type: 'bad_request', detail: 'The request body does not match its Content-Encoding' }
+      : { type: 'bad_request', detail: 'The request body could not be read' };
+  }
+  return undefined;
 }
 
 const LOCATIONS: Record<string, ValidationIssue['location']> = {

@@ -28,8 +28,11 @@ describe('the contract and the router', () => {
 
   it('resolves every concrete path to its own operation (the role check relies on it)', () => {
     for (const operation of operations) {
-      const resolved = matchOperation(operations, operation.method, urlOf(operation));
-      expect(resolved?.operationId, urlOf(operation)).toBe(operation.operationId);
+      const resolved = matchOperation(operations, operation.method.toUpperCase(), urlOf(operation));
+      expect(
+        resolved.kind === 'operation' ? resolved.route.operationId : resolved.kind,
+        urlOf(operation),
+      ).toBe(operation.operationId);
     }
   });
 

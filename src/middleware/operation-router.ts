@@ -1,0 +1,210 @@
+/**
+ * The seam between the HTTP layer and the contract: one matcher (`matchOperation`, compiled once from the
+ * spec) decides which operation a request targets, and everything else follows from its answer — the
+ * role authentication demands (`x-required-role` of the matched operation), whether a body is read, which
+ * schemas the validator applies and which handler runs. Nothing else routes API requests: Express's
+ * router only serves the docs pages, and express-openapi-validator's own route lookup (which recompiles
+ * every path pattern on every request) runs once per operation at start-up, to obtain its request and
+ * response schemas, and is cross-checked against ours. A request that matches no operation is refused
+ * (404, or 405 with `Allow`) before any key check, body parser or handler sees it: no match, no access.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { OpenApiRequestMetadata } from 'express-openapi-validator/dist/framework/types.js';
+import { matchOperation, type HandlerMap, type OperationId, type OperationRoute } from '../contract.ts';
+import {
+  BadRequestError,
+  DomainError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors/domain-errors.ts';
+
+/** What the validator needs on `req.openapi` (its own metadata plus the response-schema copy). */
+type ValidatorMetadata = OpenApiRequestMetadata & { _responseSchema?: unknown };
+type ValidatorMiddleware = (req: Request, res: Response, next: NextFunction) => unknown;
+
+export class MethodNotAllowedError extends DomainError {
+  constructor(method: string, allowed: readonly string[]) {
+    super('method_not_allowed', `${method} is not allowed here; allowed: ${allowed.join(', ')}`, {
+      headers: { Allow: allowed.join(', ') },
+    });
+  }
+}
+
+class NoRouteError extends DomainError {
+  constructor(method: string, path: string) {
+    super('not_found', `No route for ${method} ${path}`);
+  }
+}
+
+/** The operation a request was routed to (set by `resolve`, read by authentication and dispatch). */
+export function routedOperation(res: Response): OperationRoute | undefined {
+  return res.locals['operation'] as OperationRoute | undefined;
+}
+
+export interface OperationRouter {
+  /** The one matcher: sets the operation and `req.openapi`, or refuses the request (404/405/400). */
+  readonly resolve: RequestHandler;
+  /** Runs `parse` only for operations that declare a request body; other requests' bodies are never read. */
+  readonly bodyOf: (parse: RequestHandler) => RequestHandler;
+  /** Refuses U+0000 anywhere in the body, query or path parameters (422), before validation. */
+  readonly refuseNul: RequestHandler;
+  /** The validator's request and response validation, fed by `resolve`. */
+  readonly validate: RequestHandler[];
+  /** Calls the handler of the matched operation. */
+  readonly dispatch: RequestHandler;
+}
+
+/**
+ * Builds the seam from the spec's operations, the handlers and the middlewares of
+ * `OpenApiValidator.middleware(...)` (picked by name; a version that renames them fails at start).
+ */
+export function operationRouter(
+  routes: readonly OperationRoute[],
+  handlers: HandlerMap,
+  validatorMiddlewares: readonly ValidatorMiddleware[],
+): OperationRouter {
+  const named = (name: string): ValidatorMiddleware => {
+    const found = validatorMiddlewares.find((middleware) => middleware.name === name);
+    if (found === undefined) {
+      throw new Error(
+        `express-openapi-validator has no ${name}: the seam in operation-router.ts needs review`,
+      );
+    }
+    return found;
+  };
+  const metadataMiddleware = named('metadataMiddleware');
+  const validate = [named('requestMiddleware'), named('responseMiddleware')] as unknown as RequestHandler[];
+
+  // The validator's own lookup, once per operation: a request for each template with placeholder values
+  // that no literal segment equals. Its answer must be the operation our matcher chose.
+  let metadata: Promise<Map<OperationId, ValidatorMetadata>> | undefined;
+  const captureAll = (app: Request['app']) =>
+    (metadata ??= Promise.all(routes.map((route) => capture(metadataMiddleware, app, route))).then(
+      (entries) => new Map(entries),
+    ));
+
+  const resolve: RequestHandler = (req, res, next) => {
+    const match = matchOperation(routes, req.method, req.path);
+    if (match.kind === 'none') throw new NoRouteError(req.method, req.path);
+    if (match.kind === 'method_not_allowed') throw new MethodNotAllowedError(req.method, match.allowed);
+    const pathParams = decodeParams(match.rawParams);
+    res.locals['operation'] = match.route;
+    return captureAll(req.app).then((all) => {
+      const known = all.get(match.route.operationId);
+      if (known === undefined) throw new Error(`no validator metadata for ${match.route.operationId}`);
+      (req as Request & { openapi?: ValidatorMetadata }).openapi = { ...known, pathParams };
+      next();
+    });
+  };
+
+  const bodyOf =
+    (parse: RequestHandler): RequestHandler =>
+    (req, res, next) => {
+      if (routedOperation(res)?.hasBody === true) return parse(req, res, next);
+      next();
+    };
+
+  const refuseNul: RequestHandler = (req, _res, next) => {
+    const issues: ValidationIssue[] = [];
+    findNul(req.body, 'body', '', issues);
+    findNul(req.query, 'query', '', issues);
+    findNul(pathParamsOf(req), 'path', '', issues);
+    if (issues.length > 0) {
+      throw new ValidationError(
+        `Request validation failed: text must not contain the NUL character (U+0000)`,
+        issues,
+      );
+    }
+    next();
+  };
+
+  const dispatch: RequestHandler = (req, res) => {
+    const operation = routedOperation(res);
+    if (operation === undefined) throw new Error('dispatch without a routed operation');
+    const handler = handlers[operation.operationId] as unknown as RequestHandler;
+    // Express resets req.params for every middleware layer; the handler gets the validated (coerced) ones.
+    req.params = pathParamsOf(req);
+    return handler(req, res, () => undefined);
+  };
+
+  return { resolve, bodyOf, refuseNul, validate, dispatch };
+}
+
+function pathParamsOf(req: Request): Record<string, string> {
+  return (req as Request & { openapi?: ValidatorMetadata }).openapi?.pathParams ?? {};
+}
+
+async function capture(
+  metadataMiddleware: ValidatorMiddleware,
+  app: Request['app'],
+  route: OperationRoute,
+): Promise<[OperationId, ValidatorMetadata]> {
+  const url = route.path.replace(/\{([^}]+)\}/g, '__$1__');
+  const probe = {
+    method: route.method.toUpperCase(),
+    url,
+    originalUrl: url,
+    path: url,
+    baseUrl: '',
+    app,
+    params: {},
+  };
+  await new Promise<void>((resolve, reject) => {
+    void metadataMiddleware(probe as unknown as Request, {} as Response, (error?: unknown) =>
+      error === undefined
+        ? resolve()
+        : reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+    );
+  });
+  const found = (probe as { openapi?: ValidatorMetadata }).openapi;
+  if (found?.schema.operationId !== route.operationId) {
+    throw new Error(
+      `the validator routes ${route.method.toUpperCase()} ${route.path} to ${found?.schema.operationId ?? 'nothing'}, ` +
+        `not ${route.operationId}`,
+    );
+  }
+  const { expressRoute, openApiRoute, schema, serial, _responseSchema } = found;
+  return [route.operationId, { expressRoute, openApiRoute, schema, serial, _responseSchema, pathParams: {} }];
+}
+
+function decodeParams(raw: Record<string, string>): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    try {
+      decoded[name] = decodeURIComponent(value);
+    } catch {
+      throw new BadRequestError(`The path parameter ${name} is not valid percent-encoding`);
+    }
+  }
+  return decoded;
+}
+
+function findNul(
+  value: unknown,
+  location: ValidationIssue['location'],
+  at: string,
+  issues: ValidationIssue[],
+): void {
+  if (issues.length >= 20) return;
+  const field = () => (location === 'body' ? at || '/' : at.replace(/^\//, '').replaceAll('/', '.'));
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) {
+      issues.push({
+        location,
+        field: field(),
+        message: 'must not contain the NUL character (U+0000)',
+        code: 'nul',
+      });
+    }
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, child] of Object.entries(value)) {
+    const pointer = `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    if (key.includes('\u0000')) {
+      issues.push({ location, field: field(), message: 'member names must not contain U+0000', code: 'nul' });
+      continue;
+    }
+    findNul(child, location, pointer, issues);
+  }
+}
