@@ -36,6 +36,20 @@ describe('access log', () => {
         api_key_id: apiKey.id,
       });
       expect(typeof entry?.['duration_ms']).toBe('number');
+      // Nothing else: no request or response headers.
+      expect(Object.keys(entry ?? {}).sort()).toEqual(
+        [
+          'api_key_id',
+          'duration_ms',
+          'level',
+          'message',
+          'method',
+          'path',
+          'request_id',
+          'status',
+          'time',
+        ].sort(),
+      );
       expect(lines.join('\n')).not.toContain(plaintext);
       expect(lines.join('\n')).not.toContain('Jens');
     } finally {
