@@ -21,7 +21,7 @@ STAMP := node_modules/.install-stamp
 SQLGLOT_VERSION := 30.30.0
 
 .PHONY: help node deps run admin-key test test-sqlite test-postgres typecheck lint format lint-spec \
-	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke ci clean
+	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke audit ci clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -100,6 +100,9 @@ sdk-pack: deps ## build the generated SDK into an installable tarball under .too
 
 sdk-smoke: deps ## install the SDK tarball into an empty folder and call a running server with it
 	npm run sdk:smoke
+
+audit: deps ## npm audit of the production dependencies; findings fail unless allow-listed with a reason
+	npm run --silent audit:deps
 
 ci: ## what CI runs (.ci/run): install everything, check everything, test on SQLite and PostgreSQL
 	bash .ci/run
