@@ -41,10 +41,70 @@ interface Verified {
   expiresAt: Date | null;
 }
 
+/**
+ * What one verification of a presented key found: `keyId` of the row whose hash the key matched (then
+ * `valid` is set unless the key is inactive or expired), or undefined when no row matches the key.
+ */
+interface Outcome {
+  keyId: number | undefined;
+  valid: Verified | undefined;
+}
+
+/** The outcome of a key that matches no stored key. */
+const NO_MATCH: Outcome = Object.freeze({ keyId: undefined, valid: undefined });
+
 interface CacheEntry {
-  /** Shared by every request that presents the key while it is being verified (single flight). */
-  verified: Promise<Verified | undefined>;
+  outcome: Outcome;
   cachedUntil: number;
+}
+
+/** A verification under way, shared by every request that presents the key meanwhile (single flight). */
+interface InFlight {
+  outcome: Promise<Outcome>;
+  /** Set when a key was changed while this verification ran: its answer may predate the change. */
+  stale: boolean;
+}
+
+/**
+ * A Map bounded to `capacity` entries that evicts the least recently used one: a Map iterates in insertion
+ * order, so a hit moves its entry to the end and the first entry is the eviction candidate.
+ */
+class LruMap<K, V> {
+  readonly #entries = new Map<K, V>();
+  readonly #capacity: number;
+  readonly #onEvict: (key: K, value: V) => void;
+
+  constructor(capacity: number, onEvict: (key: K, value: V) => void = () => undefined) {
+    this.#capacity = capacity;
+    this.#onEvict = onEvict;
+  }
+
+  get(key: K): V | undefined {
+    const value = this.#entries.get(key);
+    if (value !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    while (this.#entries.size > this.#capacity) {
+      const [oldestKey, oldest] = this.#entries.entries().next().value as [K, V];
+      this.#entries.delete(oldestKey);
+      this.#onEvict(oldestKey, oldest);
+    }
+  }
+
+  delete(key: K): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
 }
 
 /**
@@ -57,15 +117,34 @@ const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2,
  * Creates and verifies API keys. Keys are stored as argon2id hashes; verification caches the outcome for
  * `cacheTtlSeconds` under a SHA-256 digest of the key, so a request costs one argon2 verification per key
  * per TTL at most, and a revoked, deactivated or expired key stops working within the TTL.
+ *
+ * Two bounded LRU caches: keys that match a stored key (valid, inactive or expired; `cacheMaxEntries`)
+ * and keys that match none (`missCacheMaxEntries`), so a flood of random keys evicts only other misses.
+ * A change to a key through this service drops that key's entries only (an index keyId → digests).
  */
 export class ApiKeyService {
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #known: LruMap<string, CacheEntry>;
+  readonly #misses: LruMap<string, CacheEntry>;
+  /** Digests cached in `#known` per key id, for per-key invalidation. */
+  readonly #digestsByKey = new Map<number, Set<string>>();
+  readonly #inFlight = new Map<string, InFlight>();
   readonly #cacheTtlMs: number;
   readonly #now: () => number;
 
-  constructor(options: { cacheTtlSeconds: number; now?: () => number }) {
+  constructor(options: {
+    cacheTtlSeconds: number;
+    now?: () => number;
+    /** Verifications of existing keys kept (least recently used evicted first). Default 10,000. */
+    cacheMaxEntries?: number;
+    /** Keys that match no stored key kept, apart from the above. Default 1,000. */
+    missCacheMaxEntries?: number;
+  }) {
     this.#cacheTtlMs = options.cacheTtlSeconds * 1000;
     this.#now = options.now ?? Date.now;
+    this.#known = new LruMap(options.cacheMaxEntries ?? 10_000, (digest, entry) =>
+      this.#unindex(entry.outcome.keyId, digest),
+    );
+    this.#misses = new LruMap(options.missCacheMaxEntries ?? 1_000);
   }
 
   /** Creates a key and returns it with its plaintext, which is never stored and cannot be shown again. */
@@ -92,17 +171,10 @@ export class ApiKeyService {
    */
   async authenticate(em: EntityManager, plaintext: string): Promise<Principal | undefined> {
     if (!KEY_PATTERN.test(plaintext)) return undefined;
-    const digest = createHash('sha256').update(plaintext).digest('base64url');
-    const now = this.#now();
-    let entry = this.#cache.get(digest);
-    if (entry === undefined || entry.cachedUntil <= now) {
-      entry = { verified: this.#verify(em, plaintext, now), cachedUntil: now + this.#cacheTtlMs };
-      this.#remember(digest, entry);
-    }
-    const verified = await entry.verified;
-    if (verified === undefined) return undefined;
-    if (verified.expiresAt !== null && verified.expiresAt.getTime() <= this.#now()) return undefined;
-    return verified.principal;
+    const { valid } = await this.#outcome(em, plaintext);
+    if (valid === undefined) return undefined;
+    if (valid.expiresAt !== null && valid.expiresAt.getTime() <= this.#now()) return undefined;
+    return valid.principal;
   }
 
   /** One page of keys ordered by id, and the total. */
@@ -133,7 +205,7 @@ export class ApiKeyService {
     }
     em.assign(key, changes);
     await em.flush();
-    this.invalidate();
+    this.invalidateKey(id);
     return key;
   }
 
@@ -148,32 +220,102 @@ export class ApiKeyService {
     const key = await this.get(em, id);
     if (id === callerKeyId) throw new ConflictError('An API key cannot delete itself; use another admin key');
     await em.remove(key).flush();
-    this.invalidate();
+    this.invalidateKey(id);
   }
 
-  /** Forgets every cached verification (after a key is changed or deleted in this instance). */
+  /**
+   * Forgets the cached verifications of key `keyId` (after it is changed or deleted in this instance);
+   * other keys stay cached. Verifications under way are not cached when they finish (they may have read
+   * the key before the change).
+   */
+  invalidateKey(keyId: number): void {
+    for (const digest of this.#digestsByKey.get(keyId) ?? []) this.#known.delete(digest);
+    this.#digestsByKey.delete(keyId);
+    this.#abandonInFlight();
+  }
+
+  /** Forgets every cached verification. */
   invalidate(): void {
-    this.#cache.clear();
+    this.#known.clear();
+    this.#misses.clear();
+    this.#digestsByKey.clear();
+    this.#abandonInFlight();
   }
 
-  async #verify(em: EntityManager, plaintext: string, now: number): Promise<Verified | undefined> {
+  /** The outcome for `plaintext`: cached, shared with a verification under way, or verified now. */
+  #outcome(em: EntityManager, plaintext: string): Promise<Outcome> {
+    const now = this.#now();
+    if (this.#cacheTtlMs === 0) return this.#verify(em, plaintext, now);
+    const digest = createHash('sha256').update(plaintext).digest('base64url');
+    const cached = this.#known.get(digest) ?? this.#misses.get(digest);
+    if (cached !== undefined) {
+      if (cached.cachedUntil > now) return Promise.resolve(cached.outcome);
+      this.#forget(digest, cached);
+    }
+    const running = this.#inFlight.get(digest);
+    if (running !== undefined) return running.outcome;
+    const flight: InFlight = { outcome: this.#verify(em, plaintext, now), stale: false };
+    this.#inFlight.set(digest, flight);
+    const settled = () => {
+      if (this.#inFlight.get(digest) === flight) this.#inFlight.delete(digest);
+    };
+    flight.outcome.then(
+      (outcome) => {
+        settled();
+        if (!flight.stale) this.#store(digest, { outcome, cachedUntil: now + this.#cacheTtlMs });
+      },
+      // A database error is not an answer: nothing is cached, so the next request asks again.
+      settled,
+    );
+    return flight.outcome;
+  }
+
+  #store(digest: string, entry: CacheEntry): void {
+    const keyId = entry.outcome.keyId;
+    if (keyId === undefined) {
+      this.#misses.set(digest, entry);
+      return;
+    }
+    this.#known.set(digest, entry);
+    let digests = this.#digestsByKey.get(keyId);
+    if (digests === undefined) this.#digestsByKey.set(keyId, (digests = new Set()));
+    digests.add(digest);
+  }
+
+  #forget(digest: string, entry: CacheEntry): void {
+    if (entry.outcome.keyId === undefined) this.#misses.delete(digest);
+    else {
+      this.#known.delete(digest);
+      this.#unindex(entry.outcome.keyId, digest);
+    }
+  }
+
+  #unindex(keyId: number | undefined, digest: string): void {
+    if (keyId === undefined) return;
+    const digests = this.#digestsByKey.get(keyId);
+    digests?.delete(digest);
+    if (digests?.size === 0) this.#digestsByKey.delete(keyId);
+  }
+
+  /** Verifications under way finish for the requests awaiting them but are neither shared nor cached. */
+  #abandonInFlight(): void {
+    for (const flight of this.#inFlight.values()) flight.stale = true;
+    this.#inFlight.clear();
+  }
+
+  async #verify(em: EntityManager, plaintext: string, now: number): Promise<Outcome> {
     const candidates = await em.find(ApiKey, { key_prefix: plaintext.slice(0, PREFIX_LENGTH) });
     for (const candidate of candidates) {
       if (!(await argon2.verify(candidate.key_hash, plaintext))) continue;
       const expiresAt = candidate.expires_at ?? null;
-      if (!candidate.is_active || (expiresAt !== null && expiresAt.getTime() <= now)) return undefined;
-      return { principal: { keyId: candidate.id, name: candidate.name, role: candidate.role }, expiresAt };
+      if (!candidate.is_active || (expiresAt !== null && expiresAt.getTime() <= now)) {
+        return { keyId: candidate.id, valid: undefined };
+      }
+      return {
+        keyId: candidate.id,
+        valid: { principal: { keyId: candidate.id, name: candidate.name, role: candidate.role }, expiresAt },
+      };
     }
-    return undefined;
-  }
-
-  #remember(digest: string, entry: CacheEntry): void {
-    if (this.#cacheTtlMs === 0) return;
-    if (this.#cache.size >= 10_000) this.#cache.clear();
-    this.#cache.set(digest, entry);
-    // A database error is not an answer: forget it, so the next request asks again.
-    entry.verified.catch(() => {
-      if (this.#cache.get(digest) === entry) this.#cache.delete(digest);
-    });
+    return NO_MATCH;
   }
 }

@@ -6,7 +6,7 @@ describe('API key usage counting', () => {
   let server: TestServer;
   const storedUsage = async (name: string) => {
     const key = await server.container.orm.em.fork().findOneOrFail(ApiKey, { name });
-    return { count: key.usage_count, lastUsedAt: key.last_used_at };
+    return { id: key.id, count: key.usage_count, lastUsedAt: key.last_used_at };
   };
   beforeAll(async () => {
     // No timed flush during the test: it flushes explicitly.
@@ -19,7 +19,7 @@ describe('API key usage counting', () => {
   it('does not write per request, then writes the batch in one flush', async () => {
     const asRobot = { headers: { 'X-API-Key': server.userKey } };
     for (let i = 0; i < 5; i++) expect((await server.request('/api/v1/auth/me', asRobot)).status).toBe(200);
-    expect(await storedUsage('Test robot')).toEqual({ count: 0, lastUsedAt: null });
+    expect(await storedUsage('Test robot')).toMatchObject({ count: 0, lastUsedAt: null });
 
     await server.container.apiKeyUsage.flush();
     const flushed = await storedUsage('Test robot');
@@ -43,12 +43,33 @@ describe('API key usage counting', () => {
   });
 
   it('does not count requests that fail authentication', async () => {
-    const before = (await storedUsage('Test robot')).count;
-    const wrong = await fetch(`${server.baseUrl}/api/v1/auth/me`, {
-      headers: { 'X-API-Key': 'pd_' + 'b'.repeat(43) },
-    });
-    expect(wrong.status).toBe(401);
+    // The robot's own prefix (so its row is found and its hash really checked), but a different rest.
+    const rest = server.userKey.slice(8);
+    const wrongRest = [...rest].map((c) => (c === 'A' ? 'B' : 'A')).join('');
+    const wrongKey = server.userKey.slice(0, 8) + wrongRest;
+    expect(wrongKey).toMatch(/^pd_[A-Za-z0-9_-]{43}$/);
+    expect(wrongKey).not.toBe(server.userKey);
     await server.container.apiKeyUsage.flush();
-    expect((await storedUsage('Test robot')).count).toBe(before);
+    const before = await storedUsage('Test robot');
+
+    const attempts: Array<Record<string, string>> = [
+      { 'X-API-Key': wrongKey },
+      { Authorization: `Bearer ${wrongKey}` },
+    ];
+    for (const headers of attempts) {
+      const wrong = await fetch(`${server.baseUrl}/api/v1/auth/me`, { headers });
+      expect(wrong.status).toBe(401);
+    }
+    expect(server.container.apiKeyUsage.unflushed(before.id)).toEqual({ count: 0, lastUsedAt: null });
+    await server.container.apiKeyUsage.flush();
+    expect(await storedUsage('Test robot')).toEqual(before);
+
+    // The same request with the right key is counted (so the check above could have seen a count).
+    const right = await fetch(`${server.baseUrl}/api/v1/auth/me`, {
+      headers: { 'X-API-Key': server.userKey },
+    });
+    expect(right.status).toBe(200);
+    await server.container.apiKeyUsage.flush();
+    expect((await storedUsage('Test robot')).count).toBe(before.count + 1);
   });
 });
