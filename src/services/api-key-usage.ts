@@ -20,7 +20,8 @@ export interface UnflushedUsage {
  * datetimes (`forceUtcTimezone`): epoch milliseconds on SQLite, a UTC timestamp literal on PostgreSQL
  * (timestamptz) and on SQL Server (datetime2).
  */
-const LATEST_LAST_USED_AT = 'case when last_used_at is null or last_used_at < ? then ? else last_used_at end';
+export const LATEST_LAST_USED_AT =
+  'case when last_used_at is null or last_used_at < ? then ? else last_used_at end';
 
 /**
  * Counts API key usage in memory and writes it in batches: one `usage_count = usage_count + n` per key
