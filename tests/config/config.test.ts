@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       databaseUrl: DEFAULT_DATABASE_URL,
       corsOrigins: [],
       logLevel: 'info',
-      bodyLimitBytes: 10 * 1024 * 1024,
+      bodyLimitBytes: 1024 * 1024,
       validateResponses: 'fail',
       bootstrapAdminKey: true,
       trustProxy: false,
