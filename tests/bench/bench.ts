@@ -20,6 +20,8 @@ interface Server {
   baseUrl: string;
   adminKey: string;
   rssMb(): number;
+  /** Peak RSS of the server process so far (VmHWM). */
+  peakRssMb(): number;
   stop(): Promise<void>;
 }
 
@@ -40,15 +42,18 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   return {
     baseUrl: server.baseUrl,
     adminKey,
-    rssMb: () => {
-      const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    },
+    rssMb: () => statusMb(server.child.pid, 'VmRSS'),
+    peakRssMb: () => statusMb(server.child.pid, 'VmHWM'),
     stop: async () => {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function statusMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
 }
 
 interface Row {
@@ -115,6 +120,7 @@ const scenarios: { env: Record<string, string>; runs: (s: Server) => Promise<Row
         200,
       ),
       await measure('GET /health (database round trip)', s, '/health', {}, 200),
+      await measure('GET /api/v1/nope (404 from the router, no key)', s, '/api/v1/nope', {}, 404),
     ],
   },
   {
@@ -141,6 +147,27 @@ const scenarios: { env: Record<string, string>; runs: (s: Server) => Promise<Row
   },
 ];
 
+/**
+ * Memory as the review measured it: a fresh server, 8 connections alternating `GET /` and `GET /health`
+ * for `BENCH_MEMORY_SECONDS` (default 20); RSS after start, at the end and at its peak (VmHWM).
+ */
+async function measureMemory(): Promise<{ idle: number; end: number; peak: number; requests: number }> {
+  const server = await startServer({});
+  try {
+    const idle = server.rssMb();
+    const result = await autocannon({
+      url: server.baseUrl,
+      connections: 8,
+      duration: Number(process.env['BENCH_MEMORY_SECONDS'] ?? 20),
+      requests: [{ path: '/' }, { path: '/health' }],
+    });
+    return { idle, end: server.rssMb(), peak: server.peakRssMb(), requests: result.requests.total };
+  } finally {
+    await server.stop();
+  }
+}
+const memory = await measureMemory();
+
 for (const { env, runs } of scenarios) {
   const server = await startServer(env);
   try {
@@ -161,6 +188,11 @@ for (const row of rows) {
     `| ${row.scenario} | ${row.rps} | ${row.p50} | ${row.p95} | ${row.p99} | ${row.errors} | ${row.rssMb} |`,
   );
 }
+console.log(
+  `\nmemory, 8 connections alternating GET / and GET /health (${memory.requests} requests): ` +
+    `RSS ${Math.round(memory.idle)} MB after start, ${Math.round(memory.end)} MB at the end, ` +
+    `${Math.round(memory.peak)} MB peak`,
+);
 const by = (prefix: string) => rows.find((row) => row.scenario.startsWith(prefix));
 const base = by('GET / (no key; request+response');
 const withKey = by('GET / with a valid key (cached');

@@ -4,9 +4,25 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SERVER_ENTRY = join(import.meta.dirname, '../../src/server.ts');
+
+/**
+ * The node flags of `npm start` (package.json is their one home), so spawned servers — the bench's
+ * among them — run exactly as `make run` and the Dockerfile start them.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = (() => {
+  const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = packageJson.scripts.start.split(/\s+/);
+  if (command !== 'node' || args.at(-1) !== 'src/server.ts') {
+    throw new Error(`unexpected start script: ${packageJson.scripts.start}`);
+  }
+  return args.slice(0, -1);
+})();
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,7 +56,7 @@ export async function spawnServer(options: {
   env?: Record<string, string>;
 }): Promise<SpawnedServer> {
   let output = '';
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER_ENTRY], {
     cwd: options.cwd,
     env: { PATH: process.env['PATH'] ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

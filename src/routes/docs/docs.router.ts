@@ -26,7 +26,7 @@ ${body}
  * work on closed networks and under a strict Content-Security-Policy (no inline scripts).
  */
 export function docsRouter(spec: OpenApiDocument): Router {
-  const router = express.Router();
+  const router = express.Router({ caseSensitive: true });
   const specJson = JSON.stringify(spec);
   const title = spec.info.title;
 
