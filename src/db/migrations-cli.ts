@@ -67,7 +67,7 @@ function generatorFor(dialect: Dialect, timestamp: string) {
 }
 
 async function offlineOrm(dialect: Dialect, timestamp?: string): Promise<Orm> {
-  const config: OrmOptions = buildOrmConfig(OFFLINE_URLS[dialect], { connect: false });
+  const config: OrmOptions = await buildOrmConfig(OFFLINE_URLS[dialect], { connect: false });
   config.migrations = {
     ...config.migrations,
     ...(timestamp ? { generator: generatorFor(dialect, timestamp) } : {}),

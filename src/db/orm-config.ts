@@ -8,18 +8,18 @@
  * - Migrations live in `migrations/<dialect>/` next to a fixed-name snapshot `.snapshot-<dialect>.json`
  *   (MikroORM's default name contains the database name, which differs per environment).
  * - `snapshotOnMigrate` is off: applying migrations must never write into the source tree.
+ *
+ * Only the driver of the configured dialect is loaded (`await import(...)` in `buildOrmConfig`): each
+ * driver package pulls in its client library (better-sqlite3, pg, tedious), and loading all three cost
+ * every server tens of MB of memory for two drivers it never uses.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AbstractSqlDriver, SqlEntityManager, SqlOptions } from '@mikro-orm/sql';
 import { Migrator } from '@mikro-orm/migrations';
-import { MsSqlDriver } from '@mikro-orm/mssql';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SqliteDriver } from '@mikro-orm/sqlite';
 import { entities } from '../entities/index.ts';
 import { parseDatabaseUrl, type Dialect, type ServerDatabaseUrl } from './database-url.ts';
-import { useUnicodeJsonOnMssql } from './mssql-unicode-json.ts';
 
 export type OrmOptions = SqlOptions<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
 
@@ -51,7 +51,16 @@ export function snapshotName(dialect: Dialect): string {
 /** Name of the table recording the applied migrations. */
 export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 
-export function buildOrmConfig(databaseUrl: string, options: BuildOrmConfigOptions = {}): OrmOptions {
+/** How long SQLite waits for another connection's lock before failing with SQLITE_BUSY (better-sqlite3 `timeout`). */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * MikroORM options for `databaseUrl`. Async because it imports the driver of that dialect only.
+ */
+export async function buildOrmConfig(
+  databaseUrl: string,
+  options: BuildOrmConfigOptions = {},
+): Promise<OrmOptions> {
   const parsed = parseDatabaseUrl(databaseUrl);
   const connect = options.connect ?? true;
   const poolMax = options.poolMax ?? 10;
@@ -112,23 +121,30 @@ export function buildOrmConfig(databaseUrl: string, options: BuildOrmConfigOptio
         const dir = dirname(dbName);
         if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
       }
+      const { SqliteDriver } = await import('@mikro-orm/sqlite');
       return {
         ...common,
         driver: SqliteDriver,
         dbName,
         // Foreign keys: MikroORM's SQLite connection runs `pragma foreign_keys = on` on every connect.
         // WAL: a persistent property of the database file, switched on by `createOrm` (orm.ts) after it
-        // connects. Busy timeout: better-sqlite3 waits up to 5 s for a lock by default (`timeout`).
-        driverOptions: { timeout: 5000 },
+        // connects. Busy timeout: how long a statement waits for another process's lock (better-sqlite3
+        // `timeout`).
+        driverOptions: { timeout: SQLITE_BUSY_TIMEOUT_MS },
       };
     }
-    case 'postgresql':
+    case 'postgresql': {
+      const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
       return {
         ...common,
         driver: PostgreSqlDriver,
         ...serverConnection(parsed),
       };
-    case 'mssql':
+    }
+    case 'mssql': {
+      const { MsSqlDriver } = await import('@mikro-orm/mssql');
+      // Imports @mikro-orm/mssql itself, so it is loaded only here.
+      const { useUnicodeJsonOnMssql } = await import('./mssql-unicode-json.ts');
       return {
         ...common,
         driver: MsSqlDriver,
@@ -143,5 +159,6 @@ export function buildOrmConfig(databaseUrl: string, options: BuildOrmConfigOptio
           },
         },
       };
+    }
   }
 }

@@ -16,7 +16,7 @@ export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver
  * URL or an unreachable server fails at start-up rather than on the first request.
  */
 export async function createOrm(databaseUrl: string, options: BuildOrmConfigOptions = {}): Promise<Orm> {
-  const config = buildOrmConfig(databaseUrl, options);
+  const config = await buildOrmConfig(databaseUrl, options);
   const orm = (await MikroORM.init(config)) as Orm;
   if (options.connect ?? true) {
     try {

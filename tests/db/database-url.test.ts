@@ -98,8 +98,8 @@ describe('parseDatabaseUrl', () => {
 });
 
 describe('buildOrmConfig', () => {
-  it('configures SQLite with an absolute path, the explicit entity list and per-dialect migrations', () => {
-    const config = buildOrmConfig('sqlite:some/dir/app.db', { connect: false });
+  it('configures SQLite with an absolute path, the explicit entity list and per-dialect migrations', async () => {
+    const config = await buildOrmConfig('sqlite:some/dir/app.db', { connect: false });
     expect(config.driver).toBe(SqliteDriver);
     expect(isAbsolute(config.dbName as string)).toBe(true);
     expect(config.dbName).toBe(join(process.cwd(), 'some/dir/app.db'));
@@ -115,8 +115,8 @@ describe('buildOrmConfig', () => {
     expect(isAbsolute(config.migrations?.path as string)).toBe(true);
   });
 
-  it('configures PostgreSQL and SQL Server with a bounded pool, UTC and TLS options', () => {
-    const pg = buildOrmConfig('postgresql://u:p%21@h:5433/db', { poolMax: 3, connect: false });
+  it('configures PostgreSQL and SQL Server with a bounded pool, UTC and TLS options', async () => {
+    const pg = await buildOrmConfig('postgresql://u:p%21@h:5433/db', { poolMax: 3, connect: false });
     expect(pg).toMatchObject({
       driver: PostgreSqlDriver,
       host: 'h',
@@ -129,7 +129,7 @@ describe('buildOrmConfig', () => {
     expect(pg.pool?.max).toBe(3);
     expect(pg.migrations?.path).toBe(migrationsPath('postgresql'));
 
-    const ms = buildOrmConfig('mssql://sa:x@h:1433/pd?encrypt=true&trustServerCertificate=true');
+    const ms = await buildOrmConfig('mssql://sa:x@h:1433/pd?encrypt=true&trustServerCertificate=true');
     expect(ms).toMatchObject({ driver: MsSqlDriver, dbName: 'pd', forceUtcTimezone: true });
     expect(ms.pool?.max).toBe(10);
     expect(ms.driverOptions).toEqual({ options: { encrypt: true, trustServerCertificate: true } });
