@@ -129,7 +129,7 @@ export async function buildOrmConfig(
         // Foreign keys: MikroORM's SQLite connection runs `pragma foreign_keys = on` on every connect.
         // WAL: a persistent property of the database file, switched on by `createOrm` (orm.ts) after it
         // connects. Busy timeout: how long a statement waits for another process's lock (better-sqlite3
-        // `timeout`).
+        // `timeout`; the migration lock waits longer, see migration-lock.ts).
         driverOptions: { timeout: SQLITE_BUSY_TIMEOUT_MS },
       };
     }

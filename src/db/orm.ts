@@ -4,9 +4,11 @@
  * Request handlers must use a forked EntityManager (`orm.em.fork()` or MikroORM's `RequestContext`):
  * the global `orm.em` refuses to work (`allowGlobalContext: false`).
  */
-import type { MigrationInfo } from '@mikro-orm/core';
+import type { MigrationInfo, Transaction } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type AbstractSqlDriver, type SqlEntityManager } from '@mikro-orm/sql';
-import { parseDatabaseUrl } from './database-url.ts';
+import { parseDatabaseUrl, type Dialect } from './database-url.ts';
+import { acquireMigrationLock } from './migration-lock.ts';
 import { buildOrmConfig, type BuildOrmConfigOptions } from './orm-config.ts';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -34,14 +36,72 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
   return orm;
 }
 
-/** Applies all pending migrations (in one transaction); returns the applied ones (empty when up to date). */
+/** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
+export function ormDialect(orm: Orm): Dialect {
+  const driver = orm.em.getDriver().constructor.name;
+  const dialect = ({ SqliteDriver: 'sqlite', PostgreSqlDriver: 'postgresql', MsSqlDriver: 'mssql' } as const)[
+    driver as 'SqliteDriver' | 'PostgreSqlDriver' | 'MsSqlDriver'
+  ];
+  if (dialect === undefined) throw new Error(`unsupported MikroORM driver ${driver}`);
+  return dialect;
+}
+
+/**
+ * Runs `work` in a new transaction that holds the migration lock (migration-lock.ts): one instance at a
+ * time per database, released when the transaction ends.
+ */
+export async function withMigrationLock<T>(orm: Orm, work: (trx: Transaction) => Promise<T>): Promise<T> {
+  const connection = orm.em.getConnection();
+  const dialect = ormDialect(orm);
+  return connection.transactional(async (trx) => {
+    await acquireMigrationLock(connection, trx, dialect);
+    return work(trx);
+  });
+}
+
+const preparedMigrators = new WeakSet<Orm>();
+
+/**
+ * MikroORM's migrator creates its bookkeeping table on first use (`Migrator.init`), on a pooled connection
+ * outside any transaction: instances starting at once on an empty database all ran
+ * `create table mikro_orm_migrations`. So the table is created here under the lock, in the lock's
+ * transaction; then the migrator initialises (finds the table, checks the database exists) outside any
+ * transaction. That must not happen inside the migrating transaction: SQLite has one connection, and a
+ * query outside an open transaction would wait for it forever.
+ */
+async function preparedMigrator(orm: Orm): Promise<Migrator> {
+  const migrator = orm.migrator;
+  if (!(migrator instanceof Migrator)) throw new Error('the MikroORM Migrator extension is not registered');
+  if (preparedMigrators.has(orm)) return migrator;
+  const storage = migrator.getStorage();
+  await withMigrationLock(orm, async (trx) => {
+    storage.setMasterMigration(trx);
+    try {
+      await storage.ensureTable();
+    } finally {
+      storage.unsetMasterMigration();
+    }
+  });
+  // Called for its side effect: the migrator's one-time initialisation.
+  await migrator.getExecuted();
+  preparedMigrators.add(orm);
+  return migrator;
+}
+
+/**
+ * Applies all pending migrations (in one transaction, under the migration lock); returns the applied ones
+ * (empty when up to date, also when another instance applied them while this one waited for the lock).
+ */
 export async function migrateToLatest(orm: Orm): Promise<MigrationInfo[]> {
-  return orm.migrator.up();
+  const migrator = await preparedMigrator(orm);
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- MikroORM's `Transaction` type is `any`
+  return withMigrationLock(orm, (trx) => migrator.up({ transaction: trx }));
 }
 
 /** Names of migrations that exist on disk but are not applied yet. */
 export async function pendingMigrations(orm: Orm): Promise<string[]> {
-  return (await orm.migrator.getPending()).map((m) => m.name);
+  const migrator = await preparedMigrator(orm);
+  return (await migrator.getPending()).map((m) => m.name);
 }
 
 export async function closeOrm(orm: Orm): Promise<void> {

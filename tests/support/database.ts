@@ -27,6 +27,17 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
+/** The server URL the tests create their databases on, or undefined for SQLite. */
+export function testServerUrl(): string | undefined {
+  return process.env['TEST_DATABASE_URL']?.trim() || undefined;
+}
+
+/** The dialect the suite runs on: that of TEST_DATABASE_URL, SQLite when it is unset. */
+export function testDialect(): Dialect {
+  const url = testServerUrl();
+  return url ? parseDatabaseUrl(url).dialect : 'sqlite';
+}
+
 function uniqueName(): string {
   return `pd_test_${Date.now().toString(36)}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
