@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PoolConfig } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager, SqlOptions } from '@mikro-orm/sql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from '../entities/index.ts';
@@ -145,10 +146,17 @@ export async function buildOrmConfig(
       const { MsSqlDriver } = await import('@mikro-orm/mssql');
       // Imports @mikro-orm/mssql itself, so it is loaded only here.
       const { useUnicodeJsonOnMssql } = await import('./mssql-unicode-json.ts');
+      const connection = serverConnection(parsed);
+      // Passed on to the tarn pool of Kysely's SQL Server dialect (MikroORM's PoolConfig type lacks it).
+      // tarn's default retries a connection that cannot be made (login refused, database offline or
+      // dropped) every 200 ms until the 30 s acquire timeout, so every request would hang 30 s before its
+      // 503; this fails the waiting request at once, as the PostgreSQL pool does.
+      const pool: PoolConfig = Object.assign({ ...connection.pool }, { propagateCreateError: true });
       return {
         ...common,
         driver: MsSqlDriver,
-        ...serverConnection(parsed),
+        ...connection,
+        pool,
         // JSON values are sent as N'...' literals (see mssql-unicode-json.ts), or emoji would become '?'.
         discovery: { onMetadata: useUnicodeJsonOnMssql },
         // Deep-merged into the tedious connection config by MikroORM's MsSqlConnection.
@@ -156,6 +164,10 @@ export async function buildOrmConfig(
           options: {
             encrypt: parsed.encrypt,
             trustServerCertificate: parsed.trustServerCertificate,
+            // MikroORM turns this on: when the configured database cannot be opened (offline, dropped,
+            // no access) the login would silently land in the login's default database (master), where
+            // every query fails or, worse, finds another table of the same name. Refuse instead.
+            fallbackToDefaultDb: false,
           },
         },
       };

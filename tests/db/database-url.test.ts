@@ -132,7 +132,10 @@ describe('buildOrmConfig', () => {
     const ms = await buildOrmConfig('mssql://sa:x@h:1433/pd?encrypt=true&trustServerCertificate=true');
     expect(ms).toMatchObject({ driver: MsSqlDriver, dbName: 'pd', forceUtcTimezone: true });
     expect(ms.pool?.max).toBe(10);
-    expect(ms.driverOptions).toEqual({ options: { encrypt: true, trustServerCertificate: true } });
+    expect(ms.driverOptions).toEqual({
+      options: { encrypt: true, trustServerCertificate: true, fallbackToDefaultDb: false },
+    });
+    expect(ms.pool).toMatchObject({ propagateCreateError: true });
     expect(ms.migrations?.snapshotName).toBe('.snapshot-mssql');
   });
 });
