@@ -2,26 +2,37 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../../src/db/database-url.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
-import { onAdminDatabase } from '../support/database.ts';
+import { dropServerDatabase, onAdminDatabase, testServerUrl } from '../support/database.ts';
 
-/** Takes the test database away for real: a corrupt file on SQLite, refused connections on PostgreSQL. */
+/**
+ * Takes the test database away for real, as each dialect allows: a corrupt file on SQLite; refused
+ * connections on PostgreSQL (connections disallowed, sessions terminated); on SQL Server the database is
+ * dropped after its sessions are ended (Babelfish has neither SET OFFLINE nor SINGLE_USER, and a dropped
+ * database refuses new connections on both).
+ */
 async function breakDatabase(server: TestServer): Promise<void> {
   const { databaseUrl } = server.container.config;
   const parsed = parseDatabaseUrl(databaseUrl);
-  if (parsed.dialect === 'sqlite') {
-    await server.container.orm.close(true);
-    for (const suffix of ['-wal', '-shm']) rmSync(parsed.path + suffix, { force: true });
-    writeFileSync(parsed.path, 'this is not a database file '.repeat(200));
-    return;
+  const adminUrl = testServerUrl() ?? '';
+  switch (parsed.dialect) {
+    case 'sqlite':
+      await server.container.orm.close(true);
+      for (const suffix of ['-wal', '-shm']) rmSync(parsed.path + suffix, { force: true });
+      writeFileSync(parsed.path, 'this is not a database file '.repeat(200));
+      return;
+    case 'postgresql':
+      await onAdminDatabase(adminUrl, [
+        [`alter database "${parsed.database}" allow_connections false`, []],
+        [
+          'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
+          [parsed.database],
+        ],
+      ]);
+      return;
+    case 'mssql':
+      await dropServerDatabase(adminUrl, parsed.database);
+      return;
   }
-  const adminUrl = process.env['TEST_DATABASE_URL'] ?? '';
-  await onAdminDatabase(adminUrl, [
-    [`alter database "${parsed.database}" allow_connections false`, []],
-    [
-      'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
-      [parsed.database],
-    ],
-  ]);
 }
 
 describe('GET /health', () => {
