@@ -1,13 +1,13 @@
 /**
  * Real processes for tests, the bench and the SDK smoke test: a free TCP port, and the API server started
- * as `node src/server.ts` (what `make run` starts), waited for until it answers.
+ * with `npm start`'s command (node flags and src/start.js, what `make run` starts), waited for until it answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SERVER_ENTRY = join(import.meta.dirname, '../../src/server.ts');
+export const SERVER_ENTRY = join(import.meta.dirname, '../../src/start.js');
 
 /**
  * The node flags of `npm start` (package.json is their one home), so spawned servers — the bench's
@@ -18,7 +18,7 @@ export const SERVER_NODE_FLAGS: readonly string[] = (() => {
     scripts: { start: string };
   };
   const [command, ...args] = packageJson.scripts.start.split(/\s+/);
-  if (command !== 'node' || args.at(-1) !== 'src/server.ts') {
+  if (command !== 'node' || args.at(-1) !== 'src/start.js') {
     throw new Error(`unexpected start script: ${packageJson.scripts.start}`);
   }
   return args.slice(0, -1);
