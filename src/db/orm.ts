@@ -59,6 +59,17 @@ export async function withMigrationLock<T>(orm: Orm, work: (trx: Transaction) =>
   });
 }
 
+/**
+ * Runs `work` with an EntityManager whose transaction holds the migration lock: for other one-time
+ * start-up work that instances starting at once must not all do (e.g. creating the first admin key).
+ */
+export async function withStartupLock<T>(orm: Orm, work: (em: SqlEntityManager) => Promise<T>): Promise<T> {
+  return orm.em.fork().transactional(async (em) => {
+    await acquireMigrationLock(em.getConnection(), em.getTransactionContext(), ormDialect(orm));
+    return work(em);
+  });
+}
+
 const preparedMigrators = new WeakSet<Orm>();
 
 /**

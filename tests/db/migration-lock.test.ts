@@ -12,6 +12,7 @@ import {
   ormDialect,
   pendingMigrations,
   withMigrationLock,
+  withStartupLock,
   type Orm,
 } from '../../src/db/orm.ts';
 import { createTestDatabase, testDialect, type TestDatabase } from '../support/database.ts';
@@ -73,4 +74,16 @@ describe(`migration lock (${testDialect()})`, () => {
       expect(await pendingMigrations(second)).toEqual([]);
     },
   );
+
+  itOnServers?.('runs start-up work of instances starting at once one after the other', async () => {
+    const events: string[] = [];
+    const work = (name: string) => async () => {
+      events.push(`${name} starts`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      events.push(`${name} ends`);
+    };
+    await Promise.all([withStartupLock(first, work('first')), withStartupLock(second, work('second'))]);
+    const order = events[0]?.startsWith('first') ? ['first', 'second'] : ['second', 'first'];
+    expect(events).toEqual(order.flatMap((name) => [`${name} starts`, `${name} ends`]));
+  });
 });
