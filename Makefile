@@ -49,9 +49,9 @@ run: deps ## start the API on the embedded SQLite database (an admin key is prin
 admin-key: deps ## create an admin API key and print it once (ARGS="--name ... --role user" to change)
 	npm run admin-key -- $(ARGS)
 
-test: deps ## run the test suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
+test: deps ## run the test suite on SQLite, and again on TEST_DATABASE_URL's server when set (postgresql:// or mssql://)
 	TEST_DATABASE_URL= npm test
-	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "== again on PostgreSQL"; npm test; fi
+	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "== again on $${TEST_DATABASE_URL%%:*}"; npm test; fi
 
 test-sqlite: deps ## run the test suite on SQLite only
 	TEST_DATABASE_URL= npm test

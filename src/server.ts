@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createContainer, type Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
+import { withStartupLock } from './db/orm.ts';
 import { createFirstAdminKey } from './services/bootstrap.ts';
 
 async function main(): Promise<void> {
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
 async function announceFirstAdminKey(container: Container): Promise<void> {
   const { config } = container;
   if (!config.bootstrapAdminKey || parseDatabaseUrl(config.databaseUrl).dialect !== 'sqlite') return;
-  const plaintext = await createFirstAdminKey(container.orm.em.fork(), container.apiKeys);
+  const plaintext = await withStartupLock(container.orm, (em) => createFirstAdminKey(em, container.apiKeys));
   if (plaintext === undefined) return;
   process.stdout.write(
     [

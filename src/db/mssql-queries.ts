@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApiKey, ProcessRun } from '../entities/index.ts';
+import { LATEST_LAST_USED_AT } from '../services/api-key-usage.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
 import { closeOrm, createOrm } from './orm.ts';
 
@@ -22,7 +23,10 @@ const QUERIES: Record<string, Render> = {
       .createQueryBuilder(ApiKey)
       .update({
         usage_count: raw('usage_count + ?', [17]),
-        last_used_at: new Date('2026-01-05T10:15:00.123Z'),
+        last_used_at: raw(LATEST_LAST_USED_AT, [
+          new Date('2026-01-05T10:15:00.123Z'),
+          new Date('2026-01-05T10:15:00.123Z'),
+        ]),
       })
       .where({ id: 5 })
       .getFormattedQuery(),
