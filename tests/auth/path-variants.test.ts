@@ -4,7 +4,6 @@
  * the absolute form, HEAD — is either refused by the router or reaches the operation with the role it
  * demands. Requests are written raw (node:http sends the path as given; fetch would normalise it first).
  */
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listOperations,
@@ -13,6 +12,7 @@ import {
   type RequiredRole,
 } from '../../src/contract.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
+import { rawRequest as sendRaw } from '../support/raw-http.ts';
 
 const operations = listOperations(loadBundledSpec());
 
@@ -21,42 +21,27 @@ interface RawResponse {
   body: { detail?: string; error_type?: string };
 }
 
-/** One request with the request target exactly as given. */
-function rawRequest(
+/** One request with the request target exactly as given, its problem body parsed. */
+async function rawRequest(
   baseUrl: string,
   method: string,
   target: string,
   key: string | undefined,
   body?: string,
 ): Promise<RawResponse> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: hostname,
-        port,
-        method,
-        path: target,
-        headers: {
-          ...(key === undefined ? {} : { 'X-API-Key': key }),
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: text === '' ? {} : (JSON.parse(text) as RawResponse['body']),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+  const response = await sendRaw(baseUrl, {
+    method,
+    target,
+    headers: {
+      ...(key === undefined ? {} : { 'X-API-Key': key }),
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body }),
   });
+  return {
+    status: response.status,
+    body: response.text === '' ? {} : (JSON.parse(response.text) as RawResponse['body']),
+  };
 }
 
 const pct = (char: string) => '%' + char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
