@@ -983,7 +983,8 @@ export interface paths {
          *     seconds (verified keys are cached briefly).
          *
          *     `404` when no key has this id. `409` when the calling key would lock itself out: deactivate
-         *     itself (`is_active: false`) or change its own role away from `admin`.
+         *     itself (`is_active: false`), change its own role away from `admin`, or set its own `expires_at` to
+         *     a time that has passed.
          */
         patch: operations["updateApiKey"];
         trace?: never;

@@ -203,6 +203,13 @@ export class ApiKeyService {
     if (id === callerKeyId && changes.role !== undefined && changes.role !== 'admin') {
       throw new ConflictError('An API key cannot give up its own admin role; use another admin key');
     }
+    if (
+      id === callerKeyId &&
+      changes.expires_at instanceof Date &&
+      changes.expires_at.getTime() <= this.#now()
+    ) {
+      throw new ConflictError('An API key cannot expire itself; use another admin key');
+    }
     em.assign(key, changes);
     await em.flush();
     this.invalidateKey(id);

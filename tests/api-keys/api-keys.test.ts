@@ -159,7 +159,28 @@ describe('API key management', () => {
       expect(await statusOf(admin.updateApiKey({ key_id: adminKeyId, ApiKeyUpdate: { role: 'user' } }))).toBe(
         409,
       );
-      expect(await admin.getApiKey({ key_id: adminKeyId })).toMatchObject({ is_active: true, role: 'admin' });
+      // Found by Schemathesis: an expiry in the past locked the caller out like a deactivation.
+      expect(
+        await statusOf(
+          admin.updateApiKey({
+            key_id: adminKeyId,
+            ApiKeyUpdate: { expires_at: new Date('2000-01-01T00:00:00Z') },
+          }),
+        ),
+      ).toBe(409);
+      expect(await admin.getApiKey({ key_id: adminKeyId })).toMatchObject({
+        is_active: true,
+        role: 'admin',
+        expires_at: null,
+      });
+      // A future expiry on itself is allowed (and can be removed again).
+      const soon = new Date(Date.now() + 3_600_000);
+      expect(
+        (await admin.updateApiKey({ key_id: adminKeyId, ApiKeyUpdate: { expires_at: soon } })).expires_at,
+      ).toEqual(soon);
+      expect(
+        (await admin.updateApiKey({ key_id: adminKeyId, ApiKeyUpdate: { expires_at: null } })).expires_at,
+      ).toBeNull();
     });
   });
 });

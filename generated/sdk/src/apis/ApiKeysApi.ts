@@ -278,7 +278,7 @@ export interface ApiKeysApiInterface {
     updateApiKeyRequestOpts(requestParameters: UpdateApiKeyRequest): Promise<runtime.RequestOpts>;
 
     /**
-     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`) or change its own role away from `admin`. 
+     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`), change its own role away from `admin`, or set its own `expires_at` to a time that has passed. 
      * @summary Update an API key
      * @param {number} key_id API key id.
      * @param {ApiKeyUpdate} ApiKeyUpdate 
@@ -289,7 +289,7 @@ export interface ApiKeysApiInterface {
     updateApiKeyRaw(requestParameters: UpdateApiKeyRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ApiKey>>;
 
     /**
-     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`) or change its own role away from `admin`. 
+     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`), change its own role away from `admin`, or set its own `expires_at` to a time that has passed. 
      * Update an API key
      */
     updateApiKey(requestParameters: UpdateApiKeyRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ApiKey>;
@@ -710,7 +710,7 @@ export class ApiKeysApi extends runtime.BaseAPI implements ApiKeysApiInterface {
     }
 
     /**
-     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`) or change its own role away from `admin`. 
+     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`), change its own role away from `admin`, or set its own `expires_at` to a time that has passed. 
      * Update an API key
      */
     async updateApiKeyRaw(requestParameters: UpdateApiKeyRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<ApiKey>> {
@@ -721,7 +721,7 @@ export class ApiKeysApi extends runtime.BaseAPI implements ApiKeysApiInterface {
     }
 
     /**
-     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`) or change its own role away from `admin`. 
+     * Changes the name, description, role, active flag or expiry of an API key (admin only). Send only the members to change (at least one); `description: null` clears the description and `expires_at: null` removes the expiry. The key itself never changes. Changes take effect within seconds (verified keys are cached briefly).  `404` when no key has this id. `409` when the calling key would lock itself out: deactivate itself (`is_active: false`), change its own role away from `admin`, or set its own `expires_at` to a time that has passed. 
      * Update an API key
      */
     async updateApiKey(requestParameters: UpdateApiKeyRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<ApiKey> {
