@@ -1,7 +1,10 @@
 /**
- * Every integer a client sends — path and query parameters, request-body members at any depth — has a
- * maximum in the contract, so an out-of-range number is a 422 from the validator, never a database error
- * (ids are 32-bit on PostgreSQL and SQL Server; SQLite refuses integers beyond 64 bits).
+ * What a client sends — path and query parameters, request-body members at any depth — is bounded by the
+ * contract, so the validator (and Prism, and Schemathesis) refuse it with 422 before a database does:
+ * - every integer has a maximum (ids are 32-bit on PostgreSQL and SQL Server; SQLite refuses integers
+ *   beyond 64 bits);
+ * - every string has a pattern, enum, const or format that excludes U+0000, and every free-form object
+ *   constrains its member names the same way (PostgreSQL cannot store NUL in text or jsonb).
  */
 import { describe, expect, it } from 'vitest';
 import { loadBundledSpec } from '../../src/contract.ts';
@@ -23,13 +26,38 @@ function resolve(node: unknown): Node | undefined {
   return current;
 }
 
-/** Locations of integer schemas without a maximum, reachable from `schema`. */
+const NUL_FREE = '^[^\\u0000]*$';
+
+/** An anchored pattern that refuses NUL: the contract's NUL_FREE, or a stricter one (e.g. `order_by`'s). */
+function excludesNul(pattern: unknown): boolean {
+  if (typeof pattern !== 'string') return false;
+  if (pattern === NUL_FREE) return true;
+  return (
+    pattern.startsWith('^') &&
+    pattern.endsWith('$') &&
+    !pattern.includes('\\u0000') &&
+    !new RegExp(pattern, 'u').test('\u0000')
+  );
+}
+
+/** Locations of unbounded integers and of text that may hold NUL, reachable from `schema`. */
 function unbounded(schema: unknown, where: string, seen = new Set<Node>()): string[] {
   const node = resolve(schema);
   if (node === undefined || seen.has(node)) return [];
   seen.add(node);
   const types = Array.isArray(node['type']) ? (node['type'] as string[]) : [node['type']];
-  const found = types.includes('integer') && node['maximum'] === undefined ? [where] : [];
+  const found =
+    types.includes('integer') && node['maximum'] === undefined ? [`${where} (integer without maximum)`] : [];
+  const textRule =
+    excludesNul(node['pattern']) ||
+    node['enum'] !== undefined ||
+    node['const'] !== undefined ||
+    node['format'] === 'date-time';
+  if (types.includes('string') && !textRule) found.push(`${where} (string that may hold NUL)`);
+  const names = node['propertyNames'] as Node | undefined;
+  if (types.includes('object') && node['additionalProperties'] !== false && names?.['pattern'] !== NUL_FREE) {
+    found.push(`${where} (member names that may hold NUL)`);
+  }
   for (const [name, child] of Object.entries(
     (node['properties'] as Record<string, unknown> | undefined) ?? {},
   )) {
@@ -46,7 +74,7 @@ function unbounded(schema: unknown, where: string, seen = new Set<Node>()): stri
   return found;
 }
 
-describe('the contract bounds every integer a client sends', () => {
+describe('the contract bounds every integer and keeps NUL out of every text a client sends', () => {
   const operations = Object.entries(spec['paths'] as Record<string, Node>).flatMap(([, item]) =>
     (['get', 'post', 'put', 'patch', 'delete'] as const).flatMap((method) => {
       const operation = item[method] as Node | undefined;
