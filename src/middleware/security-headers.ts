@@ -17,7 +17,7 @@ const DOCS_CSP =
 export function securityHeaders(): RequestHandler {
   const headers = helmet({
     contentSecurityPolicy: false,
-    // Off by default in helmet 8; stated because require-corp would stop the docs pages' blob workers.
+    // helmet 8's default, stated: nothing served here needs cross-origin isolation.
     crossOriginEmbedderPolicy: false,
     xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },

@@ -35,7 +35,7 @@ describe('security headers (helmet)', () => {
       "default-src 'none'; frame-ancestors 'none'",
     );
     expect(response.headers.get('x-powered-by')).toBeNull();
-    // Would stop the docs pages' workers and assets; helmet 8 leaves it off.
+    // helmet 8 leaves it off; nothing served here needs cross-origin isolation.
     expect(response.headers.get('cross-origin-embedder-policy')).toBeNull();
   });
 
