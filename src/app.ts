@@ -45,6 +45,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
                   logger.error('response broke the contract', {
                     method: req.method,
                     path: req.path,
+                    status: req.res?.statusCode,
                     operation: (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema
                       ?.operationId,
                     error: error.message,

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createContainer, type Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
 import { withStartupLock } from './db/orm.ts';
+import { flushLogger } from './logger.ts';
 import { createFirstAdminKey } from './services/bootstrap.ts';
 
 async function main(): Promise<void> {
@@ -75,6 +76,7 @@ async function shutdown(signal: string, server: Server, container: Container): P
   });
   await container.close();
   container.logger.info('stopped');
+  await flushLogger(container.logger);
   process.exit(0);
 }
 

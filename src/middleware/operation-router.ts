@@ -73,7 +73,11 @@ export function operationRouter(
     return found;
   };
   const metadataMiddleware = named('metadataMiddleware');
-  const validate = [named('requestMiddleware'), named('responseMiddleware')] as unknown as RequestHandler[];
+  // Response validation is there unless VALIDATE_RESPONSES=off left it out.
+  const responseMiddleware = validatorMiddlewares.filter(
+    (middleware) => middleware.name === 'responseMiddleware',
+  );
+  const validate = [named('requestMiddleware'), ...responseMiddleware] as unknown as RequestHandler[];
 
   // The validator's own lookup, once per operation: a request for each template with placeholder values
   // that no literal segment equals. Its answer must be the operation our matcher chose.

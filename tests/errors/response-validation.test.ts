@@ -8,33 +8,39 @@ import { createLogger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 /**
- * With VALIDATE_RESPONSES=fail (tests, and the default) a response that breaks the contract never reaches
- * the client: it becomes a 500 problem and is logged. Simulated with a spec whose ServiceInfo demands a
- * member the handler does not send.
+ * VALIDATE_RESPONSES decides what happens to a response that breaks the contract — simulated with a spec
+ * whose ServiceInfo and ApiKeyCreated demand a member the handlers do not send:
+ * - `fail` (tests, and the default): it never reaches the client; a 500 problem, and a log entry;
+ * - `log`: the client gets it; the log says which operation broke the contract and how, never the body
+ *   (a drifting create-key response would otherwise put a plaintext key in the logs);
+ * - `off`: nothing is checked or logged.
  */
-describe('response validation', () => {
+describe.each(['fail', 'log', 'off'] as const)('response validation, VALIDATE_RESPONSES=%s', (mode) => {
   let database: TestDatabase;
   let container: Container;
   let baseUrl: string;
+  let adminKey: string;
   let close: () => Promise<void>;
   const logged: string[] = [];
+  const entries = () => logged.map((line) => JSON.parse(line) as Record<string, unknown>);
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    container = await createContainer(
-      loadConfig({ DATABASE_URL: database.url, VALIDATE_RESPONSES: 'fail' }),
-      {
-        logger: createLogger('error', (_level, line) => logged.push(line)),
-      },
-    );
+    container = await createContainer(loadConfig({ DATABASE_URL: database.url, VALIDATE_RESPONSES: mode }), {
+      logger: createLogger('error', (_level, line) => logged.push(line)),
+    });
+    adminKey = (await container.apiKeys.create(container.orm.em.fork(), { name: 'admin', role: 'admin' }))
+      .plaintext;
     const spec = loadBundledSpec();
     const schemas = (
       spec['components'] as { schemas: Record<string, { required: string[]; properties: object }> }
     ).schemas;
-    const serviceInfo = schemas['ServiceInfo'];
-    if (serviceInfo === undefined) throw new Error('ServiceInfo schema missing');
-    serviceInfo.required.push('uptime_budget');
-    serviceInfo.properties = { ...serviceInfo.properties, uptime_budget: { type: 'integer' } };
+    for (const name of ['ServiceInfo', 'ApiKeyCreated']) {
+      const schema = schemas[name];
+      if (schema === undefined) throw new Error(`${name} schema missing`);
+      schema.required.push('uptime_budget');
+      schema.properties = { ...schema.properties, uptime_budget: { type: 'integer' } };
+    }
     const server = createApp(container, spec).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -46,17 +52,46 @@ describe('response validation', () => {
     await database?.dispose();
   });
 
-  it('turns a response that breaks the contract into a 500 problem and logs it', async () => {
+  it('handles a response that breaks the contract as configured', async () => {
     const response = await fetch(`${baseUrl}/`);
-    expect(response.status).toBe(500);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const problem = (await response.json()) as { error_type: string; detail: string; request_id: string };
-    expect(problem.error_type).toBe('internal_error');
-    expect(problem.detail).not.toContain('uptime_budget');
-    const entry = logged
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((e) => e['request_id'] === problem.request_id);
-    expect(entry?.['message']).toBe('response broke the contract');
+    if (mode === 'fail') {
+      expect(response.status).toBe(500);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = (await response.json()) as { error_type: string; detail: string; request_id: string };
+      expect(problem.error_type).toBe('internal_error');
+      expect(problem.detail).not.toContain('uptime_budget');
+      const entry = entries().find((e) => e['request_id'] === problem.request_id);
+      expect(entry?.['message']).toBe('response broke the contract');
+      expect(JSON.stringify(entry)).toContain('uptime_budget');
+      return;
+    }
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'healthy' });
+    const entry = entries().find((e) => e['message'] === 'response broke the contract');
+    if (mode === 'off') {
+      expect(entry).toBeUndefined();
+      return;
+    }
+    expect(entry).toMatchObject({ method: 'GET', path: '/', status: 200, operation: 'getServiceInfo' });
     expect(JSON.stringify(entry)).toContain('uptime_budget');
+    expect(JSON.stringify(entry)).not.toContain('"healthy"');
+  });
+
+  it('never logs the body of a drifting response, not even a new key', async () => {
+    const response = await fetch(`${baseUrl}/api/v1/api-keys`, {
+      method: 'POST',
+      headers: { 'X-API-Key': adminKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'drift' }),
+    });
+    expect(response.status).toBe(mode === 'fail' ? 500 : 201);
+    if (mode !== 'fail') {
+      const { key } = (await response.json()) as { key: string };
+      expect(key).toMatch(/^pd_/);
+      expect(logged.join('\n')).not.toContain(key);
+      expect(logged.join('\n')).not.toContain(key.slice(8));
+    }
+    if (mode === 'log') {
+      expect(entries().find((e) => e['operation'] === 'createApiKey')).toMatchObject({ status: 201 });
+    }
   });
 });
