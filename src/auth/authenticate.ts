@@ -67,7 +67,7 @@ export function authenticate(deps: {
       next();
       return;
     }
-    const principal = await deps.apiKeys.authenticate(deps.em(), key);
+    const principal = await deps.apiKeys.authenticate(deps.em, key);
     if (principal === undefined) {
       if (!needsKey) {
         next();

@@ -169,9 +169,14 @@ export class ApiKeyService {
    * The principal of a valid (active, unexpired) key, or undefined. Concurrent requests with the same key
    * share one verification, so a cache miss under load costs one argon2 run, not one per request.
    */
-  async authenticate(em: EntityManager, plaintext: string): Promise<Principal | undefined> {
+  async authenticate(
+    em: EntityManager | (() => EntityManager),
+    plaintext: string,
+  ): Promise<Principal | undefined> {
     if (!KEY_PATTERN.test(plaintext)) return undefined;
-    const { valid } = await this.#outcome(em, plaintext);
+    // A getter is only called when the database must be asked (not on a cache hit): no EntityManager is
+    // forked for a request whose key is cached.
+    const { valid } = await this.#outcome(typeof em === 'function' ? em : () => em, plaintext);
     if (valid === undefined) return undefined;
     if (valid.expiresAt !== null && valid.expiresAt.getTime() <= this.#now()) return undefined;
     return valid.principal;
@@ -250,9 +255,9 @@ export class ApiKeyService {
   }
 
   /** The outcome for `plaintext`: cached, shared with a verification under way, or verified now. */
-  #outcome(em: EntityManager, plaintext: string): Promise<Outcome> {
+  #outcome(em: () => EntityManager, plaintext: string): Promise<Outcome> {
     const now = this.#now();
-    if (this.#cacheTtlMs === 0) return this.#verify(em, plaintext, now);
+    if (this.#cacheTtlMs === 0) return this.#verify(em(), plaintext, now);
     const digest = createHash('sha256').update(plaintext).digest('base64url');
     const cached = this.#known.get(digest) ?? this.#misses.get(digest);
     if (cached !== undefined) {
@@ -261,7 +266,7 @@ export class ApiKeyService {
     }
     const running = this.#inFlight.get(digest);
     if (running !== undefined) return running.outcome;
-    const flight: InFlight = { outcome: this.#verify(em, plaintext, now), stale: false };
+    const flight: InFlight = { outcome: this.#verify(em(), plaintext, now), stale: false };
     this.#inFlight.set(digest, flight);
     const settled = () => {
       if (this.#inFlight.get(digest) === flight) this.#inFlight.delete(digest);
