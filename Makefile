@@ -19,9 +19,10 @@ endif
 
 STAMP := node_modules/.install-stamp
 SQLGLOT_VERSION := 30.30.0
+SCHEMATHESIS_VERSION := 4.32.5
 
 .PHONY: help node deps run admin-key test test-sqlite test-postgres typecheck lint format lint-spec \
-	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke audit ci clean
+	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke audit fuzz ci clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -100,6 +101,11 @@ sdk-pack: deps ## build the generated SDK into an installable tarball under .too
 
 sdk-smoke: deps ## install the SDK tarball into an empty folder and call a running server with it
 	npm run sdk:smoke
+
+fuzz: deps ## Schemathesis (all checks) against a fresh server on SQLite; FUZZ_ARGS passes options
+	@test -x $(TOOLS_DIR)/venv/bin/python || python3 -m venv $(TOOLS_DIR)/venv
+	@$(TOOLS_DIR)/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+	bash tests/fuzz/fuzz.sh
 
 audit: deps ## npm audit of the production dependencies; findings fail unless allow-listed with a reason
 	npm run --silent audit:deps
