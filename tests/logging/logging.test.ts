@@ -10,6 +10,7 @@ import { REDACTED, createLogger, flushLogger, runWithRequestContext, type Logger
 import { accessLog } from '../../src/middleware/access-log.ts';
 import { requestId } from '../../src/middleware/request-id.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { ACCESS_LOG_MEMBERS } from '../support/log-lines.ts';
 
 type Entry = Record<string, unknown>;
 const parse = (lines: string[]): Entry[] => lines.map((line) => JSON.parse(line) as Entry);
@@ -306,19 +307,7 @@ describe('accessLog', () => {
     );
     expect(lines).toHaveLength(1);
     const entry = parse(lines)[0] ?? {};
-    expect(Object.keys(entry).sort()).toEqual(
-      [
-        'api_key_id',
-        'duration_ms',
-        'level',
-        'message',
-        'method',
-        'path',
-        'request_id',
-        'status',
-        'time',
-      ].sort(),
-    );
+    expect(Object.keys(entry).sort()).toEqual(ACCESS_LOG_MEMBERS);
     expect(entry).toMatchObject({
       level: 'info',
       message: 'request',

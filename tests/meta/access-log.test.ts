@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createContainer } from '../../src/container.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { ACCESS_LOG_MEMBERS } from '../support/log-lines.ts';
 
 describe('access log', () => {
   it('writes one JSON line per request with the key id, never the key or the query string', async () => {
@@ -37,19 +38,7 @@ describe('access log', () => {
       });
       expect(typeof entry?.['duration_ms']).toBe('number');
       // Nothing else: no request or response headers.
-      expect(Object.keys(entry ?? {}).sort()).toEqual(
-        [
-          'api_key_id',
-          'duration_ms',
-          'level',
-          'message',
-          'method',
-          'path',
-          'request_id',
-          'status',
-          'time',
-        ].sort(),
-      );
+      expect(Object.keys(entry ?? {}).sort()).toEqual(ACCESS_LOG_MEMBERS);
       expect(lines.join('\n')).not.toContain(plaintext);
       expect(lines.join('\n')).not.toContain('Jens');
     } finally {
