@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createContainer, type Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
+import { answerClientErrors } from './middleware/client-errors.ts';
 import { withStartupLock } from './db/orm.ts';
 import { flushLogger } from './logger.ts';
 import { createFirstAdminKey } from './services/bootstrap.ts';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       database: parseDatabaseUrl(config.databaseUrl).dialect,
     });
   });
+  answerClientErrors(server);
   server.on('error', (error) => {
     container.logger.error('server error', { error: String(error) });
     process.exit(1);

@@ -9,6 +9,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/logger.ts';
+import { answerClientErrors } from '../../src/middleware/client-errors.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestServer {
@@ -37,6 +38,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const admin = await container.apiKeys.create(em, { name: 'Test admin', role: 'admin' });
   const user = await container.apiKeys.create(em, { name: 'Test robot', role: 'user' });
   const server: Server = createApp(container).listen(0, '127.0.0.1');
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

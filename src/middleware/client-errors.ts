@@ -1,0 +1,50 @@
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { PROBLEM_TYPES, problemTypeUri } from '../errors/problem-types.ts';
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them — a request target with raw non-ASCII
+ * bytes (curl sends `?q=Æblegård` as typed; browsers and HTTP libraries percent-encode it), malformed
+ * request lines or headers — get the same RFC 9457 problem as every other error, instead of Node's bare
+ * `400` with an empty body. Oversized headers keep Node's `431`; a socket that is gone is just closed.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (error.code === 'HPE_HEADER_OVERFLOW' || error.code === 'HPE_REQUEST_TIMEOUT') {
+      socket.end(
+        `HTTP/1.1 ${error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '408 Request Timeout'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
+      return;
+    }
+    const { status, title } = PROBLEM_TYPES.bad_request;
+    const requestId = randomUUID();
+    const body = JSON.stringify({
+      type: problemTypeUri('bad_request'),
+      title,
+      status,
+      detail:
+        'The request line or headers are not valid HTTP: percent-encode non-ASCII characters and spaces in the URL (UTF-8)',
+      instance: '/',
+      status_code: status,
+      error_type: 'bad_request',
+      timestamp: new Date().toISOString(),
+      request_id: requestId,
+    });
+    socket.end(
+      [
+        `HTTP/1.1 ${status} Bad Request`,
+        'Content-Type: application/problem+json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        `X-Request-ID: ${requestId}`,
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  });
+}
