@@ -88,6 +88,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
       express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }),
     ),
   );
+  app.use(router.dropUnknownMembers);
   app.use(router.refuseNul);
   app.use(router.validate);
   app.use(router.dispatch);

@@ -46,6 +46,8 @@ export interface OperationRouter {
   readonly resolve: RequestHandler;
   /** Runs `parse` only for operations that declare a request body; other requests' bodies are never read. */
   readonly bodyOf: (parse: RequestHandler) => RequestHandler;
+  /** Removes body members the contract does not name where it says they are ignored. */
+  readonly dropUnknownMembers: RequestHandler;
   /** Refuses U+0000 anywhere in the body, query or path parameters (422), before validation. */
   readonly refuseNul: RequestHandler;
   /** The validator's request and response validation, fed by `resolve`. */
@@ -108,6 +110,17 @@ export function operationRouter(
       next();
     };
 
+  /**
+   * Members the contract does not name are accepted and ignored (REQUIREMENTS §1): removed from the body
+   * before validation, wherever the body's schema is marked `x-unknown-members: ignored`, so server-owned
+   * members (`id`, `usage_count`, ...) can never reach a handler.
+   */
+  const dropUnknownMembers: RequestHandler = (req, _res, next) => {
+    const schema = requestBodySchemaOf(req);
+    if (schema !== undefined) dropUnknown(req.body, schema);
+    next();
+  };
+
   const refuseNul: RequestHandler = (req, _res, next) => {
     const issues: ValidationIssue[] = [];
     findNul(req.body, 'body', '', issues);
@@ -131,7 +144,40 @@ export function operationRouter(
     return handler(req, res, () => undefined);
   };
 
-  return { resolve, bodyOf, refuseNul, validate, dispatch };
+  return { resolve, bodyOf, dropUnknownMembers, refuseNul, validate, dispatch };
+}
+
+type SchemaNode = {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+  allOf?: SchemaNode[];
+  'x-unknown-members'?: string;
+};
+
+/** The JSON request-body schema of the routed operation (dereferenced by the validator). */
+function requestBodySchemaOf(req: Request): SchemaNode | undefined {
+  const operation = (req as Request & { openapi?: { schema?: { requestBody?: unknown } } }).openapi?.schema;
+  const body = operation?.requestBody as { content?: Record<string, { schema?: SchemaNode }> } | undefined;
+  return body?.content?.['application/json']?.schema;
+}
+
+function dropUnknown(value: unknown, schema: SchemaNode): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    if (schema.items !== undefined) for (const item of value) dropUnknown(item, schema.items);
+    return;
+  }
+  for (const member of [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])]) {
+    dropUnknown(value, member);
+  }
+  const properties = schema.properties ?? {};
+  for (const key of Object.keys(value)) {
+    const known = Object.hasOwn(properties, key);
+    if (!known && schema['x-unknown-members'] === 'ignored') delete (value as Record<string, unknown>)[key];
+    else if (known) dropUnknown((value as Record<string, unknown>)[key], properties[key] as SchemaNode);
+  }
 }
 
 function pathParamsOf(req: Request): Record<string, string> {

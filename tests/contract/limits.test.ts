@@ -55,7 +55,9 @@ function unbounded(schema: unknown, where: string, seen = new Set<Node>()): stri
     node['format'] === 'date-time';
   if (types.includes('string') && !textRule) found.push(`${where} (string that may hold NUL)`);
   const names = node['propertyNames'] as Node | undefined;
-  if (types.includes('object') && node['additionalProperties'] !== false && names?.['pattern'] !== NUL_FREE) {
+  // Objects whose unknown members are dropped unread (x-unknown-members: ignored) store no unknown names.
+  const closed = node['additionalProperties'] === false || node['x-unknown-members'] === 'ignored';
+  if (types.includes('object') && !closed && names?.['pattern'] !== NUL_FREE) {
     found.push(`${where} (member names that may hold NUL)`);
   }
   for (const [name, child] of Object.entries(
