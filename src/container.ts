@@ -10,6 +10,8 @@ import { createOrm, closeOrm, migrateToLatest, type Orm } from './db/orm.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ApiKeyUsageRecorder } from './services/api-key-usage.ts';
 import { ApiKeyService } from './services/api-key.service.ts';
+import { ProcessService } from './services/process.service.ts';
+import { StepService } from './services/step.service.ts';
 
 export interface Container {
   readonly config: Config;
@@ -24,6 +26,8 @@ export interface Container {
   readonly requestScope: RequestHandler;
   readonly apiKeys: ApiKeyService;
   readonly apiKeyUsage: ApiKeyUsageRecorder;
+  readonly processes: ProcessService;
+  readonly steps: StepService;
   readonly startedAt: Date;
   close(): Promise<void>;
 }
@@ -54,6 +58,8 @@ export async function createContainer(
     requestScope,
     apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds }),
     apiKeyUsage,
+    processes: new ProcessService(),
+    steps: new StepService(),
     startedAt: new Date(),
     close: async () => {
       await apiKeyUsage.close();

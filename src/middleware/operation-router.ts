@@ -36,6 +36,16 @@ class NoRouteError extends DomainError {
   }
 }
 
+const SENT_MEMBERS = 'sentBodyMembers';
+
+/**
+ * The top-level body members the client sent (after unknown ones were dropped, before the validator
+ * filled in defaults); empty for a request without a JSON object body.
+ */
+export function sentBodyMembers(res: Response): ReadonlySet<string> {
+  return (res.locals[SENT_MEMBERS] as ReadonlySet<string> | undefined) ?? new Set();
+}
+
 /** The operation a request was routed to (set by `resolve`, read by authentication and dispatch). */
 export function routedOperation(res: Response): OperationRoute | undefined {
   return res.locals['operation'] as OperationRoute | undefined;
@@ -115,9 +125,14 @@ export function operationRouter(
    * before validation, wherever the body's schema is marked `x-unknown-members: ignored`, so server-owned
    * members (`id`, `usage_count`, ...) can never reach a handler.
    */
-  const dropUnknownMembers: RequestHandler = (req, _res, next) => {
+  const dropUnknownMembers: RequestHandler = (req, res, next) => {
     const schema = requestBodySchemaOf(req);
     if (schema !== undefined) dropUnknown(req.body, schema);
+    // The validator fills in the schema's defaults next; a rule about what the client sent (an
+    // admin-only member sent at all, even as null) needs the members as they came.
+    if (typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body)) {
+      res.locals[SENT_MEMBERS] = new Set(Object.keys(req.body as object));
+    }
     next();
   };
 

@@ -1,6 +1,10 @@
+import { requirePrincipal } from '../../auth/authenticate.ts';
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
+import { sentBodyMembers } from '../../middleware/operation-router.ts';
 import { notImplemented } from '../not-implemented.ts';
+import { pageOffset, sendPageHeaders } from '../pagination.ts';
+import { toProcess } from './processes.mapper.ts';
 
 type ProcessesOperation =
   | 'createProcess'
@@ -14,12 +18,42 @@ type ProcessesOperation =
   | 'getProcessFilterMetadata';
 
 /** Handlers of the `processes` tag. Operations still answering 501 belong to a later issue. */
-export function processesHandlers(_container: Container): Pick<HandlerMap, ProcessesOperation> {
+export function processesHandlers(container: Container): Pick<HandlerMap, ProcessesOperation> {
+  const { processes } = container;
+  /** Who is calling and which body members they sent (admin-only settings are judged on both). */
+  const caller = (res: Parameters<typeof requirePrincipal>[0] & Parameters<typeof sentBodyMembers>[0]) => ({
+    isAdmin: requirePrincipal(res).role === 'admin',
+    sent: sentBodyMembers(res),
+  });
   return {
-    createProcess: notImplemented('createProcess'),
-    listProcesses: notImplemented('listProcesses'),
-    getProcess: notImplemented('getProcess'),
-    updateProcess: notImplemented('updateProcess'),
+    createProcess: async (req, res) => {
+      const { name, meta, retention_months, neutralize_keep_keys } = req.body;
+      const created = await processes.create(
+        container.em(),
+        { name, meta, retention_months, neutralize_keep_keys },
+        caller(res),
+      );
+      res.status(201).json(toProcess(created));
+    },
+    listProcesses: async (req, res) => {
+      const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
+      const { items, total } = await processes.list(container.em(), pageOffset(page), page.size);
+      const meta = sendPageHeaders(req, res, page, total);
+      res.json({ items: items.map(toProcess), ...meta });
+    },
+    getProcess: async (req, res) => {
+      res.json(toProcess(await processes.get(container.em(), req.params.process_id)));
+    },
+    updateProcess: async (req, res) => {
+      const { name, meta, retention_months, neutralize_keep_keys } = req.body;
+      const updated = await processes.update(
+        container.em(),
+        req.params.process_id,
+        { name, meta, retention_months, neutralize_keep_keys },
+        caller(res),
+      );
+      res.json(toProcess(updated));
+    },
     deleteProcess: notImplemented('deleteProcess'),
     restoreProcess: notImplemented('restoreProcess'),
     setProcessRetention: notImplemented('setProcessRetention'),

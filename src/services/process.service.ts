@@ -1,0 +1,151 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { Process, ProcessRun, ProcessStep } from '../entities/index.ts';
+import { includeDeleted } from '../db/soft-delete.ts';
+import { ForbiddenError, NotFoundError } from '../errors/domain-errors.ts';
+
+export interface NewProcess {
+  name: string;
+  meta?: Record<string, unknown>;
+  retention_months?: number | null;
+  neutralize_keep_keys?: string[] | null;
+}
+
+export interface ProcessChanges {
+  name?: string;
+  meta?: Record<string, unknown>;
+  retention_months?: number | null;
+  neutralize_keep_keys?: string[] | null;
+}
+
+/** A process with its live steps, ordered by index. */
+export interface ProcessWithSteps {
+  process: Process;
+  steps: ProcessStep[];
+}
+
+/**
+ * `date` plus `months` calendar months in UTC; a day that the target month lacks becomes its last day
+ * (31 January + 1 month = 28/29 February), as the original's clients expect of calendar months.
+ */
+export function addCalendarMonths(date: Date, months: number): Date {
+  const result = new Date(date.getTime());
+  const day = result.getUTCDate();
+  result.setUTCDate(1);
+  result.setUTCMonth(result.getUTCMonth() + months);
+  const lastDay = new Date(Date.UTC(result.getUTCFullYear(), result.getUTCMonth() + 1, 0)).getUTCDate();
+  result.setUTCDate(Math.min(day, lastDay));
+  return result;
+}
+
+/**
+ * Retention and neutralisation settings are admin-only (REQUIREMENTS §6): `retention_months` with a
+ * value other than null on create, with any value on update, and `neutralize_keep_keys` sent at all.
+ */
+function refuseAdminOnlySettings(
+  input: { retention_months?: number | null; neutralize_keep_keys?: string[] | null },
+  sent: ReadonlySet<string>,
+  nullRetentionAllowed: boolean,
+): void {
+  const retention =
+    sent.has('retention_months') && !(nullRetentionAllowed && input.retention_months === null);
+  if (retention || sent.has('neutralize_keep_keys')) {
+    throw new ForbiddenError('retention_months and neutralize_keep_keys can only be set with an admin key');
+  }
+}
+
+/** Process definitions: create, list, read and update (any role; retention settings admin-only). */
+export class ProcessService {
+  /**
+   * Creates a process without steps. `sent` names the body members the client sent; a non-admin caller
+   * sending admin-only settings gets ForbiddenError and nothing is written.
+   */
+  async create(
+    em: EntityManager,
+    input: NewProcess,
+    caller: { isAdmin: boolean; sent: ReadonlySet<string> },
+  ): Promise<ProcessWithSteps> {
+    if (!caller.isAdmin) refuseAdminOnlySettings(input, caller.sent, true);
+    const process = em.create(Process, {
+      name: input.name,
+      meta: input.meta ?? {},
+      retention_months: input.retention_months ?? null,
+      neutralize_keep_keys: input.neutralize_keep_keys ?? null,
+    });
+    await em.flush();
+    return { process, steps: [] };
+  }
+
+  /** One page of live processes ordered by id, each with its live steps, and the total. */
+  async list(
+    em: EntityManager,
+    offset: number,
+    limit: number,
+  ): Promise<{ items: ProcessWithSteps[]; total: number }> {
+    const [processes, total] = await em.findAndCount(Process, {}, { orderBy: { id: 'asc' }, offset, limit });
+    const steps = await this.#stepsOf(
+      em,
+      processes.map((process) => process.id),
+    );
+    return { items: processes.map((process) => ({ process, steps: steps.get(process.id) ?? [] })), total };
+  }
+
+  /** The live process `id` with its live steps; NotFoundError when there is none. */
+  async get(em: EntityManager, id: number): Promise<ProcessWithSteps> {
+    const process = await this.#find(em, id);
+    const steps = await this.#stepsOf(em, [id]);
+    return { process, steps: steps.get(id) ?? [] };
+  }
+
+  /**
+   * Applies `changes` to the live process `id` (`meta` and `neutralize_keep_keys` replaced as a whole).
+   * A changed `retention_months` recomputes `scheduled_deletion_at` of every run of the process
+   * (soft-deleted runs too, so a restored run is scheduled by the current retention). A non-admin caller
+   * sending admin-only settings gets ForbiddenError before anything is read or written.
+   */
+  async update(
+    em: EntityManager,
+    id: number,
+    changes: ProcessChanges,
+    caller: { isAdmin: boolean; sent: ReadonlySet<string> },
+  ): Promise<ProcessWithSteps> {
+    if (!caller.isAdmin) refuseAdminOnlySettings(changes, caller.sent, false);
+    const process = await this.#find(em, id);
+    if (changes.name !== undefined) process.name = changes.name;
+    if (changes.meta !== undefined) process.meta = changes.meta;
+    if (changes.neutralize_keep_keys !== undefined)
+      process.neutralize_keep_keys = changes.neutralize_keep_keys;
+    if (changes.retention_months !== undefined && changes.retention_months !== process.retention_months) {
+      const months = changes.retention_months;
+      process.retention_months = months;
+      const runs = await em.find(ProcessRun, { process: id }, { ...includeDeleted });
+      for (const run of runs) {
+        run.scheduled_deletion_at = months === null ? null : addCalendarMonths(run.created_at, months);
+      }
+    }
+    await em.flush();
+    return this.get(em, id);
+  }
+
+  async #find(em: EntityManager, id: number): Promise<Process> {
+    const process = await em.findOne(Process, { id });
+    if (process === null) throw new NotFoundError(`Process ${id} not found`);
+    return process;
+  }
+
+  /** Live steps of these processes, by process id, each list ordered by index. */
+  async #stepsOf(em: EntityManager, processIds: number[]): Promise<Map<number, ProcessStep[]>> {
+    const byProcess = new Map<number, ProcessStep[]>();
+    if (processIds.length === 0) return byProcess;
+    const steps = await em.find(
+      ProcessStep,
+      { process: { $in: processIds } },
+      { orderBy: { process: 'asc', index: 'asc' } },
+    );
+    for (const step of steps) {
+      const list = byProcess.get(step.process.id);
+      if (list === undefined) byProcess.set(step.process.id, [step]);
+      else list.push(step);
+    }
+    return byProcess;
+  }
+}

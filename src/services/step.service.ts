@@ -1,0 +1,53 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { Process, ProcessStep } from '../entities/index.ts';
+import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
+
+export interface NewStep {
+  process_id: number;
+  index: number;
+  name: string;
+  is_rerunnable?: boolean;
+  rerun_config?: Record<string, unknown>;
+}
+
+/** Steps of process definitions (any role). */
+export class StepService {
+  /**
+   * Adds a step to the live process `input.process_id` (NotFoundError otherwise). An index already held
+   * by a live step of the process is a ConflictError; two requests racing for the same index are caught
+   * by the partial unique index, whose violation the problem handler answers with 409 as well.
+   */
+  async create(em: EntityManager, input: NewStep): Promise<ProcessStep> {
+    const process = await em.findOne(Process, { id: input.process_id });
+    if (process === null) throw new NotFoundError(`Process ${input.process_id} not found`);
+    const taken = await em.count(ProcessStep, { process: process.id, index: input.index });
+    if (taken > 0) {
+      throw new ConflictError(`Process ${process.id} already has a step with index ${input.index}`);
+    }
+    const step = em.create(ProcessStep, {
+      process,
+      index: input.index,
+      name: input.name,
+      is_rerunnable: input.is_rerunnable ?? false,
+      rerun_config: input.rerun_config ?? {},
+    });
+    await em.flush();
+    return step;
+  }
+
+  /**
+   * The live steps with this `process_id`, ordered by index (only the rerunnable ones when asked). Selected
+   * by process id alone, as the original: an unknown or soft-deleted process has none.
+   */
+  async listByProcess(
+    em: EntityManager,
+    processId: number,
+    options: { rerunnableOnly?: boolean } = {},
+  ): Promise<ProcessStep[]> {
+    return em.find(
+      ProcessStep,
+      { process: processId, ...(options.rerunnableOnly === true ? { is_rerunnable: true } : {}) },
+      { orderBy: { index: 'asc' } },
+    );
+  }
+}
