@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { ApiKey, ProcessRun } from '../entities/index.ts';
+import { ApiKey, Process, ProcessRun, ProcessStep } from '../entities/index.ts';
 import { LATEST_LAST_USED_AT } from '../services/api-key-usage.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
 import { closeOrm, createOrm } from './orm.ts';
@@ -40,6 +40,32 @@ const QUERIES: Record<string, Render> = {
       .limit(50)
       .offset(100)
       .getFormattedQuery(),
+  'a page of live processes by id (listProcesses)': async (em) => {
+    const qb = em.createQueryBuilder(Process).select('*').orderBy({ id: 'asc' }).limit(50).offset(100);
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
+  'live process count (listProcesses total)': async (em) =>
+    (await applySoftDeleteFilter(em.createQueryBuilder(Process).count())).getFormattedQuery(),
+  'live steps of a page of processes, by index (listProcesses, getProcess)': async (em) => {
+    const qb = em
+      .createQueryBuilder(ProcessStep)
+      .select('*')
+      .where({ process: { $in: [1, 2, 3] } })
+      .orderBy({ process: 'asc', index: 'asc' });
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
+  'live rerunnable steps of a process, by index (listRerunnableProcessSteps)': async (em) => {
+    const qb = em
+      .createQueryBuilder(ProcessStep)
+      .select('*')
+      .where({ process: 1, is_rerunnable: true })
+      .orderBy({ index: 'asc' });
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
+  'live step with an index (createStep conflict check)': async (em) => {
+    const qb = em.createQueryBuilder(ProcessStep).count().where({ process: 1, index: 2 });
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
   'a page of live runs, newest first (paging shape of every list)': async (em) => {
     const qb = em
       .createQueryBuilder(ProcessRun)
