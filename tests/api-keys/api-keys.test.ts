@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeysApi, AuthApi, Configuration, ResponseError } from '../../generated/sdk/src/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
+import { expectPageHeaders } from '../support/pagination.ts';
 
 /** Status of a rejected SDK call (fails the test when the call succeeded). */
 async function statusOf(call: Promise<unknown>): Promise<number> {
@@ -86,13 +87,7 @@ describe('API key management', () => {
       expect(body).toMatchObject({ page: 2, size: 2, pages: Math.ceil(body.total / 2) });
       expect(body.items).toHaveLength(2);
       expect(body.items[0].id).toBeLessThan(body.items[1].id);
-      expect(response.headers.get('x-total-count')).toBe(String(body.total));
-      expect(response.headers.get('x-page')).toBe('2');
-      expect(response.headers.get('x-page-size')).toBe('2');
-      expect(response.headers.get('x-total-pages')).toBe(String(body.pages));
-      const link = response.headers.get('link') ?? '';
-      expect(link).toContain('rel="first"');
-      expect(link).toContain('rel="last"');
+      const link = expectPageHeaders(response, { page: 2, size: 2, total: body.total });
       expect(link).toMatch(/page=1&size=2[^>]*>; rel="prev"/);
       expect(link).toMatch(
         /<http:\/\/127\.0\.0\.1:\d+\/api\/v1\/api-keys\/\?[^>]*include_deleted=false[^>]*>; rel="first"/,

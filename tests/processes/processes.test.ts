@@ -3,6 +3,7 @@ import { Configuration, ProcessesApi, ResponseError, StepsApi } from '../../gene
 import { Process, ProcessRun, ProcessStep } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import { rawRequest } from '../support/raw-http.ts';
+import { expectPageHeaders } from '../support/pagination.ts';
 
 interface ProcessBody {
   id: number;
@@ -269,13 +270,7 @@ describe('processes', () => {
       const second = (await response.json()) as PageBody;
       expect(second).toMatchObject({ page: 2, size: 1, total: all.total, pages: all.total });
       expect(second.items.map((item) => item.id)).toEqual([ids[1]]);
-      expect(response.headers.get('x-total-count')).toBe(String(all.total));
-      expect(response.headers.get('x-page')).toBe('2');
-      expect(response.headers.get('x-page-size')).toBe('1');
-      expect(response.headers.get('x-total-pages')).toBe(String(all.total));
-      const link = response.headers.get('link') ?? '';
-      expect(link).toContain('page=1&size=1>; rel="first"');
-      expect(link).toContain(`page=${all.total}&size=1>; rel="last"`);
+      const link = expectPageHeaders(response, { page: 2, size: 1, total: all.total });
       expect(link).toContain('page=1&size=1>; rel="prev"');
       expect(link).toContain('page=3&size=1>; rel="next"');
 
