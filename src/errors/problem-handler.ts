@@ -38,6 +38,29 @@ interface BodyParserError {
   message: string;
 }
 
+/** The RFC 9457 body of a problem, with the original service's members (one shape for every error). */
+export function problemBody(
+  errorType: ErrorType,
+  detail: string,
+  instance: string,
+  requestId: string | undefined,
+  errors?: readonly ValidationIssue[],
+): ProblemBody {
+  const { status, title } = PROBLEM_TYPES[errorType];
+  return {
+    type: problemTypeUri(errorType),
+    title,
+    status,
+    detail,
+    instance,
+    status_code: status,
+    error_type: errorType,
+    timestamp: new Date().toISOString(),
+    ...(requestId === undefined ? {} : { request_id: requestId }),
+    ...(errors === undefined ? {} : { errors: [...errors] }),
+  };
+}
+
 export function sendProblem(
   req: Request,
   res: Response,
@@ -45,22 +68,15 @@ export function sendProblem(
   detail: string,
   extra: { errors?: readonly ValidationIssue[]; headers?: Readonly<Record<string, string>> } = {},
 ): void {
-  const { status, title } = PROBLEM_TYPES[errorType];
-  const requestId = res.locals['requestId'] as string | undefined;
-  const body: ProblemBody = {
-    type: problemTypeUri(errorType),
-    title,
-    status,
+  const body = problemBody(
+    errorType,
     detail,
-    instance: req.originalUrl.split('?')[0] ?? req.path,
-    status_code: status,
-    error_type: errorType,
-    timestamp: new Date().toISOString(),
-    ...(requestId === undefined ? {} : { request_id: requestId }),
-    ...(extra.errors === undefined ? {} : { errors: [...extra.errors] }),
-  };
+    req.originalUrl.split('?')[0] ?? req.path,
+    res.locals['requestId'] as string | undefined,
+    extra.errors,
+  );
   for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
-  res.status(status).type('application/problem+json').send(JSON.stringify(body));
+  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
 }
 
 /** Routes nothing matched: the same problem shape as every other error. */

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { PROBLEM_TYPES, problemTypeUri } from '../errors/problem-types.ts';
+import { problemBody } from '../errors/problem-handler.ts';
 
 /**
  * Requests Node's HTTP parser refuses before Express sees them — a request target with raw non-ASCII
@@ -21,23 +21,17 @@ export function answerClientErrors(server: Server): void {
       );
       return;
     }
-    const { status, title } = PROBLEM_TYPES.bad_request;
     const requestId = randomUUID();
-    const body = JSON.stringify({
-      type: problemTypeUri('bad_request'),
-      title,
-      status,
-      detail:
-        'The request line or headers are not valid HTTP: percent-encode non-ASCII characters and spaces in the URL (UTF-8)',
-      instance: '/',
-      status_code: status,
-      error_type: 'bad_request',
-      timestamp: new Date().toISOString(),
-      request_id: requestId,
-    });
+    const problem = problemBody(
+      'bad_request',
+      'The request line or headers are not valid HTTP: percent-encode non-ASCII characters and spaces in the URL (UTF-8)',
+      '/',
+      requestId,
+    );
+    const body = JSON.stringify(problem);
     socket.end(
       [
-        `HTTP/1.1 ${status} Bad Request`,
+        `HTTP/1.1 ${problem.status} Bad Request`,
         'Content-Type: application/problem+json',
         `Content-Length: ${Buffer.byteLength(body)}`,
         `X-Request-ID: ${requestId}`,
