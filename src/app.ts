@@ -11,7 +11,7 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import { authenticate } from './auth/authenticate.ts';
 import type { Container } from './container.ts';
 import { listOperations, loadBundledSpec, type OpenApiDocument } from './contract.ts';
-import { notFoundHandler, problemHandler } from './errors/problem-handler.ts';
+import { problemHandler } from './errors/problem-handler.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { cors } from './middleware/cors.ts';
 import { headAsGet } from './middleware/head-as-get.ts';
@@ -92,7 +92,6 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(router.refuseNul);
   app.use(router.validate);
   app.use(router.dispatch);
-  app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;
 }

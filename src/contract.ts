@@ -131,14 +131,15 @@ function compareSpecificity(a: string, b: string): number {
  * The one matcher: which operation a request targets. Case-sensitive and literal (no percent-decoding of
  * the path before matching, no dot-segment or slash folding): a spelling the contract does not name
  * matches nothing, and what matches nothing is refused. Routing, authorisation and validation all follow
- * from its answer. `path` is the request path without the query string (one trailing slash run removed).
+ * from its answer. `path` is the request path without the query string (one trailing slash run removed);
+ * HEAD has become GET before (head-as-get.ts).
  */
 export function matchOperation(
   routes: readonly OperationRoute[],
   method: string,
   path: string,
 ): OperationMatch {
-  const wanted = method === 'HEAD' ? 'get' : method.toLowerCase();
+  const wanted = method.toLowerCase();
   const allowed = new Set<string>();
   for (const route of routes) {
     const found = route.matcher.exec(path);

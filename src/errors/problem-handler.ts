@@ -79,11 +79,6 @@ export function sendProblem(
   res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
 }
 
-/** Routes nothing matched: the same problem shape as every other error. */
-export function notFoundHandler(req: Request, res: Response): void {
-  sendProblem(req, res, 'not_found', `No route for ${req.method} ${req.path}`);
-}
-
 /**
  * The one translator from thrown errors to RFC 9457 responses. Domain errors carry their kind; the
  * validator's and body-parser's errors are recognised by shape; anything else is a 500 whose details go

@@ -13,6 +13,7 @@ import type { OpenApiRequestMetadata } from 'express-openapi-validator/dist/fram
 import { matchOperation, type HandlerMap, type OperationId, type OperationRoute } from '../contract.ts';
 import {
   BadRequestError,
+  NotFoundError,
   DomainError,
   ValidationError,
   type ValidationIssue,
@@ -27,12 +28,6 @@ export class MethodNotAllowedError extends DomainError {
     super('method_not_allowed', `${method} is not allowed here; allowed: ${allowed.join(', ')}`, {
       headers: { Allow: allowed.join(', ') },
     });
-  }
-}
-
-class NoRouteError extends DomainError {
-  constructor(method: string, path: string) {
-    super('not_found', `No route for ${method} ${path}`);
   }
 }
 
@@ -101,7 +96,7 @@ export function operationRouter(
 
   const resolve: RequestHandler = (req, res, next) => {
     const match = matchOperation(routes, req.method, req.path);
-    if (match.kind === 'none') throw new NoRouteError(req.method, req.path);
+    if (match.kind === 'none') throw new NotFoundError(`No route for ${req.method} ${req.path}`);
     if (match.kind === 'method_not_allowed') throw new MethodNotAllowedError(req.method, match.allowed);
     const pathParams = decodeParams(match.rawParams);
     res.locals['operation'] = match.route;
