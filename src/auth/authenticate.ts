@@ -60,7 +60,6 @@ export function authenticate(deps: {
         deps.logger.warn('authentication failed: no key', {
           ip: req.ip,
           path: req.path,
-          request_id: res.locals['requestId'],
         });
         throw new UnauthorizedError('Missing API key: send it in the X-API-Key header');
       }
@@ -78,7 +77,6 @@ export function authenticate(deps: {
         ip: req.ip,
         path: req.path,
         key_prefix: key.slice(0, 8),
-        request_id: res.locals['requestId'],
       });
       throw new UnauthorizedError();
     }

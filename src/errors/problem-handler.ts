@@ -99,7 +99,6 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       if (handled !== undefined) {
         if (handled.type === 'internal_error') {
           logger.error('response broke the contract', {
-            request_id: res.locals['requestId'],
             method: req.method,
             path: req.path,
             errors: err.errors,
@@ -119,7 +118,6 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     const database = databaseProblem(err);
     if (database !== undefined) {
       logger.error('database error', {
-        request_id: res.locals['requestId'],
         method: req.method,
         path: req.path,
         error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
@@ -128,7 +126,6 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     logger.error('unhandled error', {
-      request_id: res.locals['requestId'],
       method: req.method,
       path: req.path,
       error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
