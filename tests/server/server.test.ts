@@ -31,7 +31,9 @@ describe('node src/server.ts (what make run starts)', () => {
     const again = await fetch(`${second.baseUrl}/api/v1/auth/verify`, { headers: { 'X-API-Key': key } });
     expect(again.status).toBe(200);
     expect(await second.stop()).toBe(0);
-  });
+    // Two real starts (migrations, an argon2 hash, the first after a source change strips TypeScript
+    // again) alongside the rest of the suite on two cores: more than the default 30 s once.
+  }, 90_000);
 
   it('refuses to start with an invalid configuration, naming the variable', async () => {
     const child = spawn(process.execPath, [SERVER_ENTRY], {
