@@ -105,14 +105,16 @@ export class ApiKeyUsageRecorder {
     const batch = [...this.#pending.entries()];
     this.#pending.clear();
     // Whatever is not confirmed written goes back into #pending (merged with uses counted meanwhile).
-    let next = 0; // the batch entry to send next
-
     const failed: number[] = [];
     let firstError: unknown;
+    const keep = (keyId: number, usage: Pending, error: unknown) => {
+      firstError ??= error;
+      failed.push(keyId);
+      this.#add(keyId, usage.count, usage.lastUsedAt);
+    };
     try {
       const em = this.#em().fork();
-      for (; next < batch.length; next++) {
-        const [keyId, usage] = batch[next]!;
+      for (const [keyId, usage] of batch) {
         try {
           // A key deleted meanwhile simply matches no row.
           await em.nativeUpdate(
@@ -124,18 +126,13 @@ export class ApiKeyUsageRecorder {
             },
           );
         } catch (error) {
-          firstError ??= error;
-          failed.push(keyId);
-          this.#add(keyId, usage.count, usage.lastUsedAt);
+          keep(keyId, usage, error);
         }
       }
     } catch (error) {
-      // Nothing from `next` on was sent (e.g. no EntityManager could be had).
-      firstError ??= error;
-      for (const [keyId, usage] of batch.slice(next)) {
-        failed.push(keyId);
-        this.#add(keyId, usage.count, usage.lastUsedAt);
-      }
+      // Only getting an EntityManager can fail here (each statement's error is caught above): no
+      // statement ran, so the whole batch waits for the next flush.
+      for (const [keyId, usage] of batch) keep(keyId, usage, error);
     }
     if (failed.length > 0) this.#logFailure(firstError, failed);
   }
