@@ -6,11 +6,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/core';
 import type { RequestHandler } from 'express';
 import type { Config } from './config/config.ts';
-import { createOrm, closeOrm, migrateToLatest, type Orm } from './db/orm.ts';
+import { createOrm, closeOrm, migrateToLatest, ormDialect, type Orm } from './db/orm.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ApiKeyUsageRecorder } from './services/api-key-usage.ts';
 import { ApiKeyService } from './services/api-key.service.ts';
 import { ProcessService } from './services/process.service.ts';
+import { RunService } from './services/run.service.ts';
+import { StepRunService } from './services/step-run.service.ts';
 import { StepService } from './services/step.service.ts';
 
 export interface Container {
@@ -28,6 +30,8 @@ export interface Container {
   readonly apiKeyUsage: ApiKeyUsageRecorder;
   readonly processes: ProcessService;
   readonly steps: StepService;
+  readonly runs: RunService;
+  readonly stepRuns: StepRunService;
   readonly startedAt: Date;
   close(): Promise<void>;
 }
@@ -60,6 +64,8 @@ export async function createContainer(
     apiKeyUsage,
     processes: new ProcessService(),
     steps: new StepService(),
+    runs: new RunService({ dialect: ormDialect(orm) }),
+    stepRuns: new StepRunService(),
     startedAt: new Date(),
     close: async () => {
       await apiKeyUsage.close();

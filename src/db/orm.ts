@@ -24,6 +24,7 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
     try {
       await orm.connect();
       const parsed = parseDatabaseUrl(databaseUrl);
+      if (parsed.dialect === 'sqlite') await useUnicodeLowerOnSqlite(orm);
       if (parsed.dialect === 'sqlite' && !parsed.inMemory) {
         // WAL lets readers proceed while a write is in progress; the mode is stored in the database file.
         await orm.em.fork().getConnection().execute('pragma journal_mode = WAL');
@@ -37,6 +38,24 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
 }
 
 /** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
+/**
+ * SQLite's built-in lower() folds ASCII only ('Æ' stays 'Æ'), while PostgreSQL's and SQL Server's fold
+ * Unicode. Queries use lower() for case-insensitive matching (e.g. `entity_name`), so the one SQLite
+ * connection gets lower() as JavaScript's Unicode toLowerCase: the same SQL then finds the same rows on
+ * every database.
+ */
+async function useUnicodeLowerOnSqlite(orm: Orm): Promise<void> {
+  const connection = orm.em.getConnection() as unknown as {
+    getNativeClient(): Promise<{
+      function(name: string, options: object, fn: (value: unknown) => unknown): void;
+    }>;
+  };
+  const database = await connection.getNativeClient();
+  database.function('lower', { deterministic: true }, (value) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
+}
+
 export function ormDialect(orm: Orm): Dialect {
   const driver = orm.em.getDriver().constructor.name;
   const dialect = ({ SqliteDriver: 'sqlite', PostgreSqlDriver: 'postgresql', MsSqlDriver: 'mssql' } as const)[

@@ -1,6 +1,9 @@
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
+import { ValidationError } from '../../errors/domain-errors.ts';
+import { parseTimestamp } from '../../util/timestamps.ts';
 import { notImplemented } from '../not-implemented.ts';
+import { toProcessStepRun } from './step-runs.mapper.ts';
 
 type StepRunsOperation =
   | 'createStepRun'
@@ -12,16 +15,56 @@ type StepRunsOperation =
   | 'getRunStepRunByStep'
   | 'listRerunnableRunStepRuns';
 
+/** A body timestamp the validator accepted (RFC 3339, offset-less UTC or a date); undefined stays undefined. */
+function bodyTimestamp(name: string, value: string | null | undefined): Date | null | undefined {
+  if (value == null) return value;
+  const date = parseTimestamp(value);
+  if (date === undefined) {
+    throw new ValidationError('Request validation failed', [
+      { location: 'body', field: name, message: 'must be a date-time', code: 'format' },
+    ]);
+  }
+  return date;
+}
+
 /** Handlers of the `step-runs` tag. Operations still answering 501 belong to a later issue. */
-export function stepRunsHandlers(_container: Container): Pick<HandlerMap, StepRunsOperation> {
+export function stepRunsHandlers(container: Container): Pick<HandlerMap, StepRunsOperation> {
+  const { stepRuns } = container;
   return {
-    createStepRun: notImplemented('createStepRun'),
-    getStepRun: notImplemented('getStepRun'),
-    updateStepRun: notImplemented('updateStepRun'),
+    createStepRun: async (req, res) => {
+      const { run_id, step_id, step_index } = req.body;
+      const created = await stepRuns.create(container.em(), { run_id, step_id, step_index });
+      res.status(201).json(toProcessStepRun(created));
+    },
+    getStepRun: async (req, res) => {
+      res.json(toProcessStepRun(await stepRuns.get(container.em(), req.params.step_run_id)));
+    },
+    updateStepRun: async (req, res) => {
+      const { status, started_at, finished_at, failure, rerun_config, last_modified_by, meta } = req.body;
+      const updated = await stepRuns.report(container.em(), req.params.step_run_id, {
+        status,
+        started_at: bodyTimestamp('started_at', started_at),
+        finished_at: bodyTimestamp('finished_at', finished_at),
+        failure,
+        rerun_config,
+        last_modified_by,
+        meta,
+      });
+      res.json(toProcessStepRun(updated));
+    },
     rerunStepRun: notImplemented('rerunStepRun'),
     listStepRunReruns: notImplemented('listStepRunReruns'),
-    listRunStepRuns: notImplemented('listRunStepRuns'),
-    getRunStepRunByStep: notImplemented('getRunStepRunByStep'),
-    listRerunnableRunStepRuns: notImplemented('listRerunnableRunStepRuns'),
+    listRunStepRuns: async (req, res) => {
+      const found = await stepRuns.listByRun(container.em(), req.params.run_id);
+      res.json(found.map(toProcessStepRun));
+    },
+    getRunStepRunByStep: async (req, res) => {
+      const found = await stepRuns.getByRunAndStep(container.em(), req.params.run_id, req.params.step_id);
+      res.json(toProcessStepRun(found));
+    },
+    listRerunnableRunStepRuns: async (req, res) => {
+      const found = await stepRuns.listByRun(container.em(), req.params.run_id, { rerunnableOnly: true });
+      res.json(found.map(toProcessStepRun));
+    },
   };
 }

@@ -1,0 +1,177 @@
+/**
+ * The SQL of listing runs (REQUIREMENTS §3 "Listing runs"), built with MikroORM's QueryBuilder for all
+ * three dialects. `mssql-queries.ts` renders these same builders offline so `make check-tsql` parses the
+ * T-SQL they emit.
+ *
+ * Every value is a bound parameter; identifiers never come from the request except as bound JSON paths
+ * (PostgreSQL: a bound key) after `isMetaField` accepted them. JSON is read as text, so a meta filter
+ * compares text on every database: `true`/`false` for booleans, the JSON number as written for numbers.
+ */
+import { raw } from '@mikro-orm/core';
+import type { QueryBuilder, SqlEntityManager } from '@mikro-orm/sql';
+import { ProcessRun, type RunStatus } from '../entities/index.ts';
+import type { Dialect } from './database-url.ts';
+
+/** Columns `order_by` may name (the original's columns of a run). */
+export const RUN_ORDER_COLUMNS = [
+  'id',
+  'process_id',
+  'entity_id',
+  'entity_name',
+  'status',
+  'started_at',
+  'finished_at',
+  'created_at',
+  'updated_at',
+] as const;
+export type RunOrderColumn = (typeof RUN_ORDER_COLUMNS)[number];
+
+/** Columns that may be null: sorted with nulls last in both directions, the same on every database. */
+const NULLABLE_ORDER_COLUMNS: ReadonlySet<RunOrderColumn> = new Set([
+  'entity_name',
+  'started_at',
+  'finished_at',
+]);
+
+/** A run-meta field name usable in `meta_filter` and `order_by=meta.<field>`: letters, digits, `_`, `-`. */
+const META_FIELD = /^[\p{L}\p{N}_-]{1,100}$/u;
+
+export function isMetaField(name: string): boolean {
+  return META_FIELD.test(name);
+}
+
+export interface RunListFilters {
+  process_id?: number;
+  entity_id?: string;
+  /** Case-insensitive "contains" (Unicode lower case on every database). */
+  entity_name?: string;
+  statuses?: readonly RunStatus[];
+  /** A step id: runs with a failed current step run of that step. */
+  failed_at?: number;
+  created_after?: Date;
+  created_before?: Date;
+  started_after?: Date;
+  started_before?: Date;
+  finished_after?: Date;
+  finished_before?: Date;
+  /** meta field → accepted values (values of one field: OR; fields: AND). Field names pass `isMetaField`. */
+  meta?: ReadonlyMap<string, readonly string[]>;
+}
+
+export type RunOrder = { column: RunOrderColumn } | { metaField: string };
+
+export interface RunListQuery {
+  filters: RunListFilters;
+  order: RunOrder;
+  direction: 'asc' | 'desc';
+  offset: number;
+  limit: number;
+}
+
+type RunQueryBuilder = QueryBuilder<ProcessRun, 'r'>;
+
+interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+/** The text of `r.meta -> field` as SQL, with the field bound. */
+function metaText(dialect: Dialect, field: string): SqlFragment {
+  const path = `$."${field}"`;
+  switch (dialect) {
+    case 'postgresql':
+      return { sql: '(r.meta ->> ?)', params: [field] };
+    case 'mssql':
+      return { sql: 'json_value(r.meta, ?)', params: [path] };
+    case 'sqlite':
+      // json_extract gives SQLite values (1/0 for true/false); json_type tells booleans apart.
+      return {
+        sql: "(case json_type(r.meta, ?) when 'true' then 'true' when 'false' then 'false' else cast(json_extract(r.meta, ?) as text) end)",
+        params: [path, path],
+      };
+  }
+}
+
+/** `text` as a LIKE pattern that matches it literally anywhere (escape character `!`; `[` for SQL Server). */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[!%_[]/g, (character) => `!${character}`)}%`;
+}
+
+/** A step run of the run is failed for this step and is its step's current attempt (no live rerun of it). */
+const FAILED_AT = [
+  'exists (select 1 from process_step_runs fs where fs.run_id = r.id and fs.step_id = ?',
+  "and fs.status = 'failed' and fs.deleted_at is null and not exists (select 1 from process_step_runs nx",
+  'where nx.rerun_of_id = fs.id and nx.deleted_at is null))',
+].join(' ');
+
+function applyFilters(qb: RunQueryBuilder, dialect: Dialect, filters: RunListFilters): RunQueryBuilder {
+  const range = (after?: Date, before?: Date) =>
+    after === undefined && before === undefined
+      ? undefined
+      : {
+          ...(after === undefined ? {} : { $gte: after }),
+          ...(before === undefined ? {} : { $lte: before }),
+        };
+  const conditions: object[] = [{ deleted_at: null }];
+  const add = (condition: object | undefined) => {
+    if (condition !== undefined) conditions.push(condition);
+  };
+  if (filters.process_id !== undefined) add({ process: filters.process_id });
+  if (filters.entity_id !== undefined) add({ entity_id: filters.entity_id });
+  if (filters.entity_name !== undefined) {
+    // lower() is Unicode-aware on PostgreSQL and SQL Server; on SQLite orm.ts registers a Unicode lower().
+    add({
+      [raw("lower(r.entity_name) like ? escape '!'", [containsPattern(filters.entity_name.toLowerCase())])]:
+        [],
+    });
+  }
+  if (filters.statuses !== undefined && filters.statuses.length > 0)
+    add({ status: { $in: [...filters.statuses] } });
+  if (filters.failed_at !== undefined) add({ [raw(FAILED_AT, [filters.failed_at])]: [] });
+  const created = range(filters.created_after, filters.created_before);
+  if (created !== undefined) add({ created_at: created });
+  const started = range(filters.started_after, filters.started_before);
+  if (started !== undefined) add({ started_at: started });
+  const finished = range(filters.finished_after, filters.finished_before);
+  if (finished !== undefined) add({ finished_at: finished });
+  for (const [field, values] of filters.meta ?? []) {
+    const text = metaText(dialect, field);
+    add({ [raw(text.sql, text.params)]: { $in: [...values] } });
+  }
+  return qb.where({ $and: conditions });
+}
+
+/** The ORDER BY of a page: the column or meta field (nulls last), then id in the same direction. */
+function applyOrder(qb: RunQueryBuilder, dialect: Dialect, order: RunOrder, direction: 'asc' | 'desc') {
+  const parts: Record<string, 'asc' | 'desc'>[] = [];
+  if ('metaField' in order) {
+    const text = metaText(dialect, order.metaField);
+    parts.push({ [raw(`(case when ${text.sql} is null then 1 else 0 end)`, text.params)]: 'asc' });
+    parts.push({ [raw(text.sql, text.params)]: direction });
+  } else {
+    if (NULLABLE_ORDER_COLUMNS.has(order.column)) {
+      parts.push({ [raw(`(case when r.${order.column} is null then 1 else 0 end)`)]: 'asc' });
+    }
+    parts.push({ [order.column === 'process_id' ? 'process' : order.column]: direction });
+  }
+  if (!('column' in order && order.column === 'id')) parts.push({ id: direction });
+  return qb.orderBy(parts);
+}
+
+/** The runs of one page (entities, without their step runs). */
+export function runPageQuery(em: SqlEntityManager, dialect: Dialect, query: RunListQuery): RunQueryBuilder {
+  const qb = em.createQueryBuilder(ProcessRun, 'r').select('*');
+  applyFilters(qb, dialect, query.filters);
+  applyOrder(qb, dialect, query.order, query.direction);
+  return qb.limit(query.limit).offset(query.offset);
+}
+
+/** The number of runs matching the filters. */
+export function runCountQuery(
+  em: SqlEntityManager,
+  dialect: Dialect,
+  filters: RunListFilters,
+): RunQueryBuilder {
+  const qb = em.createQueryBuilder(ProcessRun, 'r').count('r.id');
+  return applyFilters(qb, dialect, filters);
+}

@@ -1,0 +1,195 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Dialect } from '../db/database-url.ts';
+import { runCountQuery, runPageQuery, type RunListQuery } from '../db/run-queries.ts';
+import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
+import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
+import { addCalendarMonths } from './process.service.ts';
+import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
+
+export interface NewRun {
+  process_id: number;
+  entity_id: string;
+  entity_name?: string | null;
+  meta?: Record<string, unknown>;
+}
+
+/** A run with its current step runs (the newest attempt of each step), ordered by step_index. */
+export interface RunWithSteps {
+  run: ProcessRun;
+  steps: ProcessStepRun[];
+}
+
+/** Reruns allowed for step runs of `step`: `rerun_config.max_retries` (default 3) when rerunnable, else 0. */
+export function maxRerunsOf(step: Pick<ProcessStep, 'is_rerunnable' | 'rerun_config'>): number {
+  if (!step.is_rerunnable) return 0;
+  const configured = step.rerun_config.max_retries;
+  return typeof configured === 'number' &&
+    Number.isInteger(configured) &&
+    configured >= 0 &&
+    configured <= 2147483647
+    ? configured
+    : 3;
+}
+
+/**
+ * Locks the live run `runId` for the rest of the transaction `tx` by writing its `updated_at` (a row write
+ * lock on every database: PostgreSQL, SQL Server, and SQLite's database lock), and loads it fresh.
+ * Everything that changes a run's step runs takes this lock first, so changes to the step runs of one run
+ * are serialised and each recomputation sees every earlier one; no other lock is taken before it, so two
+ * transactions cannot wait for each other. Undefined when the run does not exist or is soft-deleted.
+ */
+export async function lockRun(tx: EntityManager, runId: number): Promise<ProcessRun | undefined> {
+  const touched = await tx.nativeUpdate(
+    ProcessRun,
+    { id: runId, deleted_at: null },
+    { updated_at: new Date() },
+  );
+  if (touched === 0) return undefined;
+  return (await tx.findOne(ProcessRun, { id: runId }, { refresh: true })) ?? undefined;
+}
+
+/** The live step runs of `runId` ordered by step_index (then id), read fresh from the database. */
+async function liveStepRuns(tx: EntityManager, runId: number): Promise<ProcessStepRun[]> {
+  return tx.find(
+    ProcessStepRun,
+    { run: runId },
+    { orderBy: { step_index: 'asc', id: 'asc' }, refresh: true },
+  );
+}
+
+/**
+ * Recomputes the status of `run` (locked with `lockRun` in this transaction) from its current step runs,
+ * with the timestamp transitions of run-status.ts. Returns the current step runs. The caller flushes.
+ */
+export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Promise<ProcessStepRun[]> {
+  const current = currentAttempts(await liveStepRuns(tx, run.id));
+  applyRunStatus(
+    run,
+    deriveRunStatus(
+      run.status,
+      current.map((stepRun) => stepRun.status),
+    ),
+    new Date(),
+  );
+  return current;
+}
+
+/** Current step runs of these runs, by run id, each list ordered by step_index (then id). */
+export async function currentStepRunsOf(
+  em: EntityManager,
+  runIds: readonly number[],
+): Promise<Map<number, ProcessStepRun[]>> {
+  const byRun = new Map<number, ProcessStepRun[]>();
+  if (runIds.length === 0) return byRun;
+  const stepRuns = await em.find(
+    ProcessStepRun,
+    { run: { $in: [...runIds] } },
+    { orderBy: { run: 'asc', step_index: 'asc', id: 'asc' } },
+  );
+  for (const stepRun of stepRuns) {
+    const list = byRun.get(stepRun.run.id);
+    if (list === undefined) byRun.set(stepRun.run.id, [stepRun]);
+    else list.push(stepRun);
+  }
+  for (const [runId, list] of byRun) byRun.set(runId, currentAttempts(list));
+  return byRun;
+}
+
+/** Process runs: start, read, list and change metadata (any role). */
+export class RunService {
+  readonly #dialect: Dialect;
+
+  constructor(options: { dialect: Dialect }) {
+    this.#dialect = options.dialect;
+  }
+
+  /**
+   * Starts a run of the live process `input.process_id` (NotFoundError otherwise), in one transaction:
+   * the run (`pending`, `scheduled_deletion_at` from the process's retention) and one pending step run
+   * per live step in index order, copying can_rerun, rerun_config and max_reruns from the step.
+   */
+  async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
+    return em.transactional(async (tx) => {
+      const process = await tx.findOne(Process, { id: input.process_id });
+      if (process === null) throw new NotFoundError(`Process ${input.process_id} not found`);
+      const steps = await tx.find(ProcessStep, { process: process.id }, { orderBy: { index: 'asc' } });
+      const now = new Date();
+      const run = tx.create(ProcessRun, {
+        process,
+        entity_id: input.entity_id,
+        entity_name: input.entity_name ?? null,
+        status: 'pending',
+        meta: input.meta ?? {},
+        is_neutralized: false,
+        scheduled_deletion_at:
+          process.retention_months == null ? null : addCalendarMonths(now, process.retention_months),
+        created_at: now,
+        updated_at: now,
+      });
+      const stepRuns = steps.map((step) =>
+        tx.create(ProcessStepRun, {
+          run,
+          step,
+          step_index: step.index,
+          status: 'pending',
+          can_rerun: step.is_rerunnable,
+          rerun_config: structuredClone(step.rerun_config),
+          max_reruns: maxRerunsOf(step),
+          rerun_count: 0,
+          created_at: now,
+          updated_at: now,
+        }),
+      );
+      await tx.flush();
+      return { run, steps: stepRuns };
+    });
+  }
+
+  /** The live run `id` with its current step runs; NotFoundError when there is none. */
+  async get(em: EntityManager, id: number): Promise<RunWithSteps> {
+    const run = await em.findOne(ProcessRun, { id });
+    if (run === null) throw new NotFoundError(`Run ${id} not found`);
+    const steps = await currentStepRunsOf(em, [id]);
+    return { run, steps: steps.get(id) ?? [] };
+  }
+
+  /**
+   * Changes the values of keys that already exist in the run's meta. Any other key is a BadRequestError
+   * naming the unknown and the existing keys, and nothing changes; an empty `meta` changes nothing.
+   */
+  async updateMetadata(em: EntityManager, id: number, meta: Record<string, unknown>): Promise<RunWithSteps> {
+    if (Object.keys(meta).length === 0) return this.get(em, id);
+    await em.transactional(async (tx) => {
+      const run = await lockRun(tx, id);
+      if (run === undefined) throw new NotFoundError(`Run ${id} not found`);
+      const existing = Object.keys(run.meta);
+      const unknown = Object.keys(meta).filter((key) => !Object.hasOwn(run.meta, key));
+      if (unknown.length > 0) {
+        throw new BadRequestError(
+          `Metadata keys not in the run's meta: ${unknown.join(', ')}. ` +
+            (existing.length === 0
+              ? 'The run has no metadata keys.'
+              : `Existing keys: ${existing.join(', ')}.`),
+        );
+      }
+      run.meta = { ...run.meta, ...meta };
+    });
+    return this.get(em, id);
+  }
+
+  /** One page of live runs matching `query`, each with its current step runs, and the total. */
+  async list(em: EntityManager, query: RunListQuery): Promise<{ items: RunWithSteps[]; total: number }> {
+    const sql = em as SqlEntityManager;
+    const counted = await runCountQuery(sql, this.#dialect, query.filters).execute<{
+      count: number | string;
+    }>('get');
+    const total = Number(counted.count);
+    const runs = total === 0 ? [] : await runPageQuery(sql, this.#dialect, query).getResultList();
+    const steps = await currentStepRunsOf(
+      em,
+      runs.map((run) => run.id),
+    );
+    return { items: runs.map((run) => ({ run, steps: steps.get(run.id) ?? [] })), total };
+  }
+}

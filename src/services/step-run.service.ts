@@ -1,0 +1,132 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../entities/index.ts';
+import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
+import { currentStepRunsOf, lockRun, maxRerunsOf, recomputeRunStatus } from './run.service.ts';
+
+export interface NewStepRun {
+  run_id: number;
+  step_id: number;
+  step_index?: number | null;
+}
+
+/** A robot's report on a step run. Members left undefined were not sent. */
+export interface StepRunReport {
+  status: StepRunStatus;
+  started_at?: Date | null;
+  finished_at?: Date | null;
+  failure?: Record<string, unknown> | null;
+  rerun_config?: Record<string, unknown> | null;
+  last_modified_by?: string | null;
+  meta?: Record<string, unknown> | null;
+}
+
+const STEP_RUN_NOT_FOUND_FOR_STEP = 'Step run not found for given run and step';
+
+/** Step runs: create, report on, read and list (any role). */
+export class StepRunService {
+  /**
+   * Creates a pending step run of the live step `step_id` in the live run `run_id` (NotFoundError for
+   * either; ConflictError when the step belongs to another process), taking step_index (unless given),
+   * can_rerun, rerun_config and max_reruns from the step, and recomputes the run's status.
+   */
+  async create(em: EntityManager, input: NewStepRun): Promise<ProcessStepRun> {
+    return em.transactional(async (tx) => {
+      const run = await lockRun(tx, input.run_id);
+      if (run === undefined) throw new NotFoundError(`Run ${input.run_id} not found`);
+      const step = await tx.findOne(ProcessStep, { id: input.step_id });
+      if (step === null) throw new NotFoundError(`Step ${input.step_id} not found`);
+      if (step.process.id !== run.process.id) {
+        throw new ConflictError(
+          `Step ${step.id} belongs to process ${step.process.id}, run ${run.id} to process ${run.process.id}`,
+        );
+      }
+      const now = new Date();
+      const stepRun = tx.create(ProcessStepRun, {
+        run,
+        step,
+        step_index: input.step_index ?? step.index,
+        status: 'pending',
+        can_rerun: step.is_rerunnable,
+        rerun_config: structuredClone(step.rerun_config),
+        max_reruns: maxRerunsOf(step),
+        rerun_count: 0,
+        created_at: now,
+        updated_at: now,
+      });
+      await tx.flush();
+      await recomputeRunStatus(tx, run);
+      return stepRun;
+    });
+  }
+
+  /** The live step run `id` (a current one or an earlier attempt); NotFoundError when there is none. */
+  async get(em: EntityManager, id: number): Promise<ProcessStepRun> {
+    const stepRun = await em.findOne(ProcessStepRun, { id });
+    if (stepRun === null) throw new NotFoundError(`Step run ${id} not found`);
+    return stepRun;
+  }
+
+  /**
+   * Applies a robot's report to the live step run `id` with the original's rules, then recomputes the
+   * run's status, all in one transaction that first locks the run (see `lockRun`):
+   * - members are applied as sent; `rerun_config: null` leaves the stored config unchanged;
+   * - `running` without a started_at (none sent and none stored) sets it to now; `success` or `failed`
+   *   without a finished_at sets that to now; sent timestamps are kept as sent;
+   * - `pending` and `running` clear `failure`.
+   */
+  async report(em: EntityManager, id: number, report: StepRunReport): Promise<ProcessStepRun> {
+    const found = await em.findOne(ProcessStepRun, { id });
+    if (found === null) throw new NotFoundError(`Step run ${id} not found`);
+    const runId = found.run.id;
+    return em.transactional(async (tx) => {
+      const run = await lockRun(tx, runId);
+      const stepRun = run === undefined ? null : await tx.findOne(ProcessStepRun, { id }, { refresh: true });
+      if (run === undefined || stepRun === null) throw new NotFoundError(`Step run ${id} not found`);
+      const now = new Date();
+      stepRun.status = report.status;
+      if (report.started_at !== undefined) stepRun.started_at = report.started_at;
+      if (report.finished_at !== undefined) stepRun.finished_at = report.finished_at;
+      if (report.failure !== undefined) stepRun.failure = report.failure;
+      if (report.rerun_config != null) stepRun.rerun_config = report.rerun_config;
+      if (report.last_modified_by !== undefined) stepRun.last_modified_by = report.last_modified_by;
+      if (report.meta !== undefined) stepRun.meta = report.meta;
+      if (report.status === 'running') stepRun.started_at ??= now;
+      if (report.status === 'success' || report.status === 'failed') stepRun.finished_at ??= now;
+      if (report.status === 'pending' || report.status === 'running') stepRun.failure = null;
+      stepRun.updated_at = now;
+      await tx.flush();
+      await recomputeRunStatus(tx, run);
+      return stepRun;
+    });
+  }
+
+  /**
+   * The current step runs with this `run_id`, ordered by step_index (only those that can be rerun now —
+   * can_rerun and failed — when asked). Selected by run id alone, as the original: an unknown or
+   * soft-deleted run has none.
+   */
+  async listByRun(
+    em: EntityManager,
+    runId: number,
+    options: { rerunnableOnly?: boolean } = {},
+  ): Promise<ProcessStepRun[]> {
+    const current = (await currentStepRunsOf(em, [runId])).get(runId) ?? [];
+    return options.rerunnableOnly === true
+      ? current.filter((stepRun) => stepRun.can_rerun && stepRun.status === 'failed')
+      : current;
+  }
+
+  /** The current step run of step `stepId` in the live run `runId` (the newest when several). */
+  async getByRunAndStep(em: EntityManager, runId: number, stepId: number): Promise<ProcessStepRun> {
+    const run = await em.findOne(ProcessRun, { id: runId });
+    if (run === null) throw new NotFoundError(STEP_RUN_NOT_FOUND_FOR_STEP);
+    const current = (await currentStepRunsOf(em, [runId])).get(runId) ?? [];
+    const ofStep = current.filter((stepRun) => stepRun.step.id === stepId);
+    const newest = ofStep.reduce<ProcessStepRun | undefined>(
+      (best, stepRun) => (best === undefined || stepRun.id > best.id ? stepRun : best),
+      undefined,
+    );
+    if (newest === undefined) throw new NotFoundError(STEP_RUN_NOT_FOUND_FOR_STEP);
+    return newest;
+  }
+}
