@@ -601,8 +601,8 @@ export interface paths {
          *     sent; `status` is required. Moving to `running` without `started_at` sets `started_at` to now;
          *     moving to `success` or `failed` without `finished_at` sets `finished_at` to now; timestamps that
          *     are sent are kept as sent (without an offset they are read as UTC). Moving to `pending` or
-         *     `running` clears `failure`. `rerun_config` (e.g. the automation server's `workitem_id`) and
-         *     `meta` replace the stored values.
+         *     `running` clears `failure`. `meta` replaces the stored value; `rerun_config` (e.g. the
+         *     automation server's `workitem_id`) is merged into the stored one, so `{}` changes nothing.
          *
          *     In the same transaction the parent run's status is recomputed from the newest attempt of each of
          *     its step runs (see `ProcessRun.status`), setting or clearing the run's `started_at` and
@@ -2252,13 +2252,13 @@ export interface components {
             status: "pending" | "running" | "success" | "failed" | "cancelled" | "optional";
             /**
              * Format: date-time
-             * @description When the step started; when omitted and `status` is `running`, now.
+             * @description When the step started; kept as sent. When `status` is `running` and the step run has no `started_at` after this update (none sent, none stored), now.
              * @example 2026-01-05T10:15:43.010Z
              */
             started_at?: string | null;
             /**
              * Format: date-time
-             * @description When the step finished; when omitted and `status` is `success` or `failed`, now.
+             * @description When the step finished; kept as sent. When `status` is `success` or `failed` and the step run has no `finished_at` after this update (none sent, none stored), now.
              * @example 2026-01-05T10:17:30.456Z
              */
             finished_at?: string | null;
@@ -2274,7 +2274,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /**
-             * @description Replaces the step run's rerun configuration (e.g. to set the automation server's `workitem_id`). Omitted or null leaves the stored `rerun_config` unchanged (the original service accepted null here).
+             * @description Completes the step run's rerun configuration (e.g. with the automation server's `workitem_id`): merged into the stored `rerun_config` one level deep — members sent replace those stored, the others are kept. Omitted, null or `{}` changes nothing, so the robots' client, which sends `{}` on every report, keeps the rerun target copied from the step.
              * @example {
              *       "max_retries": 2,
              *       "workitem_id": 98765

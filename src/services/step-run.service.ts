@@ -69,7 +69,9 @@ export class StepRunService {
   /**
    * Applies a robot's report to the live step run `id` with the original's rules, then recomputes the
    * run's status, all in one transaction that first locks the run (see `lockRun`):
-   * - members are applied as sent; `rerun_config: null` leaves the stored config unchanged;
+   * - members are applied as sent, except `rerun_config`, which is merged into the stored one (members
+   *   sent replace those stored, the others stay): robots complete it (e.g. `workitem_id`), and the robots'
+   *   library sends `{}` on every report, which must not wipe the rerun target copied from the step;
    * - `running` without a started_at (none sent and none stored) sets it to now; `success` or `failed`
    *   without a finished_at sets that to now; sent timestamps are kept as sent;
    * - `pending` and `running` clear `failure`.
@@ -87,7 +89,9 @@ export class StepRunService {
       if (report.started_at !== undefined) stepRun.started_at = report.started_at;
       if (report.finished_at !== undefined) stepRun.finished_at = report.finished_at;
       if (report.failure !== undefined) stepRun.failure = report.failure;
-      if (report.rerun_config != null) stepRun.rerun_config = report.rerun_config;
+      if (report.rerun_config != null && Object.keys(report.rerun_config).length > 0) {
+        stepRun.rerun_config = { ...stepRun.rerun_config, ...report.rerun_config };
+      }
       if (report.last_modified_by !== undefined) stepRun.last_modified_by = report.last_modified_by;
       if (report.meta !== undefined) stepRun.meta = report.meta;
       if (report.status === 'running') stepRun.started_at ??= now;

@@ -24,11 +24,11 @@ export interface StepRunUpdate {
      */
     status: StepRunUpdateStatusEnum;
     /**
-     * When the step started; when omitted and `status` is `running`, now.
+     * When the step started; kept as sent. When `status` is `running` and the step run has no `started_at` after this update (none sent, none stored), now.
      */
     started_at?: Date | null;
     /**
-     * When the step finished; when omitted and `status` is `success` or `failed`, now.
+     * When the step finished; kept as sent. When `status` is `success` or `failed` and the step run has no `finished_at` after this update (none sent, none stored), now.
      */
     finished_at?: Date | null;
     /**
@@ -36,7 +36,7 @@ export interface StepRunUpdate {
      */
     failure?: { [key: string]: any; } | null;
     /**
-     * Replaces the step run's rerun configuration (e.g. to set the automation server's `workitem_id`). Omitted or null leaves the stored `rerun_config` unchanged (the original service accepted null here).
+     * Completes the step run's rerun configuration (e.g. with the automation server's `workitem_id`): merged into the stored `rerun_config` one level deep — members sent replace those stored, the others are kept. Omitted, null or `{}` changes nothing, so the robots' client, which sends `{}` on every report, keeps the rerun target copied from the step.
      */
     rerun_config?: { [key: string]: any; } | null;
     /**
