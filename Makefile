@@ -20,9 +20,16 @@ endif
 STAMP := node_modules/.install-stamp
 SQLGLOT_VERSION := 30.30.0
 SCHEMATHESIS_VERSION := 4.32.5
+# The robots' own client (PyPI) for `make robot`, installed with --no-deps: the library declares pandas,
+# pyodbc, office365, ... that its dashboard modules never import; these are all it needs, pinned exactly.
+ROBOT_CLIENT_VERSION := 1.5.0
+ROBOT_CORE_VERSION := 0.2.5
+ROBOT_PIP_PINS := mbu-process-dashboard-shared-components==$(ROBOT_CLIENT_VERSION) mbu-rpa-core==$(ROBOT_CORE_VERSION) \
+	requests==2.34.2 urllib3==2.8.0 idna==3.20 certifi==2026.10.19.post1 charset-normalizer==3.5.3 \
+	pydantic==2.14.3 pydantic-core==2.50.4 typing-extensions==4.16.0 typing-inspection==0.4.5 annotated-types==0.8.0
 
 .PHONY: help node deps run admin-key test test-sqlite test-postgres typecheck lint format lint-spec \
-	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke audit fuzz ci clean
+	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke audit fuzz robot ci clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -106,6 +113,12 @@ fuzz: deps ## Schemathesis (all checks) against a fresh server on SQLite; FUZZ_A
 	@test -x $(TOOLS_DIR)/venv/bin/python || python3 -m venv $(TOOLS_DIR)/venv
 	@$(TOOLS_DIR)/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
 	bash tests/fuzz/fuzz.sh
+
+robot: deps ## the robots' own Python client drives a day against a fresh server
+	@# A venv of its own: its pins must not fight Schemathesis' dependencies in .tools/venv.
+	@test -x $(TOOLS_DIR)/robot-venv/bin/python || python3 -m venv $(TOOLS_DIR)/robot-venv
+	@$(TOOLS_DIR)/robot-venv/bin/pip install --quiet --disable-pip-version-check --no-deps $(ROBOT_PIP_PINS)
+	bash tests/robot/robot.sh
 
 audit: deps ## npm audit of the production dependencies; findings fail unless allow-listed with a reason
 	npm run --silent audit:deps
