@@ -129,7 +129,7 @@ describe('runs', () => {
         [true, 3, 0],
         [true, 5, 0],
       ]);
-      expect(run.steps[2]!.rerun_config).toEqual(config);
+      expect(run.steps[2].rerun_config).toEqual(config);
       expect(run.steps.every((s) => s.run_id === run.id && s.failure === null)).toBe(true);
       // What was answered is what was stored.
       expect(await json<RunBody>(await send('GET', `/api/v1/runs/${run.id}`), 200)).toEqual(run);

@@ -92,7 +92,7 @@ describe('step runs', () => {
     it('running without started_at sets it to now, and the run becomes running with started_at', async () => {
       const { run, stepRuns } = await newRun();
       const before = Date.now();
-      const updated = await report(stepRuns[0]!.id, { status: 'running', last_modified_by: 'robot-01' });
+      const updated = await report(stepRuns[0].id, { status: 'running', last_modified_by: 'robot-01' });
       expect(updated.status).toBe('running');
       expect(Date.parse(updated.started_at!)).toBeGreaterThanOrEqual(before - 5);
       expect(updated.finished_at).toBeNull();
@@ -105,12 +105,12 @@ describe('step runs', () => {
 
     it('keeps timestamps that are sent, and reads offset-less ones as UTC', async () => {
       const { stepRuns } = await newRun();
-      const running = await report(stepRuns[0]!.id, {
+      const running = await report(stepRuns[0].id, {
         status: 'running',
         started_at: '2026-01-05T10:15:00.123456',
       });
       expect(running.started_at).toBe('2026-01-05T10:15:00.123Z');
-      const done = await report(stepRuns[0]!.id, {
+      const done = await report(stepRuns[0].id, {
         status: 'success',
         started_at: '2026-01-05T10:15:00.123Z',
         finished_at: '2026-01-05T12:15:42.800+02:00',
@@ -123,33 +123,33 @@ describe('step runs', () => {
 
     it('success and failed without finished_at set it to now; a stored started_at is kept', async () => {
       const { stepRuns } = await newRun();
-      const running = await report(stepRuns[0]!.id, { status: 'running' });
-      const done = await report(stepRuns[0]!.id, { status: 'success' });
+      const running = await report(stepRuns[0].id, { status: 'running' });
+      const done = await report(stepRuns[0].id, { status: 'success' });
       expect(done.started_at).toBe(running.started_at);
       expect(done.finished_at).not.toBeNull();
-      const failed = await report(stepRuns[1]!.id, { status: 'failed', failure: FAILURE });
+      const failed = await report(stepRuns[1].id, { status: 'failed', failure: FAILURE });
       expect(failed.finished_at).not.toBeNull();
       expect(failed.started_at).toBeNull();
     });
 
     it('stores the failure object intact (Danish text, emoji) and the run becomes failed with finished_at', async () => {
       const { run, stepRuns } = await newRun();
-      await report(stepRuns[0]!.id, { status: 'running' });
-      const failed = await report(stepRuns[0]!.id, { status: 'failed', failure: FAILURE });
+      await report(stepRuns[0].id, { status: 'running' });
+      const failed = await report(stepRuns[0].id, { status: 'failed', failure: FAILURE });
       expect(failed.failure).toEqual(FAILURE);
       const after = await getRun(run.id);
       expect(after.status).toBe('failed');
       expect(after.finished_at).not.toBeNull();
-      expect(after.steps[0]!.failure).toEqual(FAILURE);
+      expect(after.steps[0].failure).toEqual(FAILURE);
     });
 
     it('pending and running clear the failure, even when one is sent', async () => {
       const { run, stepRuns } = await newRun();
-      await report(stepRuns[0]!.id, { status: 'failed', failure: FAILURE });
-      const running = await report(stepRuns[0]!.id, { status: 'running', failure: FAILURE });
+      await report(stepRuns[0].id, { status: 'failed', failure: FAILURE });
+      const running = await report(stepRuns[0].id, { status: 'running', failure: FAILURE });
       expect(running.failure).toBeNull();
-      await report(stepRuns[0]!.id, { status: 'failed', failure: FAILURE });
-      expect((await report(stepRuns[0]!.id, { status: 'pending' })).failure).toBeNull();
+      await report(stepRuns[0].id, { status: 'failed', failure: FAILURE });
+      expect((await report(stepRuns[0].id, { status: 'pending' })).failure).toBeNull();
       // The run left failed: finished_at cleared.
       const after = await getRun(run.id);
       expect(after.status).toBe('running');
@@ -165,26 +165,26 @@ describe('step runs', () => {
       const completed = await getRun(run.id);
       expect(completed.status).toBe('completed');
       expect(completed.finished_at).not.toBeNull();
-      await report(stepRuns[1]!.id, { status: 'running' });
+      await report(stepRuns[1].id, { status: 'running' });
       const again = await getRun(run.id);
       expect(again).toMatchObject({ status: 'running', finished_at: null, started_at: completed.started_at });
     });
 
     it('optional steps do not block completion; cancelled wins over running', async () => {
       const { run, stepRuns } = await newRun();
-      await report(stepRuns[0]!.id, { status: 'success' });
-      await report(stepRuns[1]!.id, { status: 'optional' });
+      await report(stepRuns[0].id, { status: 'success' });
+      await report(stepRuns[1].id, { status: 'optional' });
       expect((await getRun(run.id)).status).toBe('running');
-      await report(stepRuns[2]!.id, { status: 'success' });
+      await report(stepRuns[2].id, { status: 'success' });
       expect((await getRun(run.id)).status).toBe('completed');
-      await report(stepRuns[2]!.id, { status: 'running' });
-      await report(stepRuns[1]!.id, { status: 'cancelled' });
+      await report(stepRuns[2].id, { status: 'running' });
+      await report(stepRuns[1].id, { status: 'cancelled' });
       expect((await getRun(run.id)).status).toBe('cancelled');
     });
 
     it('rerun_config is merged into the stored one ({} and null change nothing); meta replaces; null last_modified_by clears', async () => {
       const { stepRuns } = await newRun();
-      const id = stepRuns[2]!.id;
+      const id = stepRuns[2].id;
       const first = await report(id, {
         status: 'running',
         rerun_config: { max_retries: 2, workitem_id: 98765 },
@@ -212,7 +212,7 @@ describe('step runs', () => {
 
     it('accepts the robots’ full body (both timestamps, rerun_config {}, unknown members ignored)', async () => {
       const { stepRuns } = await newRun();
-      const updated = await report(stepRuns[0]!.id, {
+      const updated = await report(stepRuns[0].id, {
         status: 'success',
         started_at: '2026-01-05T10:15:00.123Z',
         finished_at: '2026-01-05T10:15:42.800Z',
@@ -223,7 +223,7 @@ describe('step runs', () => {
         run_id: 1,
       });
       expect(updated).toMatchObject({
-        id: stepRuns[0]!.id,
+        id: stepRuns[0].id,
         rerun_count: 0,
         rerun_config: {},
         status: 'success',
@@ -233,13 +233,13 @@ describe('step runs', () => {
     it('is allowed for a user key; 404 problem for an unknown step run; 422 without status or with an unknown one', async () => {
       const { stepRuns } = await newRun(1);
       await json<Problem>(await send('PATCH', '/api/v1/step-runs/2147483647', { status: 'running' }), 404);
-      await json<Problem>(await send('PATCH', `/api/v1/step-runs/${stepRuns[0]!.id}`, {}), 422);
+      await json<Problem>(await send('PATCH', `/api/v1/step-runs/${stepRuns[0].id}`, {}), 422);
       await json<Problem>(
-        await send('PATCH', `/api/v1/step-runs/${stepRuns[0]!.id}`, { status: 'done' }),
+        await send('PATCH', `/api/v1/step-runs/${stepRuns[0].id}`, { status: 'done' }),
         422,
       );
       await json<Problem>(
-        await send('PATCH', `/api/v1/step-runs/${stepRuns[0]!.id}`, {
+        await send('PATCH', `/api/v1/step-runs/${stepRuns[0].id}`, {
           status: 'running',
           started_at: 'yesterday',
         }),
@@ -252,8 +252,8 @@ describe('step runs', () => {
     it('returns the step run, 404 for an unknown one', async () => {
       const { stepRuns } = await newRun(1);
       expect(
-        (await json<StepRunBody>(await send('GET', `/api/v1/step-runs/${stepRuns[0]!.id}`), 200)).id,
-      ).toBe(stepRuns[0]!.id);
+        (await json<StepRunBody>(await send('GET', `/api/v1/step-runs/${stepRuns[0].id}`), 200)).id,
+      ).toBe(stepRuns[0].id);
       await json<Problem>(await send('GET', '/api/v1/step-runs/2147483647'), 404);
     });
   });
@@ -313,18 +313,18 @@ describe('step runs', () => {
       expect(
         await json<StepRunBody[]>(await send('GET', `/api/v1/step-runs/run/${run.id}/rerunnable`), 200),
       ).toEqual([]);
-      await report(stepRuns[0]!.id, { status: 'failed' }); // not rerunnable
-      await report(stepRuns[2]!.id, { status: 'failed', failure: FAILURE }); // rerunnable
+      await report(stepRuns[0].id, { status: 'failed' }); // not rerunnable
+      await report(stepRuns[2].id, { status: 'failed', failure: FAILURE }); // rerunnable
       const rerunnable = await json<StepRunBody[]>(
         await send('GET', `/api/v1/step-runs/run/${run.id}/rerunnable`),
         200,
       );
-      expect(rerunnable.map((s) => s.id)).toEqual([stepRuns[2]!.id]);
+      expect(rerunnable.map((s) => s.id)).toEqual([stepRuns[2].id]);
       const byStep = await json<StepRunBody>(
         await send('GET', `/api/v1/step-runs/run/${run.id}/step/${stepIds[1]}`),
         200,
       );
-      expect(byStep.id).toBe(stepRuns[1]!.id);
+      expect(byStep.id).toBe(stepRuns[1].id);
     });
 
     it('an unknown run lists nothing; by step answers the original 404 message', async () => {
@@ -343,11 +343,11 @@ describe('step runs', () => {
 
     it('a superseded attempt is not current: lists and the run status use the newest attempt only', async () => {
       const { run, stepRuns, stepIds } = await newRun(2);
-      await report(stepRuns[0]!.id, { status: 'success' });
-      await report(stepRuns[1]!.id, { status: 'failed', failure: FAILURE });
+      await report(stepRuns[0].id, { status: 'success' });
+      await report(stepRuns[1].id, { status: 'failed', failure: FAILURE });
       // A rerun attempt of the failed step run (the rerun endpoint lands later; the link is what counts).
       const em = server.container.orm.em.fork();
-      const failed = await em.findOneOrFail(ProcessStepRun, { id: stepRuns[1]!.id });
+      const failed = await em.findOneOrFail(ProcessStepRun, { id: stepRuns[1].id });
       const rerun = em.create(ProcessStepRun, {
         run: failed.run,
         step: failed.step,
@@ -361,20 +361,20 @@ describe('step runs', () => {
       });
       await em.flush();
       const listed = await json<StepRunBody[]>(await send('GET', `/api/v1/step-runs/run/${run.id}`), 200);
-      expect(listed.map((s) => s.id)).toEqual([stepRuns[0]!.id, rerun.id]);
+      expect(listed.map((s) => s.id)).toEqual([stepRuns[0].id, rerun.id]);
       const byStep = await json<StepRunBody>(
         await send('GET', `/api/v1/step-runs/run/${run.id}/step/${stepIds[1]}`),
         200,
       );
-      expect(byStep).toMatchObject({ id: rerun.id, rerun_of_id: stepRuns[1]!.id });
+      expect(byStep).toMatchObject({ id: rerun.id, rerun_of_id: stepRuns[1].id });
       // The old attempt stays readable by id.
       expect(
-        (await json<StepRunBody>(await send('GET', `/api/v1/step-runs/${stepRuns[1]!.id}`), 200)).status,
+        (await json<StepRunBody>(await send('GET', `/api/v1/step-runs/${stepRuns[1].id}`), 200)).status,
       ).toBe('failed');
       await report(rerun.id, { status: 'success' });
       const after = await getRun(run.id);
       expect(after.status).toBe('completed');
-      expect(after.steps.map((s) => s.id)).toEqual([stepRuns[0]!.id, rerun.id]);
+      expect(after.steps.map((s) => s.id)).toEqual([stepRuns[0].id, rerun.id]);
     });
   });
 });
