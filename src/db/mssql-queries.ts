@@ -7,12 +7,33 @@
 import { writeFileSync } from 'node:fs';
 import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { ApiKey, Process, ProcessRun, ProcessStep } from '../entities/index.ts';
+import { ApiKey, Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
+import { runCountQuery, runPageQuery, type RunListQuery } from './run-queries.ts';
 import { LATEST_LAST_USED_AT } from '../services/api-key-usage.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
 import { closeOrm, createOrm } from './orm.ts';
 
 type Render = (em: SqlEntityManager) => Promise<string> | string;
+
+/** Every filter of listRuns at once, with 50 meta filters (the contract's maximum) on 25 fields. */
+const EVERY_FILTER: Omit<RunListQuery, 'order' | 'direction'> = {
+  filters: {
+    process_id: 1,
+    entity_id: '0101901234',
+    entity_name: 'hansen_%[',
+    statuses: ['failed', 'running', 'pending', 'completed', 'cancelled'],
+    failed_at: 3,
+    created_after: new Date('2026-01-01T00:00:00Z'),
+    created_before: new Date('2026-01-31T23:59:59Z'),
+    started_after: new Date('2026-01-01T00:00:00Z'),
+    started_before: new Date('2026-01-31T23:59:59Z'),
+    finished_after: new Date('2026-01-01T00:00:00Z'),
+    finished_before: new Date('2026-01-31T23:59:59Z'),
+    meta: new Map(Array.from({ length: 25 }, (_, i) => [`felt_${i}æ`, ['a:b, c', 'Ærø 🚀']])),
+  },
+  offset: 100,
+  limit: 50,
+};
 
 const QUERIES: Record<string, Render> = {
   'api key candidates by prefix (authentication)': (em) =>
@@ -64,6 +85,44 @@ const QUERIES: Record<string, Render> = {
   },
   'live step with an index (createStep conflict check)': async (em) => {
     const qb = em.createQueryBuilder(ProcessStep).count().where({ process: 1, index: 2 });
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
+  'a page of runs with every filter, by a meta field (listRuns)': (em) =>
+    runPageQuery(em, 'mssql', {
+      ...EVERY_FILTER,
+      order: { metaField: 'prioritet' },
+      direction: 'desc',
+    }).getFormattedQuery(),
+  'a page of runs by a nullable column, nulls last (listRuns)': (em) =>
+    runPageQuery(em, 'mssql', {
+      filters: { statuses: ['failed'] },
+      order: { column: 'finished_at' },
+      direction: 'asc',
+      offset: 0,
+      limit: 50,
+    }).getFormattedQuery(),
+  'a page of runs, default order, no filter (listRuns)': (em) =>
+    runPageQuery(em, 'mssql', {
+      filters: {},
+      order: { column: 'created_at' },
+      direction: 'desc',
+      offset: 0,
+      limit: 50,
+    }).getFormattedQuery(),
+  'the number of runs with every filter (listRuns total)': (em) =>
+    runCountQuery(em, 'mssql', EVERY_FILTER.filters).getFormattedQuery(),
+  'lock a live run by writing it (lockRun: step-run reports, metadata)': (em) =>
+    em
+      .createQueryBuilder(ProcessRun)
+      .update({ updated_at: new Date('2026-01-05T10:15:00.123Z') })
+      .where({ id: 42, deleted_at: null })
+      .getFormattedQuery(),
+  'live step runs of a page of runs (getRun, listRuns, step-run lists)': async (em) => {
+    const qb = em
+      .createQueryBuilder(ProcessStepRun)
+      .select('*')
+      .where({ run: { $in: [1, 2, 3] } })
+      .orderBy({ run: 'asc', step_index: 'asc', id: 'asc' });
     return (await applySoftDeleteFilter(qb)).getFormattedQuery();
   },
   'a page of live runs, newest first (paging shape of every list)': async (em) => {
