@@ -92,9 +92,19 @@ function metaText(dialect: Dialect, field: string): SqlFragment {
   }
 }
 
-/** `text` as a LIKE pattern that matches it literally anywhere (escape character `!`; `[` for SQL Server). */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[!%_[]/g, (character) => `!${character}`)}%`;
+/**
+ * `r.entity_name` contains `text`, ignoring case: a LIKE in which the wildcards of `text` match literally.
+ * SQL Server brackets them (`[%]`, `[_]`, `[[]`: its own idiom, which Babelfish understands too, where
+ * its ESCAPE clause is ignored); PostgreSQL and SQLite escape them with `!` (`[` is not special there).
+ * lower() is Unicode-aware on PostgreSQL and SQL Server; on SQLite orm.ts registers a Unicode lower().
+ */
+function entityNameContains(dialect: Dialect, text: string) {
+  const lower = text.toLowerCase();
+  return dialect === 'mssql'
+    ? raw('lower(r.entity_name) like ?', [`%${lower.replace(/[%_[]/g, (character) => `[${character}]`)}%`])
+    : raw("lower(r.entity_name) like ? escape '!'", [
+        `%${lower.replace(/[!%_]/g, (character) => `!${character}`)}%`,
+      ]);
 }
 
 /** A step run of the run is failed for this step and is its step's current attempt (no live rerun of it). */
@@ -118,13 +128,7 @@ function applyFilters(qb: RunQueryBuilder, dialect: Dialect, filters: RunListFil
   };
   if (filters.process_id !== undefined) add({ process: filters.process_id });
   if (filters.entity_id !== undefined) add({ entity_id: filters.entity_id });
-  if (filters.entity_name !== undefined) {
-    // lower() is Unicode-aware on PostgreSQL and SQL Server; on SQLite orm.ts registers a Unicode lower().
-    add({
-      [raw("lower(r.entity_name) like ? escape '!'", [containsPattern(filters.entity_name.toLowerCase())])]:
-        [],
-    });
-  }
+  if (filters.entity_name !== undefined) add({ [entityNameContains(dialect, filters.entity_name)]: [] });
   if (filters.statuses !== undefined && filters.statuses.length > 0)
     add({ status: { $in: [...filters.statuses] } });
   if (filters.failed_at !== undefined) add({ [raw(FAILED_AT, [filters.failed_at])]: [] });

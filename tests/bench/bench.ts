@@ -5,16 +5,85 @@
  * BENCH_DATABASE_URL's PostgreSQL) and reports requests/s, p50/p95/p99 latency and the server's RSS.
  * Ratios between scenarios isolate the cost of one layer (auth, response validation).
  *
+ * The run scenarios (group `runs`) measure the hot paths of the robots and the dashboard — create a run,
+ * report on a step run, get a run, list runs (no filter, meta_filter, entity_name) — on a database seeded
+ * in bulk with BENCH_RUNS (default 100,000) runs and 3 step runs each (seed-runs.ts), on SQLite and, when
+ * BENCH_POSTGRES_URL names a PostgreSQL server (a role with CREATEDB), on a fresh database created there
+ * for the bench and dropped afterwards.
+ *
  *   make bench                    # BENCH_SECONDS=5 BENCH_CONNECTIONS=32 by default
+ *   BENCH_ONLY=runs BENCH_POSTGRES_URL=$(bash .ci/postgres.sh) make bench   # only the run scenarios
+ *
+ * Environment:
+ *   BENCH_ONLY            groups to run, comma-separated: memory, http (the GET / … scenarios), runs
+ *                         (default: all three)
+ *   BENCH_SECONDS         seconds per http scenario (default 5); BENCH_RUNS_SECONDS for run scenarios
+ *                         (default 10); BENCH_MEMORY_SECONDS for the memory measurement (default 20)
+ *   BENCH_CONNECTIONS     concurrent connections (default 32)
+ *   BENCH_RUNS            runs seeded for the run scenarios (default 100000)
+ *   BENCH_POSTGRES_URL    PostgreSQL server to run the run scenarios on as well (any database in the URL;
+ *                         the bench creates `pd_test_bench_*` next to it and drops it at the end)
+ *   BENCH_RUNS_ON         databases of the run scenarios, comma-separated: sqlite, postgresql (default:
+ *                         sqlite, and postgresql when BENCH_POSTGRES_URL is set)
+ *   BENCH_DATABASE_URL    database of the memory and http groups (default: a fresh SQLite file each)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { parseDatabaseUrl } from '../../src/db/database-url.ts';
+import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm.ts';
+import { ApiKeyService } from '../../src/services/api-key.service.ts';
+import { dropServerDatabase, onAdminDatabase, TEST_DATABASE_PREFIX } from '../support/database.ts';
 import { BOOTSTRAP_KEY_PATTERN, freePort, spawnServer } from '../support/processes.ts';
+import {
+  danishName,
+  entityId,
+  KOMMUNER,
+  prng,
+  runMeta,
+  seedRuns,
+  STEPS_PER_PROCESS,
+  type SeededData,
+} from './seed-runs.ts';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
+const runsSeconds = Number(process.env['BENCH_RUNS_SECONDS'] ?? 10);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const seededRuns = Number(process.env['BENCH_RUNS'] ?? 100_000);
+const postgresUrl = process.env['BENCH_POSTGRES_URL']?.trim() || undefined;
+
+const GROUPS = ['memory', 'http', 'runs'] as const;
+type Group = (typeof GROUPS)[number];
+const groups = new Set<Group>(
+  (process.env['BENCH_ONLY']?.trim() || GROUPS.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '')
+    .map((name) => {
+      if (!(GROUPS as readonly string[]).includes(name)) {
+        throw new Error(`BENCH_ONLY: unknown group "${name}" (use ${GROUPS.join(', ')})`);
+      }
+      return name as Group;
+    }),
+);
+
+type RunsDatabase = 'sqlite' | 'postgresql';
+const runsDatabases: RunsDatabase[] = (
+  process.env['BENCH_RUNS_ON']?.trim() || (postgresUrl ? 'sqlite,postgresql' : 'sqlite')
+)
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name) => name !== '')
+  .map((name) => {
+    if (name !== 'sqlite' && name !== 'postgresql') {
+      throw new Error(`BENCH_RUNS_ON: unknown database "${name}" (use sqlite, postgresql)`);
+    }
+    if (name === 'postgresql' && postgresUrl === undefined) {
+      throw new Error('BENCH_RUNS_ON=postgresql needs BENCH_POSTGRES_URL (e.g. $(bash .ci/postgres.sh))');
+    }
+    return name;
+  });
 
 interface Server {
   baseUrl: string;
@@ -25,20 +94,34 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(env: Record<string, string>): Promise<Server> {
+/**
+ * A server on `databaseUrl` (default: BENCH_DATABASE_URL, else a new SQLite file in its folder). The admin
+ * key is `adminKey` when given, the bootstrap key a server prints on an empty SQLite database, or else one
+ * created in the database before the server starts (servers on other databases print none).
+ */
+async function startServer(
+  env: Record<string, string>,
+  options: { databaseUrl?: string; adminKey?: string } = {},
+): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'pd-bench-'));
   const port = await freePort();
+  const databaseUrl =
+    options.databaseUrl ?? process.env['BENCH_DATABASE_URL'] ?? `sqlite:${join(dir, 'bench.sqlite')}`;
+  let presetKey = options.adminKey;
+  if (presetKey === undefined && parseDatabaseUrl(databaseUrl).dialect !== 'sqlite') {
+    presetKey = await withOrm(databaseUrl, createAdminKey);
+  }
   const server = await spawnServer({
     cwd: dir,
     port,
     env: {
       API_PORT: String(port),
-      DATABASE_URL: process.env['BENCH_DATABASE_URL'] ?? `sqlite:${join(dir, 'bench.sqlite')}`,
+      DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'error',
       ...env,
     },
   });
-  const [, adminKey = ''] = await server.waitForOutput(BOOTSTRAP_KEY_PATTERN);
+  const adminKey = presetKey ?? (await server.waitForOutput(BOOTSTRAP_KEY_PATTERN))[1] ?? '';
   return {
     baseUrl: server.baseUrl,
     adminKey,
@@ -56,6 +139,25 @@ function statusMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** An ORM on `databaseUrl` with the migrations applied, closed after `work`. */
+async function withOrm<T>(databaseUrl: string, work: (orm: Orm) => Promise<T>): Promise<T> {
+  const orm = await createOrm(databaseUrl, { poolMax: 2 });
+  try {
+    await migrateToLatest(orm);
+    return await work(orm);
+  } finally {
+    await closeOrm(orm);
+  }
+}
+
+async function createAdminKey(orm: Orm): Promise<string> {
+  const { plaintext } = await new ApiKeyService({ cacheTtlSeconds: 0 }).create(orm.em.fork(), {
+    name: 'Bench admin key',
+    role: 'admin',
+  });
+  return plaintext;
+}
+
 interface Row {
   scenario: string;
   rps: number;
@@ -64,6 +166,8 @@ interface Row {
   p99: number;
   errors: number;
   rssMb: number;
+  /** What the errors were: unexpected statuses, connection errors, timeouts. */
+  errorDetail?: string;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -72,37 +176,81 @@ function percentile(sorted: number[], p: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** What autocannon sends: one fixed request, or one built per request by `setupRequest`. */
+interface Load {
+  path: string;
+  method?: 'GET' | 'POST' | 'PATCH';
+  /** Builds each request (path, body) anew; autocannon calls it before every request. */
+  setupRequest?: (request: autocannon.Request) => autocannon.Request;
+  seconds?: number;
+}
+
 async function measure(
   scenario: string,
   server: Server,
-  path: string,
+  target: string | Load,
   headers: Record<string, string>,
   expectStatus: number,
 ): Promise<Row> {
+  const load: Load = typeof target === 'string' ? { path: target } : target;
+  const options = (duration: number): autocannon.Options => ({
+    url: server.baseUrl + load.path,
+    connections,
+    duration,
+    headers,
+    ...(load.setupRequest === undefined
+      ? {}
+      : {
+          requests: [{ method: load.method ?? 'GET', path: load.path, setupRequest: load.setupRequest }],
+        }),
+  });
   // Warm-up: JIT, caches (the key cache among them), database pages.
-  await autocannon({ url: server.baseUrl + path, connections, duration: 1, headers });
+  await autocannon(options(1));
   const latencies: number[] = [];
+  const statuses = new Map<number, number>();
   let unexpected = 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      { url: server.baseUrl + path, connections, duration: seconds, headers },
-      (error: Error | null, finished) => (error ? reject(error) : resolve(finished)),
+    const instance = autocannon(options(load.seconds ?? seconds), (error: Error | null, finished) =>
+      error ? reject(error) : resolve(finished),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       latencies.push(responseTime);
-      if (statusCode !== expectStatus) unexpected++;
+      if (statusCode !== expectStatus) {
+        unexpected++;
+        statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+      }
     });
   });
   latencies.sort((a, b) => a - b);
+  const details = [
+    ...[...statuses].map(([status, count]) => `${count}× status ${status}`),
+    ...(result.errors > result.timeouts ? [`${result.errors - result.timeouts} connection errors`] : []),
+    ...(result.timeouts > 0 ? [`${result.timeouts} timeouts`] : []),
+  ];
   return {
     scenario,
     rps: Math.round(result.requests.average),
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
-    errors: unexpected + result.errors + result.timeouts,
+    // autocannon counts a timeout as an error too.
+    errors: unexpected + result.errors,
     rssMb: Math.round(server.rssMb()),
+    ...(details.length > 0 ? { errorDetail: details.join(', ') } : {}),
   };
+}
+
+function printTable(rows: readonly Row[]): void {
+  console.log('| scenario | req/s | p50 ms | p95 ms | p99 ms | non-2xx/errors | server RSS MB |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    console.log(
+      `| ${row.scenario} | ${row.rps} | ${row.p50} | ${row.p95} | ${row.p99} | ${row.errors} | ${row.rssMb} |`,
+    );
+  }
+  for (const row of rows) {
+    if (row.errorDetail !== undefined) console.log(`  ${row.scenario}: ${row.errorDetail}`);
+  }
 }
 
 const rows: Row[] = [];
@@ -166,33 +314,185 @@ async function measureMemory(): Promise<{ idle: number; end: number; peak: numbe
     await server.stop();
   }
 }
-const memory = await measureMemory();
+/** A fresh database for the run scenarios: a SQLite file in a new folder, or a new database on the server. */
+async function createRunsDatabase(
+  on: RunsDatabase,
+): Promise<{ url: string; label: string; dispose(): Promise<void> }> {
+  if (on === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-bench-runs-'));
+    return {
+      url: `sqlite:${join(dir, 'bench.sqlite')}`,
+      label: 'SQLite',
+      dispose: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    };
+  }
+  const adminUrl = postgresUrl as string;
+  // The prefix of test databases: dropServerDatabase drops nothing else, and leftovers are recognisable.
+  const name = `${TEST_DATABASE_PREFIX}bench_${Date.now().toString(36)}_${process.pid}`;
+  await onAdminDatabase(adminUrl, [[`create database "${name}"`, []]]);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const [versionRows] = await onAdminDatabase(adminUrl, [['show server_version', []]]);
+  const version = (versionRows?.[0] as { server_version?: string } | undefined)?.server_version ?? '?';
+  return {
+    url: url.toString(),
+    label: `PostgreSQL ${version}`,
+    dispose: () => dropServerDatabase(adminUrl, name),
+  };
+}
 
-for (const { env, runs } of scenarios) {
-  const server = await startServer(env);
+interface RunsReport {
+  database: string;
+  seeded: SeededData;
+  analyzeMs?: number;
+  /** `total` of each list scenario's first page: how many runs its filter matches. */
+  totals: string[];
+  rows: Row[];
+}
+
+/**
+ * The run scenarios on a fresh database `on`: migrate, seed in bulk, (PostgreSQL: VACUUM ANALYZE, as
+ * autovacuum would soon after such a load), then one server and six scenarios of `runsSeconds` each.
+ * Reads come first, so they see exactly the seeded data; then creates and reports.
+ */
+async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
+  const database = await createRunsDatabase(on);
   try {
-    rows.push(...(await runs(server)));
+    let analyzeMs: number | undefined;
+    const { seeded, adminKey } = await withOrm(database.url, async (orm) => {
+      const seeded = await seedRuns(orm, seededRuns);
+      if (on === 'postgresql') {
+        const started = performance.now();
+        await orm.em.fork().getConnection().execute('vacuum analyze');
+        analyzeMs = performance.now() - started;
+      }
+      return { seeded, adminKey: await createAdminKey(orm) };
+    });
+    const server = await startServer({}, { databaseUrl: database.url, adminKey });
+    try {
+      const headers = { 'X-API-Key': server.adminKey };
+      const json = { ...headers, 'Content-Type': 'application/json' };
+      const randomId = (max: number) => 1 + Math.floor(Math.random() * max);
+      const random = prng(Date.now());
+      let sequence = seededRuns;
+      let reports = 0;
+      const lists = [
+        ['GET /api/v1/runs (no filter, page 1 of 50)', '/api/v1/runs'],
+        ['GET /api/v1/runs?meta_filter=kommune:Aarhus', '/api/v1/runs?meta_filter=kommune:Aarhus'],
+        ['GET /api/v1/runs?entity_name=hansen', '/api/v1/runs?entity_name=hansen'],
+      ] as const;
+      const totals: string[] = [];
+      for (const [, path] of lists) {
+        const response = await fetch(server.baseUrl + path, { headers });
+        const body = (await response.json()) as { total?: number };
+        totals.push(`${path}: ${response.status}, total ${body.total}`);
+      }
+      const rows: Row[] = [
+        await measure(
+          'GET /api/v1/runs/{id} (random seeded run)',
+          server,
+          {
+            path: '/api/v1/runs/1',
+            seconds: runsSeconds,
+            setupRequest: (request) => ({ ...request, path: `/api/v1/runs/${randomId(seededRuns)}` }),
+          },
+          headers,
+          200,
+        ),
+      ];
+      for (const [scenario, path] of lists) {
+        rows.push(await measure(scenario, server, { path, seconds: runsSeconds }, headers, 200));
+      }
+      rows.push(
+        await measure(
+          'POST /api/v1/runs (random process, entity, meta)',
+          server,
+          {
+            path: '/api/v1/runs',
+            method: 'POST',
+            seconds: runsSeconds,
+            setupRequest: (request) => ({
+              ...request,
+              body: JSON.stringify({
+                process_id: seeded.processIds[Math.floor(random() * seeded.processIds.length)],
+                entity_id: entityId(random),
+                entity_name: danishName(random),
+                meta: runMeta(random, ++sequence),
+              }),
+            }),
+          },
+          json,
+          201,
+        ),
+        await measure(
+          'PATCH /api/v1/step-runs/{id} (random seeded step run; running/success)',
+          server,
+          {
+            path: '/api/v1/step-runs/1',
+            method: 'PATCH',
+            seconds: runsSeconds,
+            setupRequest: (request) => ({
+              ...request,
+              path: `/api/v1/step-runs/${randomId(seeded.stepRuns)}`,
+              body: JSON.stringify({ status: ++reports % 2 === 0 ? 'success' : 'running' }),
+            }),
+          },
+          json,
+          200,
+        ),
+      );
+      return {
+        database: database.label,
+        seeded,
+        ...(analyzeMs === undefined ? {} : { analyzeMs }),
+        totals,
+        rows,
+      };
+    } finally {
+      await server.stop();
+    }
   } finally {
-    await server.stop();
+    await database.dispose();
   }
 }
 
-const database = process.env['BENCH_DATABASE_URL'] ? 'PostgreSQL' : 'SQLite';
 console.log(
-  `\n${connections} connections, ${seconds} s per scenario, ${database}, Node ${process.version}\n`,
+  `load average at the start: ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')} (1, 5, 15 min)`,
 );
-console.log('| scenario | req/s | p50 ms | p95 ms | p99 ms | non-2xx/errors | server RSS MB |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const row of rows) {
+const memory = groups.has('memory') ? await measureMemory() : undefined;
+
+if (groups.has('http')) {
+  for (const { env, runs } of scenarios) {
+    const server = await startServer(env);
+    try {
+      rows.push(...(await runs(server)));
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+const runsReports: RunsReport[] = [];
+if (groups.has('runs')) {
+  for (const on of runsDatabases) runsReports.push(await measureRuns(on));
+}
+
+const database = process.env['BENCH_DATABASE_URL'] ? 'PostgreSQL' : 'SQLite';
+if (rows.length > 0) {
   console.log(
-    `| ${row.scenario} | ${row.rps} | ${row.p50} | ${row.p95} | ${row.p99} | ${row.errors} | ${row.rssMb} |`,
+    `\n${connections} connections, ${seconds} s per scenario, ${database}, Node ${process.version}\n`,
+  );
+  printTable(rows);
+}
+if (memory !== undefined) {
+  console.log(
+    `\nmemory, 8 connections alternating GET / and GET /health (${memory.requests} requests): ` +
+      `RSS ${Math.round(memory.idle)} MB after start, ${Math.round(memory.end)} MB at the end, ` +
+      `${Math.round(memory.peak)} MB peak`,
   );
 }
-console.log(
-  `\nmemory, 8 connections alternating GET / and GET /health (${memory.requests} requests): ` +
-    `RSS ${Math.round(memory.idle)} MB after start, ${Math.round(memory.end)} MB at the end, ` +
-    `${Math.round(memory.peak)} MB peak`,
-);
 const by = (prefix: string) => rows.find((row) => row.scenario.startsWith(prefix));
 const base = by('GET / (no key; request+response');
 const withKey = by('GET / with a valid key (cached');
@@ -214,6 +514,17 @@ if (base && withKey && noResponseValidation && argon && accessLogged) {
     `  the verification cache gives ${(withKey.rps / argon.rps).toFixed(1)}x the throughput of argon2 per request`,
   );
 }
-console.log(
-  '\nHot paths (create run, patch step run, get run, list runs) are measured here once they are implemented.',
-);
+for (const report of runsReports) {
+  const { seeded } = report;
+  console.log(
+    `\nruns: ${connections} connections, ${runsSeconds} s per scenario, ${report.database}, Node ${process.version}; ` +
+      `${seeded.runs} runs and ${seeded.stepRuns} step runs of ${seeded.processIds.length} processes seeded in ` +
+      `${(seeded.seedMs / 1000).toFixed(1)} s` +
+      (report.analyzeMs === undefined
+        ? ''
+        : ` (then VACUUM ANALYZE ${(report.analyzeMs / 1000).toFixed(1)} s)`) +
+      '\n',
+  );
+  printTable(report.rows);
+  console.log(`  runs matched by the lists (first page before the scenarios): ${report.totals.join('; ')}`);
+}
