@@ -64,7 +64,10 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   const app = express();
   app.disable('x-powered-by');
   app.set('case sensitive routing', true);
-  app.set('query parser', 'extended');
+  // Node's querystring, as Starlette parsed the original's: `+` is a space, a repeated name is a list of
+  // any length, brackets are part of the name. (qs, the 'extended' parser, turned a name repeated more than
+  // 20 times into an object, so `status` or `meta_filter` sent 21 times was refused.)
+  app.set('query parser', 'simple');
   app.set('trust proxy', config.trustProxy);
   app.use(requestId());
   app.use(accessLog(logger));

@@ -87,6 +87,18 @@ describe('query strings as clients write them', () => {
     expect(problem.detail).toMatch(/percent-encode/);
   });
 
+  it('keeps a parameter repeated many times a list (status 40 times, meta_filter 50 times, as the contract allows)', async () => {
+    const statuses = Array.from({ length: 40 }, (_, i) => `status=${['failed', 'running'][i % 2]}`);
+    const filters = Array.from({ length: 50 }, (_, i) => `meta_filter=felt${i}:v${i}`);
+    for (const query of [statuses.join('&'), filters.join('&'), [...statuses, ...filters].join('&')]) {
+      const response = await rawRequest(server.baseUrl, {
+        target: `/api/v1/runs?${query}`,
+        headers: { 'X-API-Key': server.adminKey },
+      });
+      expect(response.status, response.text).toBe(200);
+    }
+  });
+
   it('marks every query parameter of the contract allowReserved', () => {
     const missing = operations.flatMap(({ operationId, query }) =>
       query.filter((parameter) => parameter.allowReserved !== true).map((p) => `${operationId} ${p.name}`),
