@@ -23,6 +23,6 @@ while read -r operation; do
   excluded+=(--exclude-operation-id "$operation")
 done < tests/fuzz/not-implemented-yet.txt
 # shellcheck disable=SC2086
-.tools/venv/bin/schemathesis run generated/openapi.json --url "http://127.0.0.1:$port" \
+.tools/venv/bin/schemathesis --config-file tests/fuzz/schemathesis.toml run generated/openapi.json --url "http://127.0.0.1:$port" \
   -H "X-API-Key: $key" --checks all --workers 2 --seed "${FUZZ_SEED:-20261126}" \
   --max-examples "${FUZZ_EXAMPLES:-50}" --generation-allow-x00 false "${excluded[@]}" ${FUZZ_ARGS:-}
