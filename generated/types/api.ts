@@ -2040,6 +2040,7 @@ export interface components {
             created_at: string;
             /**
              * Format: date-time
+             * @description When the run or one of its step runs last changed.
              * @example 2026-01-05T10:17:30.456Z
              */
             updated_at: string;

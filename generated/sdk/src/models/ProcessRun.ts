@@ -72,7 +72,7 @@ export interface ProcessRun {
      */
     created_at: Date;
     /**
-     * 
+     * When the run or one of its step runs last changed.
      */
     updated_at: Date;
     /**
