@@ -17,8 +17,9 @@
  * Environment:
  *   BENCH_ONLY            groups to run, comma-separated: memory, http (the GET / … scenarios), runs
  *                         (default: all three)
- *   BENCH_SECONDS         seconds per http scenario (default 5); BENCH_RUNS_SECONDS for run scenarios
- *                         (default 10); BENCH_MEMORY_SECONDS for the memory measurement (default 20)
+ *   BENCH_SECONDS         measured seconds per http scenario (default 5; each also warms up for 2 s first);
+ *                         BENCH_RUNS_SECONDS for run scenarios (default 10); BENCH_MEMORY_SECONDS for
+ *                         the memory measurement (default 20)
  *   BENCH_CONNECTIONS     concurrent connections (default 32)
  *   BENCH_RUNS            runs seeded for the run scenarios (default 100000)
  *   BENCH_POSTGRES_URL    PostgreSQL server to run the run scenarios on as well (any database in the URL;
@@ -36,16 +37,7 @@ import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm
 import { ApiKeyService } from '../../src/services/api-key.service.ts';
 import { dropServerDatabase, onAdminDatabase, TEST_DATABASE_PREFIX } from '../support/database.ts';
 import { BOOTSTRAP_KEY_PATTERN, freePort, spawnServer } from '../support/processes.ts';
-import {
-  danishName,
-  entityId,
-  KOMMUNER,
-  prng,
-  runMeta,
-  seedRuns,
-  STEPS_PER_PROCESS,
-  type SeededData,
-} from './seed-runs.ts';
+import { danishName, entityId, prng, runMeta, seedRuns, type SeededData } from './seed-runs.ts';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const runsSeconds = Number(process.env['BENCH_RUNS_SECONDS'] ?? 10);
@@ -185,6 +177,15 @@ interface Load {
   seconds?: number;
 }
 
+/**
+ * Seconds of each scenario spent warming up before anything is counted: JIT, caches (the key cache among
+ * them), database pages, and the connections themselves. The warm-up runs on the same autocannon instance,
+ * so the measured seconds see the connections already open: libuv accepts one connection per event-loop
+ * turn, and on a server whose turns are long (SQLite's synchronous queries under load) opening 32
+ * connections takes a second or two, which a fresh instance would count as latency of its first requests.
+ */
+const WARM_UP_SECONDS = 2;
+
 async function measure(
   scenario: string,
   server: Server,
@@ -193,48 +194,60 @@ async function measure(
   expectStatus: number,
 ): Promise<Row> {
   const load: Load = typeof target === 'string' ? { path: target } : target;
-  const options = (duration: number): autocannon.Options => ({
-    url: server.baseUrl + load.path,
-    connections,
-    duration,
-    headers,
-    ...(load.setupRequest === undefined
-      ? {}
-      : {
-          requests: [{ method: load.method ?? 'GET', path: load.path, setupRequest: load.setupRequest }],
-        }),
-  });
-  // Warm-up: JIT, caches (the key cache among them), database pages.
-  await autocannon(options(1));
+  const measuredSeconds = load.seconds ?? seconds;
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
   let unexpected = 0;
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options(load.seconds ?? seconds), (error: Error | null, finished) =>
-      error ? reject(error) : resolve(finished),
+  let errors = 0;
+  let timeouts = 0;
+  let countFrom = Number.POSITIVE_INFINITY;
+  let countUntil = 0;
+  await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: server.baseUrl + load.path,
+        connections,
+        duration: WARM_UP_SECONDS + measuredSeconds,
+        headers,
+        ...(load.setupRequest === undefined
+          ? {}
+          : {
+              requests: [{ method: load.method ?? 'GET', path: load.path, setupRequest: load.setupRequest }],
+            }),
+      },
+      (error: Error | null, finished) => {
+        countUntil = performance.now();
+        return error ? reject(error) : resolve(finished);
+      },
     );
+    countFrom = performance.now() + WARM_UP_SECONDS * 1000;
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (performance.now() < countFrom) return;
       latencies.push(responseTime);
       if (statusCode !== expectStatus) {
         unexpected++;
         statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
       }
     });
+    instance.on('reqError', (error: unknown) => {
+      if (performance.now() < countFrom) return;
+      errors++;
+      if (error instanceof Error && /timed out/.test(error.message)) timeouts++;
+    });
   });
   latencies.sort((a, b) => a - b);
   const details = [
     ...[...statuses].map(([status, count]) => `${count}× status ${status}`),
-    ...(result.errors > result.timeouts ? [`${result.errors - result.timeouts} connection errors`] : []),
-    ...(result.timeouts > 0 ? [`${result.timeouts} timeouts`] : []),
+    ...(errors > timeouts ? [`${errors - timeouts} connection errors`] : []),
+    ...(timeouts > 0 ? [`${timeouts} timeouts`] : []),
   ];
   return {
     scenario,
-    rps: Math.round(result.requests.average),
+    rps: Math.round(latencies.length / ((countUntil - countFrom) / 1000)),
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
-    // autocannon counts a timeout as an error too.
-    errors: unexpected + result.errors,
+    errors: unexpected + errors,
     rssMb: Math.round(server.rssMb()),
     ...(details.length > 0 ? { errorDetail: details.join(', ') } : {}),
   };
@@ -357,13 +370,19 @@ interface RunsReport {
  */
 async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
   const database = await createRunsDatabase(on);
+  // Ctrl-C: the server (same process group) gets the signal too; the database is dropped, not left over.
+  const onInterrupt = () => void database.dispose().finally(() => process.exit(130));
+  process.once('SIGINT', onInterrupt);
   try {
     let analyzeMs: number | undefined;
     const { seeded, adminKey } = await withOrm(database.url, async (orm) => {
       const seeded = await seedRuns(orm, seededRuns);
       if (on === 'postgresql') {
         const started = performance.now();
-        await orm.em.fork().getConnection().execute('vacuum analyze');
+        await orm.em
+          .fork()
+          .getConnection()
+          .execute('vacuum analyze processes, process_steps, process_runs, process_step_runs');
         analyzeMs = performance.now() - started;
       }
       return { seeded, adminKey: await createAdminKey(orm) };
@@ -452,6 +471,7 @@ async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
       await server.stop();
     }
   } finally {
+    process.off('SIGINT', onInterrupt);
     await database.dispose();
   }
 }
