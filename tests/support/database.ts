@@ -127,7 +127,9 @@ export async function dropServerDatabase(adminUrl: string, name: string): Promis
   if (dialect === 'postgresql') {
     await onAdminDatabase(adminUrl, [
       [
-        'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
+        // Client sessions only: an autovacuum worker (a superuser process, which a test role may not
+        // terminate) is told to stop by DROP DATABASE itself.
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid() and backend_type = 'client backend'",
         [name],
       ],
       [`drop database if exists "${name}"`, []],
