@@ -33,6 +33,31 @@ export function maxRerunsOf(step: Pick<ProcessStep, 'is_rerunnable' | 'rerun_con
 }
 
 /**
+ * A new pending step run of `step` in `run` (persisted on the next flush), as the original created them:
+ * `step_index` from the step unless given, and can_rerun, a copy of rerun_config and max_reruns from it.
+ */
+export function newStepRun(
+  em: EntityManager,
+  run: ProcessRun,
+  step: ProcessStep,
+  now: Date,
+  stepIndex: number = step.index,
+): ProcessStepRun {
+  return em.create(ProcessStepRun, {
+    run,
+    step,
+    step_index: stepIndex,
+    status: 'pending',
+    can_rerun: step.is_rerunnable,
+    rerun_config: structuredClone(step.rerun_config),
+    max_reruns: maxRerunsOf(step),
+    rerun_count: 0,
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+/**
  * Locks the live run `runId` for the rest of the transaction `tx` by writing its `updated_at` (a row write
  * lock on every database: PostgreSQL, SQL Server, and SQLite's database lock), and loads it fresh.
  * Everything that changes a run's step runs takes this lock first, so changes to the step runs of one run
@@ -127,20 +152,7 @@ export class RunService {
         created_at: now,
         updated_at: now,
       });
-      const stepRuns = steps.map((step) =>
-        tx.create(ProcessStepRun, {
-          run,
-          step,
-          step_index: step.index,
-          status: 'pending',
-          can_rerun: step.is_rerunnable,
-          rerun_config: structuredClone(step.rerun_config),
-          max_reruns: maxRerunsOf(step),
-          rerun_count: 0,
-          created_at: now,
-          updated_at: now,
-        }),
-      );
+      const stepRuns = steps.map((step) => newStepRun(tx, run, step, now));
       await tx.flush();
       return { run, steps: stepRuns };
     });

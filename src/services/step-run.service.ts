@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
-import { currentStepRunsOf, lockRun, maxRerunsOf, recomputeRunStatus } from './run.service.ts';
+import { currentStepRunsOf, lockRun, newStepRun, recomputeRunStatus } from './run.service.ts';
 
 export interface NewStepRun {
   run_id: number;
@@ -40,19 +40,7 @@ export class StepRunService {
           `Step ${step.id} belongs to process ${step.process.id}, run ${run.id} to process ${run.process.id}`,
         );
       }
-      const now = new Date();
-      const stepRun = tx.create(ProcessStepRun, {
-        run,
-        step,
-        step_index: input.step_index ?? step.index,
-        status: 'pending',
-        can_rerun: step.is_rerunnable,
-        rerun_config: structuredClone(step.rerun_config),
-        max_reruns: maxRerunsOf(step),
-        rerun_count: 0,
-        created_at: now,
-        updated_at: now,
-      });
+      const stepRun = newStepRun(tx, run, step, new Date(), input.step_index ?? step.index);
       await tx.flush();
       await recomputeRunStatus(tx, run);
       return stepRun;
