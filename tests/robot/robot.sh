@@ -5,24 +5,15 @@
 # Set ROBOT_TRACE=1 to print every request sent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-dir=$(mktemp -d)
 port=${ROBOT_PORT:-8798}
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-start=$(node -e 'console.log(require("./package.json").scripts.start.replace(/^node /, ""))')
-# shellcheck disable=SC2086 # the start script's node flags are separate words
-API_PORT=$port DATABASE_URL="sqlite:$dir/robot.sqlite" LOG_LEVEL=warn node $start >"$dir/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  key=$(grep -o 'X-API-Key: pd_[A-Za-z0-9_-]*' "$dir/server.log" | head -n 1 | cut -d' ' -f2 || true)
-  [ -n "$key" ] && curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-  sleep 0.2
-done
-[ -n "${key:-}" ] || { cat "$dir/server.log"; echo "server did not start" >&2; exit 1; }
+# shellcheck source=tests/support/fresh-server.sh
+. tests/support/fresh-server.sh
+start_fresh_server "$port"
 status=0
 ROBOT_SERVER_URL="http://127.0.0.1:$port" ROBOT_ADMIN_KEY="$key" .tools/robot-venv/bin/python tests/robot/robot_day.py ||
   status=$?
 if [ "$status" -ne 0 ]; then
   echo "---- server log (warnings and errors; keys left out)" >&2
-  grep -v 'pd_' "$dir/server.log" | tail -n 40 >&2 || true
+  grep -v 'pd_' "$server_log" | tail -n 40 >&2 || true
 fi
 exit "$status"

@@ -17,43 +17,12 @@ import { ProcessRun, ProcessStepRun, type RunStatus } from '../../src/entities/i
 import { startTestServer, type TestServer } from '../support/app.ts';
 import { expectPageHeaders } from '../support/pagination.ts';
 import { rawRequest } from '../support/raw-http.ts';
+import type { Schemas } from '../../src/contract.ts';
 
-interface StepRunBody {
-  id: number;
-  run_id: number;
-  step_id: number;
-  step_index: number;
-  status: string;
-  rerun_of_id: number | null;
-}
-interface RunBody {
-  id: number;
-  process_id: number;
-  entity_id: string;
-  entity_name: string | null;
-  status: RunStatus;
-  meta: Record<string, unknown>;
-  started_at: string | null;
-  finished_at: string | null;
-  created_at: string;
-  updated_at: string;
-  steps: StepRunBody[];
-}
-interface PageBody {
-  items: RunBody[];
-  total: number;
-  page: number;
-  size: number;
-  pages: number;
-}
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  error_type: string;
-  errors?: { location: string; field: string; message: string }[];
-}
+type StepRunBody = Schemas['ProcessStepRun'];
+type RunBody = Schemas['ProcessRun'];
+type PageBody = Schemas['ProcessRunPage'];
+type Problem = Schemas['Problem'];
 
 /** Process P1 ("Flytning") has steps S1 (index 0) and S2 (index 1); P2 ("Boligstøtte") has T1. */
 type ProcessName = 'P1' | 'P2';

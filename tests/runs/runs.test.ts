@@ -2,39 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Configuration, ResponseError, RunsApi } from '../../generated/sdk/src/index.ts';
 import { ProcessRun, ProcessStepRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
+import type { Schemas } from '../../src/contract.ts';
 
-interface StepRunBody {
-  id: number;
-  run_id: number;
-  step_id: number;
-  step_index: number;
-  status: string;
-  can_rerun: boolean;
-  rerun_config: Record<string, unknown>;
-  max_reruns: number;
-  rerun_count: number;
-  failure: unknown;
-}
-interface RunBody {
-  id: number;
-  process_id: number;
-  entity_id: string;
-  entity_name: string | null;
-  status: string;
-  meta: Record<string, unknown>;
-  started_at: string | null;
-  finished_at: string | null;
-  is_neutralized: boolean;
-  scheduled_deletion_at: string | null;
-  created_at: string;
-  updated_at: string;
-  steps: StepRunBody[];
-}
-interface Problem {
-  status: number;
-  detail: string;
-  type: string;
-}
+type RunBody = Schemas['ProcessRun'];
+type Problem = Schemas['Problem'];
 
 const META = {
   kommune: 'Aarhus',

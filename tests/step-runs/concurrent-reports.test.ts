@@ -7,17 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessRun, ProcessStepRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
+import type { Schemas } from '../../src/contract.ts';
+
+type RunBody = Schemas['ProcessRun'];
 
 const STEPS = 32;
 const ROUNDS = 5;
-
-interface RunBody {
-  id: number;
-  status: string;
-  started_at: string | null;
-  finished_at: string | null;
-  steps: { id: number; status: string; failure: unknown }[];
-}
 
 describe('concurrent step-run reports of one run', () => {
   let server: TestServer;

@@ -1,36 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessStepRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
+import type { Schemas } from '../../src/contract.ts';
 
-interface StepRunBody {
-  id: number;
-  run_id: number;
-  step_id: number;
-  step_index: number;
-  status: string;
-  started_at: string | null;
-  finished_at: string | null;
-  failure: Record<string, unknown> | null;
-  meta: Record<string, unknown> | null;
-  last_modified_by: string | null;
-  can_rerun: boolean;
-  rerun_config: Record<string, unknown>;
-  rerun_count: number;
-  max_reruns: number;
-  rerun_of_id: number | null;
-  updated_at: string;
-}
-interface RunBody {
-  id: number;
-  status: string;
-  started_at: string | null;
-  finished_at: string | null;
-  steps: StepRunBody[];
-}
-interface Problem {
-  status: number;
-  detail: string;
-}
+type StepRunBody = Schemas['ProcessStepRun'];
+type RunBody = Schemas['ProcessRun'];
+type Problem = Schemas['Problem'];
 
 const FAILURE = {
   error_code: 'CPR_TIMEOUT',
