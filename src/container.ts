@@ -60,7 +60,7 @@ export async function createContainer(
     orm,
     em,
     requestScope,
-    apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds }),
+    apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds, logger }),
     apiKeyUsage,
     processes: new ProcessService(),
     steps: new StepService(),

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import argon2 from 'argon2';
 import type { EntityManager } from '@mikro-orm/core';
 import { ApiKey, type ApiKeyRole } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
+import type { Logger } from '../logger.ts';
 
 /** The identity a verified key gives a request. */
 export interface Principal {
@@ -31,6 +32,21 @@ export interface NewApiKey {
 const KEY_PATTERN = /^pd_[A-Za-z0-9_-]{43}$/;
 /** Characters of the key stored in clear to find the candidate row (the original used 8). */
 const PREFIX_LENGTH = 8;
+
+/** How the original service stored a key: the hex SHA-256 digest of the whole key (64 characters). */
+const LEGACY_DIGEST = /^[0-9a-f]{64}$/i;
+
+/**
+ * Whether `plaintext` matches `storedHash`: an argon2id PHC string (ours), or the original service's hex
+ * SHA-256 digest, compared in constant time.
+ */
+async function hashMatches(storedHash: string, plaintext: string): Promise<boolean> {
+  if (LEGACY_DIGEST.test(storedHash)) {
+    const digest = createHash('sha256').update(plaintext).digest();
+    return timingSafeEqual(digest, Buffer.from(storedHash, 'hex'));
+  }
+  return argon2.verify(storedHash, plaintext);
+}
 
 export function generateApiKey(): string {
   return 'pd_' + randomBytes(32).toString('base64url');
@@ -130,6 +146,7 @@ export class ApiKeyService {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #cacheTtlMs: number;
   readonly #now: () => number;
+  readonly #logger: Logger | undefined;
 
   constructor(options: {
     cacheTtlSeconds: number;
@@ -138,8 +155,11 @@ export class ApiKeyService {
     cacheMaxEntries?: number;
     /** Keys that match no stored key kept, apart from the above. Default 1,000. */
     missCacheMaxEntries?: number;
+    /** Where a legacy key whose hash could not be upgraded is reported. */
+    logger?: Logger;
   }) {
     this.#cacheTtlMs = options.cacheTtlSeconds * 1000;
+    this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
     this.#known = new LruMap(options.cacheMaxEntries ?? 10_000, (digest, entry) =>
       this.#unindex(entry.outcome.keyId, digest),
@@ -315,14 +335,37 @@ export class ApiKeyService {
     this.#inFlight.clear();
   }
 
+  /**
+   * Replaces a key's legacy SHA-256 digest by an argon2id hash on its first successful use. Written only
+   * while the row still holds that digest (another instance may have upgraded it meanwhile); a failed
+   * write leaves the digest, which keeps working, and is tried again on the next verification.
+   */
+  async #upgrade(em: EntityManager, keyId: number, legacyDigest: string, plaintext: string): Promise<void> {
+    try {
+      const upgraded = await argon2.hash(plaintext, ARGON2_OPTIONS);
+      await em.nativeUpdate(ApiKey, { id: keyId, key_hash: legacyDigest }, { key_hash: upgraded });
+    } catch (error) {
+      // The key was verified and keeps working with its digest; the upgrade is tried on a later use.
+      this.#logger?.warn(
+        'could not upgrade a legacy API key hash to argon2id; trying again on its next use',
+        {
+          api_key_id: keyId,
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
+    }
+  }
+
   async #verify(em: EntityManager, plaintext: string, now: number): Promise<Outcome> {
     const candidates = await em.find(ApiKey, { key_prefix: plaintext.slice(0, PREFIX_LENGTH) });
     for (const candidate of candidates) {
-      if (!(await argon2.verify(candidate.key_hash, plaintext))) continue;
+      if (!(await hashMatches(candidate.key_hash, plaintext))) continue;
       const expiresAt = candidate.expires_at ?? null;
       if (!candidate.is_active || (expiresAt !== null && expiresAt.getTime() <= now)) {
         return { keyId: candidate.id, valid: undefined };
       }
+      if (LEGACY_DIGEST.test(candidate.key_hash))
+        await this.#upgrade(em, candidate.id, candidate.key_hash, plaintext);
       return {
         keyId: candidate.id,
         valid: { principal: { keyId: candidate.id, name: candidate.name, role: candidate.role }, expiresAt },
