@@ -128,6 +128,13 @@ export async function migrateToLatest(orm: Orm): Promise<MigrationInfo[]> {
   return withMigrationLock(orm, (trx) => migrator.up({ transaction: trx }));
 }
 
+/** Applies the pending migrations up to and including `name`, under the migration lock (tests of data migrations). */
+export async function migrateUpTo(orm: Orm, name: string): Promise<MigrationInfo[]> {
+  const migrator = await preparedMigrator(orm);
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- MikroORM's `Transaction` type is `any`
+  return withMigrationLock(orm, (trx) => migrator.up({ to: name, transaction: trx }));
+}
+
 /** Names of migrations that exist on disk but are not applied yet. */
 export async function pendingMigrations(orm: Orm): Promise<string[]> {
   const migrator = await preparedMigrator(orm);

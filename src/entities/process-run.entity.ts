@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { EnumNameType } from '../db/types/enum-name.type.ts';
 import { softDeleteFilter, softDeleteProperties, timestampProperties } from './common.ts';
 import { Process } from './process.entity.ts';
 import { ProcessStepRun } from './process-step-run.entity.ts';
@@ -19,7 +20,7 @@ export const ProcessRun = defineEntity({
     entity_name: p.string().length(255).nullable(),
     // Plain string column (not a native enum / check constraint) so adding a status needs no migration
     // that differs per dialect; the API validates the value against RUN_STATUSES.
-    status: p.string().length(20).$type<RunStatus>(),
+    status: p.type(EnumNameType<RunStatus>).length(20).$type<RunStatus>(),
     meta: p.json<Record<string, unknown>>().onCreate(() => ({})),
     started_at: p.datetime().nullable().index(),
     finished_at: p.datetime().nullable().index(),

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { EnumNameType } from '../db/types/enum-name.type.ts';
 import { softDeleteFilter, softDeleteProperties, timestampProperties } from './common.ts';
 import { ProcessRun } from './process-run.entity.ts';
 import { ProcessStep } from './process-step.entity.ts';
@@ -23,7 +24,7 @@ export const ProcessStepRun = defineEntity({
     run: () => p.manyToOne(ProcessRun).fieldName('run_id').deleteRule('no action').updateRule('no action'),
     step: () => p.manyToOne(ProcessStep).fieldName('step_id').deleteRule('no action').updateRule('no action'),
     step_index: p.integer(),
-    status: p.string().length(20).$type<StepRunStatus>(),
+    status: p.type(EnumNameType<StepRunStatus>).length(20).$type<StepRunStatus>(),
     started_at: p.datetime().nullable(),
     finished_at: p.datetime().nullable(),
     failure: p.json<Record<string, unknown>>().nullable(),

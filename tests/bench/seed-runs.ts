@@ -248,7 +248,8 @@ export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
         process_id: processes[processIndex].id,
         entity_id: entityId(random),
         entity_name: random() < 0.05 ? null : danishName(random),
-        status,
+        // Stored as the upper-case enum name, as the ORM writes it (src/db/types/enum-name.type.ts).
+        status: status.toUpperCase(),
         meta: runMeta(random, id),
         started_at: runStartedAt,
         finished_at: runFinishedAt,
@@ -269,7 +270,7 @@ export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
           run_id: id,
           step_id: step.id,
           step_index: index,
-          status: stepStatus,
+          status: stepStatus.toUpperCase(),
           started_at: times.started,
           finished_at: times.finished,
           failure:
