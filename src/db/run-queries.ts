@@ -109,8 +109,8 @@ function entityNameContains(dialect: Dialect, text: string) {
 
 /** A step run of the run is failed for this step and is its step's current attempt (no live rerun of it). */
 const FAILED_AT = [
-  'exists (select 1 from process_step_runs fs where fs.run_id = r.id and fs.step_id = ?',
-  "and fs.status = 'FAILED' and fs.deleted_at is null and not exists (select 1 from process_step_runs nx",
+  'exists (select 1 from process_step_run fs where fs.run_id = r.id and fs.step_id = ?',
+  "and fs.status = 'FAILED' and fs.deleted_at is null and not exists (select 1 from process_step_run nx",
   'where nx.rerun_of_id = fs.id and nx.deleted_at is null))',
 ].join(' ');
 

@@ -7,7 +7,7 @@ export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 /** An API key. NOT soft-deletable: deleting a key removes the row (audit logs keep id + name, no FK). */
 export const ApiKey = defineEntity({
   name: 'ApiKey',
-  tableName: 'api_keys',
+  tableName: 'api_key',
   properties: {
     id: p.integer().primary().autoincrement(),
     name: p.string().length(100),

@@ -3,7 +3,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 /** One audited API request. Append-only: never updated or deleted by the API. */
 export const AuditLog = defineEntity({
   name: 'AuditLog',
-  tableName: 'audit_logs',
+  tableName: 'audit_log',
   properties: {
     id: p.integer().primary().autoincrement(),
     created_at: p
@@ -28,7 +28,7 @@ export const AuditLog = defineEntity({
     error_message: p.string().length(2000).nullable(),
     changes: p.json<Record<string, unknown>>().nullable(),
   },
-  indexes: [{ name: 'audit_logs_api_key_id_created_at_index', properties: ['api_key_id', 'created_at'] }],
+  indexes: [{ name: 'audit_log_api_key_id_created_at_index', properties: ['api_key_id', 'created_at'] }],
 });
 
 export type AuditLog = InferEntity<typeof AuditLog>;

@@ -10,7 +10,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 /** One execution of a process for one business entity (`entity_id`). */
 export const ProcessRun = defineEntity({
   name: 'ProcessRun',
-  tableName: 'process_runs',
+  tableName: 'process_run',
   filters: softDeleteFilter(),
   properties: {
     id: p.integer().primary().autoincrement(),
@@ -32,11 +32,11 @@ export const ProcessRun = defineEntity({
     step_runs: () => p.oneToMany(ProcessStepRun).mappedBy('run'),
   },
   indexes: [
-    { name: 'process_runs_process_id_created_at_index', properties: ['process', 'created_at'] },
-    { name: 'process_runs_status_created_at_index', properties: ['status', 'created_at'] },
-    { name: 'process_runs_created_at_index', properties: ['created_at'] },
+    { name: 'process_run_process_id_created_at_index', properties: ['process', 'created_at'] },
+    { name: 'process_run_status_created_at_index', properties: ['status', 'created_at'] },
+    { name: 'process_run_created_at_index', properties: ['created_at'] },
     {
-      name: 'process_runs_scheduled_deletion_at_is_neutralized_index',
+      name: 'process_run_scheduled_deletion_at_is_neutralized_index',
       properties: ['scheduled_deletion_at', 'is_neutralized'],
     },
   ],

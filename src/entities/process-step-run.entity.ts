@@ -17,7 +17,7 @@ export type StepRunStatus = (typeof STEP_RUN_STATUSES)[number];
 /** The execution of one step within one run (re-runs are new rows pointing at the original via `rerun_of`). */
 export const ProcessStepRun = defineEntity({
   name: 'ProcessStepRun',
-  tableName: 'process_step_runs',
+  tableName: 'process_step_run',
   filters: softDeleteFilter(),
   properties: {
     id: p.integer().primary().autoincrement(),
@@ -47,8 +47,8 @@ export const ProcessStepRun = defineEntity({
     ...softDeleteProperties(),
   },
   indexes: [
-    { name: 'process_step_runs_run_id_step_index_index', properties: ['run', 'step_index'] },
-    { name: 'process_step_runs_step_id_status_index', properties: ['step', 'status'] },
+    { name: 'process_step_run_run_id_step_index_index', properties: ['run', 'step_index'] },
+    { name: 'process_step_run_step_id_status_index', properties: ['step', 'status'] },
   ],
 });
 

@@ -5,7 +5,7 @@ import { Process } from './process.entity.ts';
 /** One step of a process definition, ordered by `index` (0-based). */
 export const ProcessStep = defineEntity({
   name: 'ProcessStep',
-  tableName: 'process_steps',
+  tableName: 'process_step',
   filters: softDeleteFilter(),
   properties: {
     id: p.integer().primary().autoincrement(),
@@ -23,7 +23,7 @@ export const ProcessStep = defineEntity({
     {
       // A step index is unique among the live steps of a process; a soft-deleted step frees its index.
       // Rendered as a filtered/partial unique index (`... where deleted_at is null`) on all three dialects.
-      name: 'process_steps_process_id_index_live_unique',
+      name: 'process_step_process_id_index_live_unique',
       properties: ['process', 'index'],
       where: { deleted_at: null },
     },

@@ -6,7 +6,7 @@ import { ProcessStep } from './process-step.entity.ts';
 /** A monitored process (its definition: name, steps, retention, neutralisation overrides). */
 export const Process = defineEntity({
   name: 'Process',
-  tableName: 'processes',
+  tableName: 'process',
   filters: softDeleteFilter(),
   properties: {
     id: p.integer().primary().autoincrement(),

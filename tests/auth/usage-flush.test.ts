@@ -69,7 +69,7 @@ describe('API key usage flush', () => {
     const watch = watchUnhandledRejections();
     const at = new Date('2026-02-01T08:00:00.250Z');
     try {
-      await execute(renameTableSql(db.dialect, 'api_keys', 'api_keys_away'));
+      await execute(renameTableSql(db.dialect, 'api_key', 'api_key_away'));
       try {
         for (let i = 0; i < 3; i++) recorder.record(id, at);
         await until(() => logger.errors.length >= 3); // several timed flushes failed
@@ -77,7 +77,7 @@ describe('API key usage flush', () => {
         await recorder.flush(); // the batch of a flush in flight is out of unflushed() until it fails
         expect(recorder.unflushed(id)).toEqual({ count: 3, lastUsedAt: at });
       } finally {
-        await execute(renameTableSql(db.dialect, 'api_keys_away', 'api_keys'));
+        await execute(renameTableSql(db.dialect, 'api_key_away', 'api_key'));
       }
       recorder.record(id, at);
       await recorder.flush();

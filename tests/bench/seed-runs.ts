@@ -216,8 +216,8 @@ export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
     let runRows: Row[] = [];
     let stepRunRows: Row[] = [];
     const flush = async () => {
-      await insertAll('process_runs', runRows);
-      await insertAll('process_step_runs', stepRunRows);
+      await insertAll('process_run', runRows);
+      await insertAll('process_step_run', stepRunRows);
       runRows = [];
       stepRunRows = [];
     };
@@ -296,7 +296,7 @@ export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
 
     if (dialect === 'postgresql') {
       // Explicit ids do not advance a serial's sequence: move each past the seeded ids.
-      for (const table of ['processes', 'process_steps', 'process_runs', 'process_step_runs']) {
+      for (const table of ['process', 'process_step', 'process_run', 'process_step_run']) {
         await tx.execute(
           `select setval(pg_get_serial_sequence('${table}', 'id'), (select max(id) from ${table}))`,
         );

@@ -43,23 +43,82 @@ describe('statuses as the original stored them', () => {
     await send('PATCH', `/api/v1/step-runs/${runs[1].steps[1].id}`, { status: 'optional' });
 
     const stored = await sql<{ id: number; status: string }>(
-      'select id, status from process_runs where process_id = ? order by id',
+      'select id, status from process_run where process_id = ? order by id',
       [process.id],
     );
     expect(stored.map((row) => row.status)).toEqual(['FAILED', 'COMPLETED', 'PENDING']);
     const stepStatuses = await sql<{ status: string }>(
-      'select status from process_step_runs where run_id = ? order by step_index',
+      'select status from process_step_run where run_id = ? order by step_index',
       [runs[1].id],
     );
     expect(stepStatuses.map((row) => row.status)).toEqual(['SUCCESS', 'OPTIONAL']);
 
     const [report] = await sql<{ failed: number | string }>(
-      "select count(*) as failed from process_runs where status = 'FAILED' and process_id = ?",
+      "select count(*) as failed from process_run where status = 'FAILED' and process_id = ?",
       [process.id],
     );
     const page = await send('GET', `/api/v1/runs?status=failed&process_id=${process.id}`);
     expect(Number(report.failed)).toBe(page['total']);
     expect((await send('GET', `/api/v1/runs/${runs[0].id}`))['status']).toBe('failed');
+  });
+});
+
+describe("the robots' direct SQL (reference/original-schema.md)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('runs unchanged against our tables and finds what the API created', async () => {
+    const post = async (path: string, body: unknown) => {
+      const response = await server.request(path, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { id: number; steps: { id: number; step_id: number }[] };
+    };
+    const process = await post('/api/v1/processes', { name: 'Flytning – Århus' });
+    await post('/api/v1/steps', { process_id: process.id, index: 0, name: 'Opret sag' });
+    const step = await post('/api/v1/steps', { process_id: process.id, index: 1, name: 'Send brev' });
+    const run = await post('/api/v1/runs', { process_id: process.id, entity_id: '0101901234' });
+    // The robot's statements, with only the database-qualified prefix left out on SQLite and PostgreSQL
+    // (where [ProcessVisualization].[dbo]. means nothing); on SQL Server they keep [dbo].
+    const mssql = server.container.config.databaseUrl.startsWith('mssql');
+    const table = (name: string) => (mssql ? `[dbo].[${name}]` : name);
+    const connection = server.container.orm.em.fork().getConnection();
+    const processes = await connection.execute<{ id: number; name: string }[]>(
+      `SELECT created_at, updated_at, name, meta, id, retention_months, deleted_at FROM ${table('process')} WHERE name = ?`,
+      ['Flytning – Århus'],
+    );
+    expect(processes.map((row) => row.id)).toEqual([process.id]);
+    const stepRuns = await connection.execute<{ step_run_id: number; status: string; step_index: number }[]>(
+      `SELECT step_run.created_at, step_run.updated_at, step_run.status, step_run.started_at,
+              step_run.finished_at, step_run.failure, step_run.run_id, step_run.step_id, step_run.step_index,
+              step_run.id AS step_run_id, step_run.can_rerun, step_run.rerun_config, step_run.rerun_count,
+              step_run.max_reruns, step_run.deleted_at
+       FROM ${table('process_step_run')} AS step_run
+       JOIN ${table('process_step')} AS step ON step.id = step_run.step_id
+       JOIN ${table('process_run')} AS run ON run.id = step_run.run_id
+       JOIN ${table('process')} AS p ON p.id = step.process_id AND p.id = run.process_id
+       WHERE p.name = ? AND step.name = ? AND run.entity_id = ? AND step_run.deleted_at IS NULL`,
+      ['Flytning – Århus', 'Send brev', '0101901234'],
+    );
+    const expected = run.steps.find((stepRun) => stepRun.step_id === step.id);
+    expect(stepRuns.map((row) => [row.step_run_id, row.status, row.step_index])).toEqual([
+      [expected?.id, 'PENDING', 1],
+    ]);
+    // The robot then reports with only a status.
+    const response = await server.request(`/api/v1/step-runs/${stepRuns[0]?.step_run_id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ status: 'running' }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
   });
 });
 
@@ -91,10 +150,8 @@ describe('the migration to enum names', () => {
         [run.id, step.id, 'failed', false, '{}', now, now],
       );
       await migrateToLatest(orm);
-      expect(await connection.execute('select status from process_runs')).toEqual([{ status: 'FAILED' }]);
-      expect(await connection.execute('select status from process_step_runs')).toEqual([
-        { status: 'FAILED' },
-      ]);
+      expect(await connection.execute('select status from process_run')).toEqual([{ status: 'FAILED' }]);
+      expect(await connection.execute('select status from process_step_run')).toEqual([{ status: 'FAILED' }]);
     } finally {
       await closeOrm(orm);
       await db.dispose();
