@@ -43,7 +43,10 @@ export async function createContainer(
   const logger = options.logger ?? createLogger(config.logLevel);
   const orm = await createOrm(config.databaseUrl, { debug: config.logLevel === 'debug' });
   if (options.migrate ?? true) {
-    const applied = await migrateToLatest(orm);
+    const applied = await migrateToLatest(orm).catch(async (error: unknown) => {
+      await closeOrm(orm).catch(() => undefined);
+      throw error;
+    });
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied.map((m) => m.name) });
   }
   const scopes = new AsyncLocalStorage<{ em?: EntityManager }>();

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createContainer, type Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
 import { answerClientErrors } from './middleware/client-errors.ts';
-import { withStartupLock } from './db/orm.ts';
+import { OriginalDatabaseError, withStartupLock } from './db/orm.ts';
 import { flushLogger } from './logger.ts';
 import { createFirstAdminKey } from './services/bootstrap.ts';
 
@@ -25,7 +25,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const container = await createContainer(config);
+  let container: Container;
+  try {
+    container = await createContainer(config);
+  } catch (error) {
+    if (error instanceof OriginalDatabaseError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   await announceFirstAdminKey(container);
   const app = createApp(container);
   const server = app.listen(config.port, config.host, () => {
