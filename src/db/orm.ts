@@ -119,13 +119,21 @@ async function preparedMigrator(orm: Orm): Promise<Migrator> {
 }
 
 /** Tables the original Python service created (reference/original-schema.md). */
-const ORIGINAL_SERVICE_TABLES = ['process', 'process_step', 'process_run', 'process_step_run', 'api_key', 'audit_log'];
+const ORIGINAL_SERVICE_TABLES = [
+  'process',
+  'process_step',
+  'process_run',
+  'process_step_run',
+  'api_key',
+  'audit_log',
+];
 
 /** The names of the tables in the connection's database (its current schema). */
 async function tableNames(orm: Orm): Promise<Set<string>> {
   const sql = {
     sqlite: "select name from sqlite_master where type = 'table'",
-    postgresql: 'select table_name as name from information_schema.tables where table_schema = current_schema()',
+    postgresql:
+      'select table_name as name from information_schema.tables where table_schema = current_schema()',
     mssql: 'select table_name as name from information_schema.tables where table_schema = schema_name()',
   }[ormDialect(orm)];
   const rows = await orm.em.fork().getConnection().execute<{ name: string }[]>(sql);

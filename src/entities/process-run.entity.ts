@@ -20,7 +20,10 @@ export const ProcessRun = defineEntity({
     entity_name: p.string().length(255).nullable(),
     // Plain string column (not a native enum / check constraint) so adding a status needs no migration
     // that differs per dialect; the API validates the value against RUN_STATUSES.
-    status: p.type(EnumNameType<RunStatus>).length(20).$type<RunStatus>(),
+    status: p
+      .type(EnumNameType<RunStatus>)
+      .length(20)
+      .$type<RunStatus>(),
     meta: p.json<Record<string, unknown>>().onCreate(() => ({})),
     started_at: p.datetime().nullable().index(),
     finished_at: p.datetime().nullable().index(),

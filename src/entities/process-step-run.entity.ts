@@ -24,7 +24,10 @@ export const ProcessStepRun = defineEntity({
     run: () => p.manyToOne(ProcessRun).fieldName('run_id').deleteRule('no action').updateRule('no action'),
     step: () => p.manyToOne(ProcessStep).fieldName('step_id').deleteRule('no action').updateRule('no action'),
     step_index: p.integer(),
-    status: p.type(EnumNameType<StepRunStatus>).length(20).$type<StepRunStatus>(),
+    status: p
+      .type(EnumNameType<StepRunStatus>)
+      .length(20)
+      .$type<StepRunStatus>(),
     started_at: p.datetime().nullable(),
     finished_at: p.datetime().nullable(),
     failure: p.json<Record<string, unknown>>().nullable(),
