@@ -9,6 +9,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type AbstractSqlDriver, type SqlEntityManager } from '@mikro-orm/sql';
 import { parseDatabaseUrl, type Dialect } from './database-url.ts';
 import { acquireMigrationLock } from './migration-lock.ts';
+import { databaseKind, ORIGINAL_SERVICE_TABLES, tableNamesOf, type AdoptionConnection } from './adopt.ts';
 import { buildOrmConfig, MIGRATIONS_TABLE, type BuildOrmConfigOptions } from './orm-config.ts';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -118,46 +119,44 @@ async function preparedMigrator(orm: Orm): Promise<Migrator> {
   return migrator;
 }
 
-/** Tables the original Python service created (reference/original-schema.md). */
-const ORIGINAL_SERVICE_TABLES = [
-  'process',
-  'process_step',
-  'process_run',
-  'process_step_run',
-  'api_key',
-  'audit_log',
-];
-
-/** The names of the tables in the connection's database (its current schema). */
-async function tableNames(orm: Orm): Promise<Set<string>> {
-  const sql = {
-    sqlite: "select name from sqlite_master where type = 'table'",
-    postgresql:
-      'select table_name as name from information_schema.tables where table_schema = current_schema()',
-    mssql: 'select table_name as name from information_schema.tables where table_schema = schema_name()',
-  }[ormDialect(orm)];
-  const rows = await orm.em.fork().getConnection().execute<{ name: string }[]>(sql);
-  return new Set(rows.map((row) => row.name.toLowerCase()));
-}
-
-/** Refused before anything is written: a database the original service created and nobody converted. */
+/** Refused before anything is written: a database the original service created and nobody adopted. */
 export class OriginalDatabaseError extends Error {}
 
+/** The ORM's connection as adoption uses it (src/db/adopt.ts). */
+export function adoptionConnection(orm: Orm): AdoptionConnection {
+  const connection = orm.em.getConnection();
+  return {
+    dialect: ormDialect(orm),
+    execute: <T>(sql: string, params: unknown[] = []) => connection.execute<T[]>(sql, params),
+    transactional: (work) =>
+      connection.transactional((trx) =>
+        work(<T>(sql: string, params: unknown[] = []) => connection.execute<T[]>(sql, params, 'all', trx)),
+      ),
+  };
+}
+
 /**
- * Refuses a database that holds the original service's tables but no migration table: migrating it
- * would collide with those tables. Checked before the migration table is created, so such a database
- * is left exactly as it was.
+ * Refuses a database the original service created (its tables, no migration table), and one whose
+ * adoption is unfinished: migrating either would collide with their tables or serve a half-copied
+ * database. Checked before the migration table is created, so such a database is left as it was.
  */
 async function refuseOriginalDatabase(orm: Orm): Promise<void> {
-  const tables = await tableNames(orm);
+  const connection = adoptionConnection(orm);
+  const kind = await databaseKind(connection);
+  if (kind === 'adopting') {
+    throw new OriginalDatabaseError(
+      "An adoption of the original service's database was started and is not finished. Nothing was " +
+        'changed now. Continue it: make adopt ARGS=--apply (README "Moving from the Python service").',
+    );
+  }
+  const tables = await tableNamesOf(connection);
   if (tables.has(MIGRATIONS_TABLE)) return;
   const found = ORIGINAL_SERVICE_TABLES.filter((name) => tables.has(name));
   if (found.length === 0) return;
   throw new OriginalDatabaseError(
     `The database holds tables of the original Python service (${found.join(', ')}) and no ` +
-      `${MIGRATIONS_TABLE} table: it was created by that service. Nothing was changed. Converting it in ` +
-      'place (make adopt) is not available in this version yet; point DATABASE_URL at an empty database, ' +
-      'or see README "Moving from the Python service".',
+      `${MIGRATIONS_TABLE} table: it was created by that service. Nothing was changed. Convert it in place ` +
+      'first: make adopt (prints the plan), then make adopt ARGS=--apply (README "Moving from the Python service").',
   );
 }
 
@@ -165,8 +164,12 @@ async function refuseOriginalDatabase(orm: Orm): Promise<void> {
  * Applies all pending migrations (in one transaction, under the migration lock); returns the applied ones
  * (empty when up to date, also when another instance applied them while this one waited for the lock).
  */
-export async function migrateToLatest(orm: Orm): Promise<MigrationInfo[]> {
-  await refuseOriginalDatabase(orm);
+export async function migrateToLatest(
+  orm: Orm,
+  options: { adopting?: boolean } = {},
+): Promise<MigrationInfo[]> {
+  // Adoption's own step 2 migrates the database whose original tables it has set aside.
+  if (options.adopting !== true) await refuseOriginalDatabase(orm);
   const migrator = await preparedMigrator(orm);
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- MikroORM's `Transaction` type is `any`
   return withMigrationLock(orm, (trx) => migrator.up({ transaction: trx }));
