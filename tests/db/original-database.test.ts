@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { createContainer } from '../../src/container.ts';
-import { closeOrm, createOrm, OriginalDatabaseError, type Orm } from '../../src/db/orm.ts';
+import { tableNamesOf } from '../../src/db/adopt.ts';
+import {
+  adoptionConnection,
+  closeOrm,
+  createOrm,
+  OriginalDatabaseError,
+  type Orm,
+} from '../../src/db/orm.ts';
 import { createLogger } from '../../src/logger.ts';
 import { originalSchemaDdl } from '../fixtures/original-schema.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -14,16 +21,7 @@ import { freePort, spawnServer } from '../support/processes.ts';
 describe('a database created by the original service', () => {
   let db: TestDatabase;
   let orm: Orm;
-  const tables = async () => {
-    const sql = {
-      sqlite: "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
-      postgresql:
-        'select table_name as name from information_schema.tables where table_schema = current_schema()',
-      mssql: 'select table_name as name from information_schema.tables where table_schema = schema_name()',
-    }[db.dialect];
-    const rows = await orm.em.fork().getConnection().execute<{ name: string }[]>(sql);
-    return rows.map((row) => row.name).sort();
-  };
+  const tables = async () => [...(await tableNamesOf(adoptionConnection(orm)))].sort();
   const processNames = async () =>
     (await orm.em.fork().getConnection().execute<{ name: string }[]>('select name from process')).map(
       (row) => row.name,
