@@ -4,9 +4,11 @@
  * the steps not done yet (src/db/adopt.ts). Exit codes: 0 done (or nothing to do), 2 refused.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { AdoptionRefused, adoptionPlan, applyAdoption } from '../db/adopt.ts';
+import { AdoptionRefused, adoptionPlan, applyAdoption, databaseKind } from '../db/adopt.ts';
+import { parseDatabaseUrl } from '../db/database-url.ts';
 import { adoptionConnection, closeOrm, createOrm, migrateToLatest } from '../db/orm.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -19,10 +21,19 @@ try {
   process.stderr.write(`${error.message}\n`);
   process.exit(2);
 }
+const parsed = parseDatabaseUrl(databaseUrl);
+if (parsed.dialect === 'sqlite' && (parsed.inMemory || !existsSync(resolve(parsed.path)))) {
+  // Opening a SQLite file that is not there would create it: there is nothing to adopt.
+  process.stderr.write(
+    `No SQLite database at ${parsed.path}: there is nothing to adopt. Nothing was created.\n`,
+  );
+  process.exit(2);
+}
 const orm = await createOrm(databaseUrl);
 const print = (line: string) => process.stdout.write(`${line}\n`);
 try {
   const connection = adoptionConnection(orm);
+  const alreadyOurs = (await databaseKind(connection)) === 'ours';
   for (const line of await adoptionPlan(connection)) print(line);
   if (values.apply) {
     await applyAdoption(
@@ -32,7 +43,7 @@ try {
       },
       print,
     );
-  } else {
+  } else if (!alreadyOurs) {
     print('Nothing was changed. Run again with --apply (make adopt ARGS=--apply) to adopt the database.');
   }
 } catch (error) {
