@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { AdoptionRefused, adoptionPlan, applyAdoption, databaseKind } from '../db/adopt.ts';
+import { AdoptionRefused, adoptionPlan, applyAdoption } from '../db/adopt.ts';
 import { parseDatabaseUrl } from '../db/database-url.ts';
 import { adoptionConnection, closeOrm, createOrm, migrateToLatest } from '../db/orm.ts';
 
@@ -33,17 +33,18 @@ const orm = await createOrm(databaseUrl);
 const print = (line: string) => process.stdout.write(`${line}\n`);
 try {
   const connection = adoptionConnection(orm);
-  const alreadyOurs = (await databaseKind(connection)) === 'ours';
-  for (const line of await adoptionPlan(connection)) print(line);
+  const plan = await adoptionPlan(connection);
+  for (const line of plan.lines) print(line);
   if (values.apply) {
     await applyAdoption(
       connection,
+      plan,
       async () => {
         await migrateToLatest(orm, { adopting: true });
       },
       print,
     );
-  } else if (!alreadyOurs) {
+  } else if (plan.kind !== 'ours') {
     print('Nothing was changed. Run again with --apply (make adopt ARGS=--apply) to adopt the database.');
   }
 } catch (error) {

@@ -117,7 +117,7 @@ export type DatabaseKind =
   | 'empty' // no tables: nothing to adopt (the server creates its schema)
   | 'unknown'; // anything else: refused
 
-export function classify(tables: ReadonlySet<string>, adoptionCopied: boolean | undefined): DatabaseKind {
+function classify(tables: ReadonlySet<string>, adoptionCopied: boolean | undefined): DatabaseKind {
   if (tables.has(ADOPTION_MARKER)) return adoptionCopied === true ? 'ours' : 'adopting';
   if (tables.has(MIGRATIONS_TABLE)) return 'ours';
   if (ORIGINAL_SERVICE_TABLES.every((name) => tables.has(name))) return 'original';
@@ -269,11 +269,12 @@ export async function tableNamesOf(
   return new Set(rows.map((row) => row.name.toLowerCase()));
 }
 
-/** The database's kind (see DatabaseKind), read from its tables and the adoption marker. */
+/** The database's kind (see DatabaseKind), read from its tables (when not given) and the adoption marker. */
 export async function databaseKind(
   connection: Pick<AdoptionConnection, 'dialect' | 'execute'>,
+  tables?: ReadonlySet<string>,
 ): Promise<DatabaseKind> {
-  const tables = await tableNamesOf(connection);
+  tables ??= await tableNamesOf(connection);
   let copied: boolean | undefined;
   if (tables.has(ADOPTION_MARKER)) {
     const [marker] = await connection.execute<{ copied_at: string | null }>(
@@ -329,14 +330,24 @@ export class AdoptionRefused extends Error {}
 
 const rowCount = (rows: number) => `${rows} ${rows === 1 ? 'row' : 'rows'}`;
 
+/** What `adoptionPlan` found (a database adoption can work on) and the lines to print. */
+export interface AdoptionPlan {
+  kind: 'original' | 'adopting' | 'ours';
+  lines: string[];
+}
+
 /**
  * The plan of an adoption, as lines to print: what was found (tables, rows, column types, legacy types)
  * and what `--apply` does. AdoptionRefused when the database is not the original's or misses a column.
  */
-export async function adoptionPlan(connection: AdoptionConnection): Promise<string[]> {
+export async function adoptionPlan(connection: AdoptionConnection): Promise<AdoptionPlan> {
   const kind = await databaseKind(connection);
-  if (kind === 'ours')
-    return ['This database is already ours (adopted, or created by this service): nothing to do.'];
+  if (kind === 'ours') {
+    return {
+      kind,
+      lines: ['This database is already ours (adopted, or created by this service): nothing to do.'],
+    };
+  }
   if (kind === 'empty') {
     throw new AdoptionRefused(
       'The database is empty: there is nothing to adopt. Start the service on it instead.',
@@ -381,7 +392,7 @@ export async function adoptionPlan(connection: AdoptionConnection): Promise<stri
     '     step_index from its step, a missing audit status code or duration as 0; legacy SHA-256 keys as they are.',
     `The ${PRE_ADOPTION_SUFFIX} tables stay untouched: drop them yourself once the service runs as it should.`,
   );
-  return lines;
+  return { kind, lines };
 }
 
 /** Step 1: the original's tables renamed aside, with the names of theirs that would collide with ours. */
@@ -462,16 +473,16 @@ async function copyRows(
 }
 
 /**
- * Adopts the database (see the top of this file): plans (AdoptionRefused when it is not the original's),
- * then runs the steps not done yet. `migrate` applies our migrations (step 2). Reports each step to `log`.
+ * Adopts the database (see the top of this file) that `plan` (adoptionPlan, which refuses a database
+ * that is not the original's) describes: runs the steps not done yet. `migrate` applies our migrations
+ * (step 2). Reports each step to `log`.
  */
 export async function applyAdoption(
   connection: AdoptionConnection,
+  { kind }: AdoptionPlan,
   migrate: () => Promise<void>,
   log: (line: string) => void,
 ): Promise<void> {
-  await adoptionPlan(connection);
-  const kind = await databaseKind(connection);
   if (kind === 'ours') {
     log('Nothing to do: the database is already ours.');
     return;

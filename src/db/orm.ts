@@ -38,7 +38,6 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
   return orm;
 }
 
-/** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
 /**
  * SQLite's built-in lower() folds ASCII only ('Æ' stays 'Æ'), while PostgreSQL's and SQL Server's fold
  * Unicode. Queries use lower() for case-insensitive matching (e.g. `entity_name`), so the one SQLite
@@ -57,6 +56,7 @@ async function useUnicodeLowerOnSqlite(orm: Orm): Promise<void> {
   );
 }
 
+/** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
 export function ormDialect(orm: Orm): Dialect {
   const driver = orm.em.getDriver().constructor.name;
   const dialect = ({ SqliteDriver: 'sqlite', PostgreSqlDriver: 'postgresql', MsSqlDriver: 'mssql' } as const)[
@@ -142,14 +142,13 @@ export function adoptionConnection(orm: Orm): AdoptionConnection {
  */
 async function refuseOriginalDatabase(orm: Orm): Promise<void> {
   const connection = adoptionConnection(orm);
-  const kind = await databaseKind(connection);
-  if (kind === 'adopting') {
+  const tables = await tableNamesOf(connection);
+  if ((await databaseKind(connection, tables)) === 'adopting') {
     throw new OriginalDatabaseError(
       "An adoption of the original service's database was started and is not finished. Nothing was " +
         'changed now. Continue it: make adopt ARGS=--apply (README "Moving from the Python service").',
     );
   }
-  const tables = await tableNamesOf(connection);
   if (tables.has(MIGRATIONS_TABLE)) return;
   const found = ORIGINAL_SERVICE_TABLES.filter((name) => tables.has(name));
   if (found.length === 0) return;
@@ -170,16 +169,19 @@ export async function migrateToLatest(
 ): Promise<MigrationInfo[]> {
   // Adoption's own step 2 migrates the database whose original tables it has set aside.
   if (options.adopting !== true) await refuseOriginalDatabase(orm);
-  const migrator = await preparedMigrator(orm);
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- MikroORM's `Transaction` type is `any`
-  return withMigrationLock(orm, (trx) => migrator.up({ transaction: trx }));
+  return applyMigrations(orm, {});
 }
 
 /** Applies the pending migrations up to and including `name`, under the migration lock (tests of data migrations). */
 export async function migrateUpTo(orm: Orm, name: string): Promise<MigrationInfo[]> {
+  return applyMigrations(orm, { to: name });
+}
+
+/** Applies pending migrations (all, or up to `to`) in one transaction holding the migration lock. */
+async function applyMigrations(orm: Orm, options: { to?: string }): Promise<MigrationInfo[]> {
   const migrator = await preparedMigrator(orm);
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- MikroORM's `Transaction` type is `any`
-  return withMigrationLock(orm, (trx) => migrator.up({ to: name, transaction: trx }));
+  return withMigrationLock(orm, (trx) => migrator.up({ ...options, transaction: trx }));
 }
 
 /** Names of migrations that exist on disk but are not applied yet. */

@@ -135,7 +135,7 @@ describe('adopting a database the original service created', () => {
 
   it('prints a plan with what it found and changes nothing', async () => {
     const before = await execute<{ n: number }>('select count(*) as n from process_run');
-    const plan = await adoptionPlan(adoptionConnection(orm));
+    const plan = (await adoptionPlan(adoptionConnection(orm))).lines;
     expect(plan.join('\n')).toMatch(/process_run: 4 rows/);
     expect(plan.join('\n')).toMatch(/With --apply, in three steps/);
     if (db.dialect === 'mssql') expect(plan.join('\n')).toMatch(/non-Unicode, becomes Unicode: .*entity_id/);
@@ -147,14 +147,24 @@ describe('adopting a database the original service created', () => {
 
   it('adopts it with --apply, keeping the original tables aside; again is a no-op', async () => {
     const log: string[] = [];
-    await applyAdoption(adoptionConnection(orm), migrate, (line) => log.push(line));
+    await applyAdoption(
+      adoptionConnection(orm),
+      await adoptionPlan(adoptionConnection(orm)),
+      migrate,
+      (line) => log.push(line),
+    );
     expect(log).toEqual([
       expect.stringMatching(/^Step 1 of 3 done/),
       expect.stringMatching(/^Step 2 of 3 done/),
       expect.stringMatching(/^Step 3 of 3 done/),
     ]);
     const again: string[] = [];
-    await applyAdoption(adoptionConnection(orm), migrate, (line) => again.push(line));
+    await applyAdoption(
+      adoptionConnection(orm),
+      await adoptionPlan(adoptionConnection(orm)),
+      migrate,
+      (line) => again.push(line),
+    );
     expect(again).toEqual(['Nothing to do: the database is already ours.']);
     const aside = await execute<{ n: number | string }>(
       `select count(*) as n from ${q(`process_run${PRE_ADOPTION_SUFFIX}`)}`,
