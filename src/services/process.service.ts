@@ -134,18 +134,12 @@ export class ProcessService {
 
   /** Live steps of these processes, by process id, each list ordered by index. */
   async #stepsOf(em: EntityManager, processIds: number[]): Promise<Map<number, ProcessStep[]>> {
-    const byProcess = new Map<number, ProcessStep[]>();
-    if (processIds.length === 0) return byProcess;
+    if (processIds.length === 0) return new Map();
     const steps = await em.find(
       ProcessStep,
       { process: { $in: processIds } },
       { orderBy: { process: 'asc', index: 'asc' } },
     );
-    for (const step of steps) {
-      const list = byProcess.get(step.process.id);
-      if (list === undefined) byProcess.set(step.process.id, [step]);
-      else list.push(step);
-    }
-    return byProcess;
+    return Map.groupBy(steps, (step) => step.process.id);
   }
 }

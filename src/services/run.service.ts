@@ -74,21 +74,12 @@ export async function lockRun(tx: EntityManager, runId: number): Promise<Process
   return (await tx.findOne(ProcessRun, { id: runId }, { refresh: true })) ?? undefined;
 }
 
-/** The live step runs of `runId` ordered by step_index (then id), read fresh from the database. */
-async function liveStepRuns(tx: EntityManager, runId: number): Promise<ProcessStepRun[]> {
-  return tx.find(
-    ProcessStepRun,
-    { run: runId },
-    { orderBy: { step_index: 'asc', id: 'asc' }, refresh: true },
-  );
-}
-
 /**
  * Recomputes the status of `run` (locked with `lockRun` in this transaction) from its current step runs,
- * with the timestamp transitions of run-status.ts. Returns the current step runs. The caller flushes.
+ * read fresh from the database, with the timestamp transitions of run-status.ts. The caller flushes.
  */
-export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Promise<ProcessStepRun[]> {
-  const current = currentAttempts(await liveStepRuns(tx, run.id));
+export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Promise<void> {
+  const current = (await currentStepRunsOf(tx, [run.id], { refresh: true })).get(run.id) ?? [];
   applyRunStatus(
     run,
     deriveRunStatus(
@@ -97,28 +88,25 @@ export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Pr
     ),
     new Date(),
   );
-  return current;
 }
 
-/** Current step runs of these runs, by run id, each list ordered by step_index (then id). */
+/**
+ * Current step runs of these runs, by run id, each list ordered by step_index (then id). `refresh` reads
+ * them from the database even when this EntityManager has them already (status recomputation).
+ */
 export async function currentStepRunsOf(
   em: EntityManager,
   runIds: readonly number[],
+  options: { refresh?: boolean } = {},
 ): Promise<Map<number, ProcessStepRun[]>> {
-  const byRun = new Map<number, ProcessStepRun[]>();
-  if (runIds.length === 0) return byRun;
+  if (runIds.length === 0) return new Map();
   const stepRuns = await em.find(
     ProcessStepRun,
     { run: { $in: [...runIds] } },
-    { orderBy: { run: 'asc', step_index: 'asc', id: 'asc' } },
+    { orderBy: { run: 'asc', step_index: 'asc', id: 'asc' }, refresh: options.refresh ?? false },
   );
-  for (const stepRun of stepRuns) {
-    const list = byRun.get(stepRun.run.id);
-    if (list === undefined) byRun.set(stepRun.run.id, [stepRun]);
-    else list.push(stepRun);
-  }
-  for (const [runId, list] of byRun) byRun.set(runId, currentAttempts(list));
-  return byRun;
+  const byRun = Map.groupBy(stepRuns, (stepRun) => stepRun.run.id);
+  return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
 }
 
 /** Process runs: start, read, list and change metadata (any role). */

@@ -31,3 +31,8 @@ export function parseTimestamp(value: string): Date | undefined {
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return undefined;
   return date;
 }
+
+/** A time as the API shows it (UTC ISO 8601 with `Z`), or null. */
+export function iso(date: Date | null | undefined): string | null {
+  return date == null ? null : date.toISOString();
+}

@@ -1,8 +1,7 @@
 import type { Schemas } from '../../contract.ts';
 import type { ApiKey } from '../../entities/index.ts';
 import type { UnflushedUsage } from '../../services/api-key-usage.ts';
-
-export const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+import { iso } from '../../util/timestamps.ts';
 
 /** Stored usage plus the uses this instance has counted but not written yet. */
 export function currentUsage(

@@ -1,7 +1,8 @@
 import type { Schemas } from '../../contract.ts';
 import type { ApiKey } from '../../entities/index.ts';
 import type { UnflushedUsage } from '../../services/api-key-usage.ts';
-import { currentUsage, iso, toApiKey } from '../api-keys/api-keys.mapper.ts';
+import { iso } from '../../util/timestamps.ts';
+import { currentUsage, toApiKey } from '../api-keys/api-keys.mapper.ts';
 
 export function toApiKeyInfo(key: ApiKey, unflushed: UnflushedUsage): Schemas['ApiKeyInfo'] {
   return {

@@ -1,8 +1,7 @@
 import type { Schemas } from '../../contract.ts';
 import type { RunWithSteps } from '../../services/run.service.ts';
 import { toProcessStepRun } from '../step-runs/step-runs.mapper.ts';
-
-const iso = (date: Date | null | undefined) => (date == null ? null : date.toISOString());
+import { iso } from '../../util/timestamps.ts';
 
 /** A run with its current step runs (ordered by step_index) as the contract shows it. */
 export function toProcessRun({ run, steps }: RunWithSteps): Schemas['ProcessRun'] {

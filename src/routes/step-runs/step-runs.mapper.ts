@@ -1,7 +1,6 @@
 import type { Schemas } from '../../contract.ts';
 import type { ProcessStepRun } from '../../entities/index.ts';
-
-const iso = (date: Date | null | undefined) => (date == null ? null : date.toISOString());
+import { iso } from '../../util/timestamps.ts';
 
 /** A step run as the contract shows it. */
 export function toProcessStepRun(stepRun: ProcessStepRun): Schemas['ProcessStepRun'] {
