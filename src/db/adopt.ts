@@ -132,26 +132,24 @@ export function quoteName(dialect: Dialect, name: string): string {
 /**
  * The copy of one table: `insert into <ours> (columns) select <converted columns> from <pre-adoption>`.
  * Conversions, each the value itself in our type (no row's data is changed):
- * - times: the original's naive UTC datetimes → our UTC times (SQLite: epoch milliseconds, as our
- *   ORM stores them; PostgreSQL: timestamptz read as UTC; SQL Server: DATETIME → datetime2);
- * - JSON text → our JSON column (PostgreSQL jsonb; SQL Server nvarchar(max); SQLite text), and an
- *   absent (NULL) object → `{}`, which our API has always shown for it;
+ * - times: the original's naive UTC datetimes → our UTC times (SQLite: the same text, which is how we
+ *   store them too; PostgreSQL: timestamptz read as UTC; SQL Server: DATETIME → datetime2);
+ * - JSON text → our JSON text column, unchanged (SQL Server: TEXT → nvarchar(max)), and an absent
+ *   (NULL) object → `{}`, which our API has always shown for it;
  * - a step run's NULL step_index → its step's index (the original's own rule for a missing one).
  */
 export function copySql(dialect: Dialect, table: OriginalTable): string {
   const q = (name: string) => quoteName(dialect, name);
   const time = (column: string) =>
     dialect === 'sqlite'
-      ? `cast(round((julianday(${q(column)}) - 2440587.5) * 86400000.0) as integer)`
+      ? q(column)
       : dialect === 'postgresql'
         ? `(${q(column)} at time zone 'UTC')`
         : `cast(${q(column)} as datetime2)`;
   const text = (column: string) =>
     dialect === 'mssql' ? `cast(${q(column)} as nvarchar(max))` : `cast(${q(column)} as text)`;
-  const json = (column: string, absent: string | null) => {
-    const value = absent === null ? text(column) : `coalesce(${text(column)}, '${absent}')`;
-    return dialect === 'postgresql' ? `(${value})::jsonb` : value;
-  };
+  const json = (column: string, absent: string | null) =>
+    absent === null ? text(column) : `coalesce(${text(column)}, '${absent}')`;
   const plain = (column: string) => q(column);
   const columns: Record<OriginalTable, [string, string][]> = {
     process: [

@@ -13,6 +13,7 @@
  */
 import { JsonType, type EntityMetadata, type Platform, type TransformContext } from '@mikro-orm/core';
 import { MsSqlPlatform, UnicodeString } from '@mikro-orm/mssql';
+import { isJsonProperty } from './json-properties.ts';
 
 export class UnicodeJsonType extends JsonType {
   override convertToDatabaseValue(
@@ -32,13 +33,7 @@ export class UnicodeJsonType extends JsonType {
 /** `discovery.onMetadata` hook: JSON properties (declared with `p.json()`) use `UnicodeJsonType`. */
 export function useUnicodeJsonOnMssql(meta: EntityMetadata): void {
   for (const prop of Object.values(meta.properties)) {
-    // `p.json()` declares `type: JsonType` (the class); a string 'json' is accepted too.
-    const declared: unknown = prop.type;
-    const isJson =
-      declared === JsonType ||
-      (typeof declared === 'string' && ['json', 'jsonb'].includes(declared.toLowerCase())) ||
-      prop.customType?.constructor === JsonType;
-    if (isJson) {
+    if (isJsonProperty(prop)) {
       prop.customType = new UnicodeJsonType();
       prop.type = 'json';
     }

@@ -20,6 +20,7 @@ import type { PoolConfig } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager, SqlOptions } from '@mikro-orm/sql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from '../entities/index.ts';
+import { storeJsonAsTextOnPostgres } from './json-properties.ts';
 import { parseDatabaseUrl, type Dialect, type ServerDatabaseUrl } from './database-url.ts';
 
 export type OrmOptions = SqlOptions<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -78,7 +79,7 @@ export async function buildOrmConfig(
     debug: options.debug ?? false,
     allowGlobalContext: false,
     // Dates are JS Dates in UTC: timestamptz on PostgreSQL, datetime2 read/written as UTC on SQL Server
-    // (tedious `useUTC`), epoch milliseconds on SQLite.
+    // (tedious `useUTC`), UTC text `YYYY-MM-DD HH:MM:SS.ffffff` on SQLite (sqlite-utc-text.ts).
     forceUtcTimezone: true,
     ensureDatabase: false,
     // A row is hidden by the softDelete filter only when ITS OWN deleted_at is set. MikroORM's default
@@ -122,10 +123,11 @@ export async function buildOrmConfig(
         const dir = dirname(dbName);
         if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
       }
-      const { SqliteDriver } = await import('@mikro-orm/sqlite');
+      // Imports @mikro-orm/sqlite itself, so it is loaded only here. Times as UTC text (see the file).
+      const { UtcTextSqliteDriver } = await import('./sqlite-utc-text.ts');
       return {
         ...common,
-        driver: SqliteDriver,
+        driver: UtcTextSqliteDriver,
         dbName,
         // Foreign keys: MikroORM's SQLite connection runs `pragma foreign_keys = on` on every connect.
         // WAL: a persistent property of the database file, switched on by `createOrm` (orm.ts) after it
@@ -140,6 +142,8 @@ export async function buildOrmConfig(
         ...common,
         driver: PostgreSqlDriver,
         ...serverConnection(parsed),
+        // JSON as the text written, as the original stored it (see json-properties.ts).
+        discovery: { onMetadata: storeJsonAsTextOnPostgres },
       };
     }
     case 'mssql': {

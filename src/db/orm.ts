@@ -59,9 +59,12 @@ async function useUnicodeLowerOnSqlite(orm: Orm): Promise<void> {
 /** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
 export function ormDialect(orm: Orm): Dialect {
   const driver = orm.em.getDriver().constructor.name;
-  const dialect = ({ SqliteDriver: 'sqlite', PostgreSqlDriver: 'postgresql', MsSqlDriver: 'mssql' } as const)[
-    driver as 'SqliteDriver' | 'PostgreSqlDriver' | 'MsSqlDriver'
-  ];
+  const drivers = {
+    UtcTextSqliteDriver: 'sqlite',
+    PostgreSqlDriver: 'postgresql',
+    MsSqlDriver: 'mssql',
+  } as const;
+  const dialect = drivers[driver as keyof typeof drivers] as Dialect | undefined;
   if (dialect === undefined) throw new Error(`unsupported MikroORM driver ${driver}`);
   return dialect;
 }

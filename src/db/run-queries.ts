@@ -80,7 +80,8 @@ function metaText(dialect: Dialect, field: string): SqlFragment {
   const path = `$."${field}"`;
   switch (dialect) {
     case 'postgresql':
-      return { sql: '(r.meta ->> ?)', params: [field] };
+      // meta is JSON text (json-properties.ts), read as jsonb.
+      return { sql: '(r.meta::jsonb ->> ?)', params: [field] };
     case 'mssql':
       return { sql: 'json_value(r.meta, ?)', params: [path] };
     case 'sqlite':

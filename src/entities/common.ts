@@ -7,7 +7,8 @@
  *
  * Conventions, valid for all three dialects (SQLite, PostgreSQL, SQL Server):
  * - timestamps are `p.datetime()`: JS `Date`, stored as UTC (`forceUtcTimezone` in orm-config.ts);
- * - JSON columns are `p.json()`: jsonb on PostgreSQL, json (text) on SQLite, nvarchar(max) on SQL Server;
+ * - JSON columns are `p.json()`, stored as text as the original stored them: text on PostgreSQL
+ *   (db/json-properties.ts), json (text) on SQLite, nvarchar(max) on SQL Server;
  * - strings are `p.string().length(n)`: varchar(n) on SQLite/PostgreSQL, nvarchar(n) on SQL Server.
  */
 import { p } from '@mikro-orm/core';

@@ -17,7 +17,7 @@ export interface UnflushedUsage {
  * `last_used_at` becomes the later of the stored time and `?`, never an earlier one, so an instance whose
  * flush carries an older time (it flushed later, or retried a failed batch) cannot move it backwards.
  * Portable: SQLite, PostgreSQL and SQL Server. MikroORM inlines the Date parameters as each dialect stores
- * datetimes (`forceUtcTimezone`): epoch milliseconds on SQLite, a UTC timestamp literal on PostgreSQL
+ * datetimes (`forceUtcTimezone`): UTC text on SQLite (sqlite-utc-text.ts), a UTC timestamp literal on PostgreSQL
  * (timestamptz) and on SQL Server (datetime2).
  */
 export const LATEST_LAST_USED_AT =

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { MsSqlDriver } from '@mikro-orm/mssql';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SqliteDriver } from '@mikro-orm/sqlite';
+import { UtcTextSqliteDriver } from '../../src/db/sqlite-utc-text.ts';
 import { describe, expect, it } from 'vitest';
 import { parseDatabaseUrl, redactDatabaseUrl } from '../../src/db/database-url.ts';
 import { buildOrmConfig, migrationsPath } from '../../src/db/orm-config.ts';
@@ -100,7 +100,7 @@ describe('parseDatabaseUrl', () => {
 describe('buildOrmConfig', () => {
   it('configures SQLite with an absolute path, the explicit entity list and per-dialect migrations', async () => {
     const config = await buildOrmConfig('sqlite:some/dir/app.db', { connect: false });
-    expect(config.driver).toBe(SqliteDriver);
+    expect(config.driver).toBe(UtcTextSqliteDriver);
     expect(isAbsolute(config.dbName as string)).toBe(true);
     expect(config.dbName).toBe(join(process.cwd(), 'some/dir/app.db'));
     expect(existsSync(join(process.cwd(), 'some'))).toBe(false); // connect: false creates no folder

@@ -58,7 +58,9 @@ describe('SQL Server dialect (offline)', () => {
     for (const file of files) {
       const up = readFileSync(join(dir, file), 'utf8').split(/override down\(\)/)[0] ?? '';
       const statements = [...up.matchAll(/this\.addSql\(`([\s\S]*?)`\);/g)].map((m) => m[1] ?? '');
-      expect(statements.length).toBeGreaterThan(0);
+      // A migration with nothing to do on SQL Server says so with an empty up(); any other must be read.
+      if (!/override up\(\): void \| Promise<void> \{\}/.test(up))
+        expect(statements.length, file).toBeGreaterThan(0);
       for (const sql of statements) {
         expect(sql, file).not.toMatch(
           /(?<![n\w])varchar\(|\btext\b|\bjsonb?\b|\btimestamptz\b|\bboolean\b|\bserial\b|\bdatetime\b/i,

@@ -1,12 +1,14 @@
 /**
  * Values are stored as the original service stored them where a reader of the tables could see the
  * difference (issue "take over a running installation"): statuses as the upper-case names of its enum
- * members. A report's `WHERE status = 'FAILED'` counts what the API calls failed.
+ * members. A report's `WHERE status = 'FAILED'` counts what the API calls failed. Times as UTC: on SQLite
+ * the original's text `YYYY-MM-DD HH:MM:SS.ffffff`, on the server databases their own UTC types.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrm, createOrm, migrateToLatest, migrateUpTo } from '../../src/db/orm.ts';
+import { Process } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
-import { createTestDatabase } from '../support/database.ts';
+import { createTestDatabase, testDialect } from '../support/database.ts';
 
 describe('statuses as the original stored them', () => {
   let server: TestServer;
@@ -152,6 +154,176 @@ describe('the migration to enum names', () => {
       await migrateToLatest(orm);
       expect(await connection.execute('select status from process_run')).toEqual([{ status: 'FAILED' }]);
       expect(await connection.execute('select status from process_step_run')).toEqual([{ status: 'FAILED' }]);
+    } finally {
+      await closeOrm(orm);
+      await db.dispose();
+    }
+  });
+});
+
+/** A time column as `YYYY-MM-DD HH:MM:SS.fff` in UTC, read with the SQL of each dialect. */
+function utcTextSql(column: string): string {
+  switch (testDialect()) {
+    case 'sqlite':
+      return `substr(${column}, 1, 23)`;
+    case 'postgresql':
+      return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
+    case 'mssql':
+      return `convert(varchar(23), ${column}, 121)`;
+  }
+}
+
+describe('times as the original stored them', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('stores UTC (on SQLite the original’s text), and a reader’s SQL range agrees with the API', async () => {
+    const post = async (path: string, body: unknown) => {
+      const response = await server.request(path, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { id: number; created_at: string };
+    };
+    const process = await post('/api/v1/processes', { name: 'Tider' });
+    await post('/api/v1/steps', { process_id: process.id, index: 0, name: 'Trin' });
+    const run = (await post('/api/v1/runs', { process_id: process.id, entity_id: 'tid' })) as unknown as {
+      id: number;
+      created_at: string;
+      steps: { id: number }[];
+    };
+    const report = await server.request(`/api/v1/step-runs/${run.steps[0].id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ status: 'running', started_at: '2026-01-05T10:15:00.123456+02:00' }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(report.status).toBe(200);
+    const stepRun = (await report.json()) as { id: number; started_at: string; created_at: string };
+    expect(stepRun.started_at).toBe('2026-01-05T08:15:00.123Z');
+    const connection = server.container.orm.em.fork().getConnection();
+    const [row] = await connection.execute<{ started: string; created: string }[]>(
+      `select ${utcTextSql('started_at')} as started, ${utcTextSql('created_at')} as created from process_step_run where id = ?`,
+      [stepRun.id],
+    );
+    expect(row).toEqual({
+      started: '2026-01-05 08:15:00.123',
+      created: stepRun.created_at.replace('T', ' ').slice(0, 23),
+    });
+    if (testDialect() === 'sqlite') {
+      const [raw] = await connection.execute<{ started_at: unknown; kind: string }[]>(
+        'select started_at, typeof(started_at) as kind from process_step_run where id = ?',
+        [stepRun.id],
+      );
+      expect(raw).toEqual({ started_at: '2026-01-05 08:15:00.123000', kind: 'text' });
+    }
+    // A report selecting runs by a range of text bounds, as it would have against the original, counts
+    // what the API's created_after/created_before count.
+    const from = new Date(Date.parse(run.created_at) - 1000).toISOString();
+    const to = new Date(Date.parse(run.created_at) + 1000).toISOString();
+    const [counted] = await connection.execute<{ n: number | string }[]>(
+      `select count(*) as n from process_run where process_id = ? and ${utcTextSql('created_at')} >= ? and ${utcTextSql('created_at')} < ?`,
+      [process.id, from.replace('T', ' ').slice(0, 23), to.replace('T', ' ').slice(0, 23)],
+    );
+    const page = await server.request(
+      `/api/v1/runs?process_id=${process.id}&created_after=${from}&created_before=${to}`,
+    );
+    expect(page.status).toBe(200);
+    expect(Number(counted.n)).toBe(((await page.json()) as { total: number }).total);
+    expect(Number(counted.n)).toBe(1);
+  });
+});
+
+describe('JSON as the original stored it', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('stores JSON text that a reader can parse and LIKE, and serves the keys in the order written', async () => {
+    const post = async (path: string, body: unknown) => {
+      const response = await server.request(path, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { id: number; meta: Record<string, unknown> };
+    };
+    const process = await post('/api/v1/processes', { name: 'JSON-tekst' });
+    const meta = { sagsbehandler: 'Jens Hansen', alpha: { ø: 'Æblegård' }, nr: [3, 1, 2] };
+    const run = await post('/api/v1/runs', { process_id: process.id, entity_id: 'json', meta });
+    expect(Object.keys(run.meta)).toEqual(['sagsbehandler', 'alpha', 'nr']);
+    const fetched = (await (await server.request(`/api/v1/runs/${run.id}`)).json()) as typeof run;
+    expect(Object.keys(fetched.meta)).toEqual(['sagsbehandler', 'alpha', 'nr']);
+    const connection = server.container.orm.em.fork().getConnection();
+    const rows = await connection.execute<{ meta: unknown }[]>(
+      'select meta from process_run where id = ? and meta like ?',
+      [run.id, '%Æblegård%'],
+    );
+    expect(rows).toHaveLength(1);
+    expect(typeof rows[0].meta).toBe('string');
+    expect(JSON.parse(rows[0].meta as string)).toEqual(meta);
+  });
+});
+
+describe('the migration to the original’s value storage keeps every value', () => {
+  it('SQLite: epoch milliseconds become the original’s UTC text; PostgreSQL: jsonb becomes the JSON text', async () => {
+    const db = await createTestDatabase();
+    const orm = await createOrm(db.url);
+    try {
+      await migrateUpTo(orm, 'Migration20261126075000_original_table_names');
+      const connection = orm.em.fork().getConnection();
+      const epoch = Date.UTC(2026, 0, 31, 23, 59, 59, 7); // 2026-01-31T23:59:59.007Z
+      const meta = { kommune: 'Århus', sag: { nr: 7, emner: ['flytning', '🏠'] } };
+      const dialect = testDialect();
+      // Rows as the previous schema stored them: times as epoch numbers on SQLite, JSON as jsonb on PostgreSQL.
+      const time = dialect === 'sqlite' ? epoch : new Date(epoch);
+      await connection.execute(
+        'insert into process (name, meta, created_at, updated_at, deleted_at) values (?, ?, ?, ?, null)',
+        ['Gammel', JSON.stringify(meta), time, dialect === 'sqlite' ? epoch + 1 : new Date(epoch + 1)],
+      );
+      await migrateToLatest(orm);
+      const process = await orm.em.fork().findOneOrFail(Process, { name: 'Gammel' });
+      expect(process.created_at.toISOString()).toBe('2026-01-31T23:59:59.007Z');
+      expect(process.updated_at.toISOString()).toBe('2026-01-31T23:59:59.008Z');
+      expect(process.meta).toEqual(meta);
+      if (dialect === 'sqlite') {
+        expect(
+          await connection.execute(
+            'select created_at, updated_at, deleted_at, typeof(created_at) as kind from process',
+          ),
+        ).toEqual([
+          {
+            created_at: '2026-01-31 23:59:59.007000',
+            updated_at: '2026-01-31 23:59:59.008000',
+            deleted_at: null,
+            kind: 'text',
+          },
+        ]);
+      }
+      if (dialect === 'postgresql') {
+        const columns = await connection.execute<
+          { table_name: string; column_name: string; data_type: string }[]
+        >(
+          `select table_name, column_name, data_type from information_schema.columns
+           where table_schema = current_schema() and data_type in ('json', 'jsonb')`,
+        );
+        expect(columns).toEqual([]);
+        // jsonb had already normalised the document; the text keeps what jsonb gave back.
+        const [row] = await connection.execute<{ meta: string }[]>('select meta from process');
+        expect(typeof row.meta).toBe('string');
+        expect(JSON.parse(row.meta)).toEqual(meta);
+      }
     } finally {
       await closeOrm(orm);
       await db.dispose();
