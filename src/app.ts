@@ -13,6 +13,7 @@ import type { Container } from './container.ts';
 import { listOperations, loadBundledSpec, type OpenApiDocument } from './contract.ts';
 import { problemHandler } from './errors/problem-handler.ts';
 import { accessLog } from './middleware/access-log.ts';
+import { admissionControl } from './middleware/admission.ts';
 import { cors } from './middleware/cors.ts';
 import { headAsGet } from './middleware/head-as-get.ts';
 import { operationRouter } from './middleware/operation-router.ts';
@@ -77,6 +78,14 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(cors(config.corsOrigins));
   app.use(docsRouter(spec));
   app.use(router.resolve);
+  app.use(
+    admissionControl({
+      maxInFlight: config.maxConcurrentRequests,
+      maxQueued: config.maxQueuedRequests,
+      maxWaitMs: config.queueTimeoutMs,
+      exempt: new Set(['getHealth']),
+    }),
+  );
   app.use(container.requestScope);
   app.use(
     authenticate({

@@ -41,7 +41,11 @@ export async function createContainer(
   options: { logger?: Logger; migrate?: boolean } = {},
 ): Promise<Container> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const orm = await createOrm(config.databaseUrl, { debug: config.logLevel === 'debug' });
+  const orm = await createOrm(config.databaseUrl, {
+    debug: config.logLevel === 'debug',
+    poolMax: config.dbPoolSize,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+  });
   if (options.migrate ?? true) {
     const applied = await migrateToLatest(orm).catch(async (error: unknown) => {
       await closeOrm(orm).catch(() => undefined);

@@ -36,6 +36,16 @@ export interface Config {
   readonly trustProxy: boolean | number | string;
   /** `APP_ENV`: a label reported by `GET /` (development, production, …). */
   readonly environment: string;
+  /** `DB_POOL_SIZE`: connections to PostgreSQL / SQL Server per instance (default 10; SQLite has one). */
+  readonly dbPoolSize: number;
+  /** `DB_ACQUIRE_TIMEOUT_MS`: how long a query waits for a free connection before the request gets 503. */
+  readonly dbAcquireTimeoutMs: number;
+  /** `MAX_CONCURRENT_REQUESTS`: requests worked on at once (src/middleware/admission.ts). */
+  readonly maxConcurrentRequests: number;
+  /** `MAX_QUEUED_REQUESTS`: requests waiting for a slot; beyond them a request gets 503 at once. */
+  readonly maxQueuedRequests: number;
+  /** `QUEUE_TIMEOUT_MS`: how long a request waits for a slot before it gets 503. */
+  readonly queueTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +111,11 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
     trustProxy: parseTrustProxy(text('TRUST_PROXY', 'false')),
     environment: text('APP_ENV', 'development'),
+    dbPoolSize: int('DB_POOL_SIZE', 10, 1, 1000),
+    dbAcquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', 5_000, 100, 120_000),
+    maxConcurrentRequests: int('MAX_CONCURRENT_REQUESTS', 64, 1, 100_000),
+    maxQueuedRequests: int('MAX_QUEUED_REQUESTS', 1024, 0, 1_000_000),
+    queueTimeoutMs: int('QUEUE_TIMEOUT_MS', 500, 1, 60_000),
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -35,6 +35,11 @@ export interface BuildOrmConfigOptions {
   connect?: boolean;
   /** Maximum pool size for PostgreSQL / SQL Server (SQLite uses a single connection). Default 10. */
   poolMax?: number;
+  /**
+   * PostgreSQL / SQL Server: how long a query waits for a free pooled connection before it fails (and the
+   * request gets a 503 with Retry-After). Default 5000 ms. Without it both pools wait for ever.
+   */
+  acquireTimeoutMs?: number;
 }
 
 /** Repository root (this file is src/db/orm-config.ts). */
@@ -66,6 +71,7 @@ export async function buildOrmConfig(
   const parsed = parseDatabaseUrl(databaseUrl);
   const connect = options.connect ?? true;
   const poolMax = options.poolMax ?? 10;
+  const acquireTimeoutMs = options.acquireTimeoutMs ?? 5000;
   const dialect = parsed.dialect;
 
   const common: OrmOptions = {
@@ -144,6 +150,8 @@ export async function buildOrmConfig(
         ...serverConnection(parsed),
         // JSON as the text written, as the original stored it (see json-properties.ts).
         discovery: { onMetadata: storeJsonAsTextOnPostgres },
+        // Merged into the pg Pool options: also bounds the wait for a free connection when all are in use.
+        driverOptions: { connectionTimeoutMillis: acquireTimeoutMs },
       };
     }
     case 'mssql': {
@@ -155,7 +163,10 @@ export async function buildOrmConfig(
       // tarn's default retries a connection that cannot be made (login refused, database offline or
       // dropped) every 200 ms until the 30 s acquire timeout, so every request would hang 30 s before its
       // 503; this fails the waiting request at once, as the PostgreSQL pool does.
-      const pool: PoolConfig = Object.assign({ ...connection.pool }, { propagateCreateError: true });
+      const pool: PoolConfig = Object.assign(
+        { ...connection.pool },
+        { propagateCreateError: true, acquireTimeoutMillis: acquireTimeoutMs },
+      );
       return {
         ...common,
         driver: MsSqlDriver,

@@ -169,6 +169,13 @@ function databaseProblem(
       headers: { 'Retry-After': '1' },
     };
   }
+  if (isPoolAcquireTimeout(err)) {
+    return {
+      type: 'service_unavailable',
+      detail: 'Every database connection is busy; retry shortly',
+      headers: { 'Retry-After': '1' },
+    };
+  }
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   if (err instanceof ConnectionException || (typeof code === 'string' && UNREACHABLE.has(code))) {
     return {
@@ -178,6 +185,19 @@ function databaseProblem(
     };
   }
   return undefined;
+}
+
+/**
+ * No pooled connection came free within the acquire timeout (orm-config.ts): pg-pool's error (also as
+ * MikroORM's DriverException wrapping it) or tarn's TimeoutError on SQL Server.
+ */
+function isPoolAcquireTimeout(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  return (
+    (typeof message === 'string' && message.includes('timeout exceeded when trying to connect')) ||
+    name === 'TimeoutError'
+  );
 }
 
 function isValidatorError(err: unknown): err is ValidatorError {

@@ -14,6 +14,11 @@ describe('loadConfig', () => {
       validateResponses: 'fail',
       bootstrapAdminKey: true,
       trustProxy: false,
+      dbPoolSize: 10,
+      dbAcquireTimeoutMs: 5000,
+      maxConcurrentRequests: 64,
+      maxQueuedRequests: 1024,
+      queueTimeoutMs: 500,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -30,9 +35,25 @@ describe('loadConfig', () => {
 
   it('names every invalid variable in one error', () => {
     const attempt = () =>
-      loadConfig({ API_PORT: '70000', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CORS_ORIGINS: '[1]' });
+      loadConfig({
+        API_PORT: '70000',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://x',
+        CORS_ORIGINS: '[1]',
+        DB_POOL_SIZE: '0',
+        MAX_CONCURRENT_REQUESTS: 'many',
+        QUEUE_TIMEOUT_MS: '-1',
+      });
     expect(attempt).toThrow(ConfigError);
-    for (const variable of ['API_PORT', 'LOG_LEVEL', 'DATABASE_URL', 'CORS_ORIGINS']) {
+    for (const variable of [
+      'API_PORT',
+      'LOG_LEVEL',
+      'DATABASE_URL',
+      'CORS_ORIGINS',
+      'DB_POOL_SIZE',
+      'MAX_CONCURRENT_REQUESTS',
+      'QUEUE_TIMEOUT_MS',
+    ]) {
       expect(attempt).toThrow(new RegExp(`- ${variable} `));
     }
   });
