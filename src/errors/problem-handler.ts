@@ -188,15 +188,24 @@ function databaseProblem(
 }
 
 /**
- * No pooled connection came free within the acquire timeout (orm-config.ts): pg-pool's error (also as
- * MikroORM's DriverException wrapping it) or tarn's TimeoutError on SQL Server.
+ * No pooled connection came free within the acquire timeout (orm-config.ts) — pg-pool's error, tarn's on
+ * SQL Server, also as MikroORM's DriverException wrapping them — or a SQL Server query ran into tedious's
+ * request timeout (waiting for a lock) and was cancelled.
  */
+const BUSY_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'operation timed out for an unknown reason',
+  'Failed to cancel request in',
+  'Request failed to complete in',
+];
+
 function isPoolAcquireTimeout(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const { name, message } = err as { name?: unknown; message?: unknown };
+  const { name, message, code } = err as { name?: unknown; message?: unknown; code?: unknown };
   return (
-    (typeof message === 'string' && message.includes('timeout exceeded when trying to connect')) ||
-    name === 'TimeoutError'
+    (typeof message === 'string' && BUSY_MESSAGES.some((text) => message.includes(text))) ||
+    name === 'TimeoutError' ||
+    code === 'ETIMEOUT'
   );
 }
 
