@@ -10,7 +10,10 @@ import { createOrm, closeOrm, migrateToLatest, ormDialect, type Orm } from './db
 import { createLogger, type Logger } from './logger.ts';
 import { ApiKeyUsageRecorder } from './services/api-key-usage.ts';
 import { ApiKeyService } from './services/api-key.service.ts';
+import { DashboardService } from './services/dashboard.service.ts';
+import { ProcessFieldsService } from './services/process-fields.service.ts';
 import { ProcessService } from './services/process.service.ts';
+import { RunSearchService } from './services/run-search.service.ts';
 import { RunService } from './services/run.service.ts';
 import { StepRunService } from './services/step-run.service.ts';
 import { StepService } from './services/step.service.ts';
@@ -31,7 +34,10 @@ export interface Container {
   readonly processes: ProcessService;
   readonly steps: StepService;
   readonly runs: RunService;
+  readonly runSearch: RunSearchService;
+  readonly processFields: ProcessFieldsService;
   readonly stepRuns: StepRunService;
+  readonly dashboards: DashboardService;
   readonly startedAt: Date;
   close(): Promise<void>;
 }
@@ -61,6 +67,7 @@ export async function createContainer(
   };
   const requestScope: RequestHandler = (_req, _res, next) => scopes.run({}, next);
   const apiKeyUsage = new ApiKeyUsageRecorder({ em, logger, flushIntervalMs: config.usageFlushIntervalMs });
+  const processes = new ProcessService();
   return {
     config,
     logger,
@@ -69,10 +76,13 @@ export async function createContainer(
     requestScope,
     apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds, logger }),
     apiKeyUsage,
-    processes: new ProcessService(),
+    processes,
     steps: new StepService(),
     runs: new RunService({ dialect: ormDialect(orm) }),
+    runSearch: new RunSearchService({ dialect: ormDialect(orm) }),
+    processFields: new ProcessFieldsService({ dialect: ormDialect(orm) }),
     stepRuns: new StepRunService(),
+    dashboards: new DashboardService({ dialect: ormDialect(orm), processes }),
     startedAt: new Date(),
     close: async () => {
       await apiKeyUsage.close();

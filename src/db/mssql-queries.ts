@@ -8,12 +8,34 @@ import { writeFileSync } from 'node:fs';
 import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApiKey, Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
+import { newestRunsQuery, runStatisticsQuery, successRatesQuery } from './dashboard-queries.ts';
 import { runCountQuery, runPageQuery, type RunListQuery } from './run-queries.ts';
+import {
+  distinctMetaValuesQueries,
+  MAX_SEARCHED_META_FIELDS,
+  runSearchCountQuery,
+  runSearchPageQuery,
+  type RunSearchQuery,
+} from './run-search-queries.ts';
 import { LATEST_LAST_USED_AT } from '../services/api-key-usage.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
 import { closeOrm, createOrm } from './orm.ts';
 
 type Render = (em: SqlEntityManager) => Promise<string> | string;
+
+/** A global search scoped to a process that declares the most meta fields searched, with wildcards in q. */
+const WIDEST_SEARCH: RunSearchQuery = {
+  text: 'Æblegård_%[ 🚀',
+  process_id: 1,
+  fields: [
+    { column: 'entity_id' },
+    { column: 'entity_name' },
+    { column: 'status' },
+    ...Array.from({ length: MAX_SEARCHED_META_FIELDS }, (_, i) => ({ metaField: `felt_${i}æ` })),
+  ],
+  offset: 100,
+  limit: 100,
+};
 
 /** Every filter of listRuns at once, with 50 meta filters (the contract's maximum) on 25 fields. */
 const EVERY_FILTER: Omit<RunListQuery, 'order' | 'direction'> = {
@@ -135,6 +157,40 @@ const QUERIES: Record<string, Render> = {
       .offset(100);
     return (await applySoftDeleteFilter(qb)).getFormattedQuery();
   },
+  'run counts per status and average completion time of a process (dashboards)': (em) =>
+    runStatisticsQuery(em, 'mssql', 1).getFormattedQuery(),
+  'the newest runs of a process, as many as runs_limit allows (dashboards)': (em) =>
+    newestRunsQuery(em, 'mssql', 1, 10000).getFormattedQuery(),
+  'success rates of the newest runs, joined to their page (getProcessDashboard)': (em) =>
+    successRatesQuery(em, 'mssql', 1, 10000).getFormattedQuery(),
+  'live step runs of 1,000 runs, one chunk of the overview (getProcessOverview)': async (em) => {
+    const qb = em
+      .createQueryBuilder(ProcessStepRun)
+      .select('*')
+      .where({ run: { $in: Array.from({ length: 1000 }, (_, i) => i + 1) } })
+      .orderBy({ run: 'asc', step_index: 'asc', id: 'asc' });
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
+  'a page of runs found by global search, with the most meta fields (searchRuns)': (em) =>
+    runSearchPageQuery(em, 'mssql', WIDEST_SEARCH).getFormattedQuery(),
+  'the number of runs found by global search, with the most meta fields (searchRuns total)': (em) =>
+    runSearchCountQuery(em, 'mssql', WIDEST_SEARCH).getFormattedQuery(),
+  'the first page of runs found by global search without process_id (searchRuns)': (em) =>
+    runSearchPageQuery(em, 'mssql', {
+      text: 'hansen',
+      fields: [{ column: 'entity_id' }, { column: 'entity_name' }, { column: 'status' }],
+      offset: 0,
+      limit: 50,
+    }).getFormattedQuery(),
+  'distinct values of 50 meta fields of a process, at most 1000 each (getProcessFilterMetadata)': (em) =>
+    distinctMetaValuesQueries(
+      em,
+      'mssql',
+      1,
+      Array.from({ length: 50 }, (_, i) => `felt_${i}æ`),
+    )
+      .map((statement) => em.getPlatform().formatQuery(statement.sql, statement.params))
+      .join(';\n'),
 };
 
 const out = process.argv[2];

@@ -70,14 +70,19 @@ export interface RunListQuery {
 
 type RunQueryBuilder = QueryBuilder<ProcessRun, 'r'>;
 
-interface SqlFragment {
+export interface SqlFragment {
   sql: string;
   params: unknown[];
 }
 
+/** The JSON path of a run-meta field (SQLite, SQL Server); the field passed `isMetaField`. */
+export function metaPath(field: string): string {
+  return `$."${field}"`;
+}
+
 /** The text of `r.meta -> field` as SQL, with the field bound. */
-function metaText(dialect: Dialect, field: string): SqlFragment {
-  const path = `$."${field}"`;
+export function metaText(dialect: Dialect, field: string): SqlFragment {
+  const path = metaPath(field);
   switch (dialect) {
     case 'postgresql':
       // meta is JSON text (json-properties.ts), read as jsonb.
@@ -100,12 +105,18 @@ function metaText(dialect: Dialect, field: string): SqlFragment {
  * lower() is Unicode-aware on PostgreSQL and SQL Server; on SQLite orm.ts registers a Unicode lower().
  */
 function entityNameContains(dialect: Dialect, text: string) {
-  const lower = text.toLowerCase();
+  const like = likeContains(dialect, text.toLowerCase());
+  return raw(`lower(r.entity_name) like ?${like.escape}`, [like.pattern]);
+}
+
+/**
+ * The LIKE pattern "contains `text`" with the wildcards of `text` matching literally (see
+ * `entityNameContains`), and what follows the pattern's `?` in the SQL (the ESCAPE clause, if any).
+ */
+export function likeContains(dialect: Dialect, text: string): { pattern: string; escape: string } {
   return dialect === 'mssql'
-    ? raw('lower(r.entity_name) like ?', [`%${lower.replace(/[%_[]/g, (character) => `[${character}]`)}%`])
-    : raw("lower(r.entity_name) like ? escape '!'", [
-        `%${lower.replace(/[!%_]/g, (character) => `!${character}`)}%`,
-      ]);
+    ? { pattern: `%${text.replace(/[%_[]/g, (character) => `[${character}]`)}%`, escape: '' }
+    : { pattern: `%${text.replace(/[!%_]/g, (character) => `!${character}`)}%`, escape: " escape '!'" };
 }
 
 /** A step run of the run is failed for this step and is its step's current attempt (no live rerun of it). */

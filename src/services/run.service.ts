@@ -90,6 +90,9 @@ export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Pr
   );
 }
 
+/** Run ids per step-run query: far below SQL Server's 2,100 parameters, however a driver sends them. */
+const RUN_IDS_PER_QUERY = 1000;
+
 /**
  * Current step runs of these runs, by run id, each list ordered by step_index (then id). `refresh` reads
  * them from the database even when this EntityManager has them already (status recomputation).
@@ -100,11 +103,16 @@ export async function currentStepRunsOf(
   options: { refresh?: boolean } = {},
 ): Promise<Map<number, ProcessStepRun[]>> {
   if (runIds.length === 0) return new Map();
-  const stepRuns = await em.find(
-    ProcessStepRun,
-    { run: { $in: [...runIds] } },
-    { orderBy: { run: 'asc', step_index: 'asc', id: 'asc' }, refresh: options.refresh ?? false },
-  );
+  const stepRuns: ProcessStepRun[] = [];
+  // Bounded statements for any number of runs (the overview embeds up to 10,000): one query per chunk.
+  for (let start = 0; start < runIds.length; start += RUN_IDS_PER_QUERY) {
+    const found = await em.find(
+      ProcessStepRun,
+      { run: { $in: runIds.slice(start, start + RUN_IDS_PER_QUERY) } },
+      { orderBy: { run: 'asc', step_index: 'asc', id: 'asc' }, refresh: options.refresh ?? false },
+    );
+    for (const stepRun of found) stepRuns.push(stepRun);
+  }
   const byRun = Map.groupBy(stepRuns, (stepRun) => stepRun.run.id);
   return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
 }

@@ -248,6 +248,51 @@ describe('adopting a database the original service created', () => {
       expect((await get(`/api/v1/processes/${ids['p2']}`)).status).toBe(404);
     });
 
+    it('shows the adopted process on both dashboards with the figures its runs imply', async () => {
+      // r1 completed (3 of 3 step runs succeeded, 6 minutes), r2 failed (1 of 3), r4 running (0 of 1);
+      // r3 is soft-deleted. All were created at the same time: newest first is id descending.
+      const run = (key: string, status: string, success_rate: number) => ({
+        id: ids[key],
+        entity_id: `010190${key}`,
+        entity_name: 'Søren Ærø Østergård',
+        status,
+        success_rate,
+        created_at: '2026-01-05T10:02:00.123Z',
+      });
+      const dashboard = await get(`/api/v1/dashboard/process/${ids['p1']}`);
+      expect(dashboard.status).toBe(200);
+      expect(dashboard.body).toEqual({
+        process: { id: ids['p1'], name: 'Flytning – Århus', total_steps: 3 },
+        runs: [run('r4', 'running', 0), run('r2', 'failed', 33.33), run('r1', 'completed', 100)],
+        statistics: {
+          total_runs: 3,
+          completed_runs: 1,
+          failed_runs: 1,
+          running_runs: 1,
+          pending_runs: 0,
+          cancelled_runs: 0,
+          average_completion_time: '00:06:00',
+          success_rate: 33.33,
+        },
+      });
+      const overview = await get(`/api/v1/dashboard/overview/${ids['p1']}`);
+      expect(overview.status).toBe(200);
+      const runs = [];
+      for (const key of ['r4', 'r2', 'r1']) runs.push((await get(`/api/v1/runs/${ids[key]}`)).body);
+      expect(overview.body).toEqual({
+        process: (await get(`/api/v1/processes/${ids['p1']}`)).body,
+        runs,
+        total_runs: 3,
+        completed_runs: 1,
+        failed_runs: 1,
+        running_runs: 1,
+        cancelled_runs: 0,
+        pending_runs: 0,
+      });
+      expect((await get(`/api/v1/dashboard/process/${ids['p2']}`)).status).toBe(404);
+      expect((await get(`/api/v1/dashboard/overview/${ids['p2']}`)).status).toBe(404);
+    });
+
     it('creates new rows after the adopted ones, and the robots’ SQL still answers', async () => {
       const response = await fetch(`${baseUrl}/api/v1/runs`, {
         method: 'POST',

@@ -4,6 +4,7 @@ import type { HandlerMap } from '../../contract.ts';
 import { sentBodyMembers } from '../../middleware/operation-router.ts';
 import { notImplemented } from '../not-implemented.ts';
 import { pageOffset, sendPageHeaders } from '../pagination.ts';
+import { toFilterMetadata, toSearchableFields } from './process-fields.mapper.ts';
 import { toProcess } from './processes.mapper.ts';
 
 type ProcessesOperation =
@@ -57,7 +58,13 @@ export function processesHandlers(container: Container): Pick<HandlerMap, Proces
     deleteProcess: notImplemented('deleteProcess'),
     restoreProcess: notImplemented('restoreProcess'),
     setProcessRetention: notImplemented('setProcessRetention'),
-    getProcessSearchableFields: notImplemented('getProcessSearchableFields'),
-    getProcessFilterMetadata: notImplemented('getProcessFilterMetadata'),
+    getProcessSearchableFields: async (req, res) => {
+      const fields = await container.processFields.searchableFields(container.em(), req.params.process_id);
+      res.json(toSearchableFields(fields));
+    },
+    getProcessFilterMetadata: async (req, res) => {
+      const metadata = await container.processFields.filterMetadata(container.em(), req.params.process_id);
+      res.json(toFilterMetadata(metadata));
+    },
   };
 }

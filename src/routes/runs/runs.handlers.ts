@@ -5,6 +5,7 @@ import { BadRequestError } from '../../errors/domain-errors.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
 import { notImplemented } from '../not-implemented.ts';
 import { pageOffset, sendPageHeaders } from '../pagination.ts';
+import { toRunSearchItem } from './run-search.mapper.ts';
 import { toProcessRun } from './runs.mapper.ts';
 
 type RunsOperation =
@@ -106,7 +107,17 @@ export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperati
       const meta = sendPageHeaders(req, res, page, total);
       res.json({ items: items.map(toProcessRun), ...meta });
     },
-    searchRuns: notImplemented('searchRuns'),
+    searchRuns: async (req, res) => {
+      const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
+      const { items, total } = await container.runSearch.search(container.em(), {
+        q: req.query.q,
+        process_id: req.query.process_id,
+        offset: pageOffset(page),
+        limit: page.size,
+      });
+      const meta = sendPageHeaders(req, res, page, total);
+      res.json({ items: items.map(toRunSearchItem), ...meta });
+    },
     getRun: async (req, res) => {
       res.json(toProcessRun(await runs.get(container.em(), req.params.run_id)));
     },

@@ -1,0 +1,189 @@
+/**
+ * The SQL of global run search (`GET /api/v1/runs/search`) and of the distinct run-meta values of a
+ * process (`GET /api/v1/processes/{id}/filter-metadata`), for all three dialects. `mssql-queries.ts`
+ * renders them offline so `make check-tsql` parses the T-SQL they emit.
+ *
+ * Built on run-queries.ts: run-meta values are read as text by `metaText` (the text `meta_filter`
+ * compares, so a listed distinct value filters its runs), and "contains" is `likeContains`'s LIKE with
+ * the search text's wildcards matching literally. Every value is a parameter, never spliced into the SQL
+ * by us; meta field names have passed `isMetaField` and are parameters too (JSON paths or keys). MikroORM 7
+ * writes parameters into the statement as escaped literals: on SQL Server a string must be its
+ * `UnicodeString` to become `N'…'`, or characters outside the database's code page turn into `?` (as
+ * mssql-unicode-json.ts does for JSON columns) — `unicodeParams` does that here. QueryBuilders and raw SQL
+ * do not apply the soft-delete filter: every query here says `deleted_at is null` itself.
+ */
+import { raw, type Platform, type RawQueryFragment } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { ProcessRun } from '../entities/index.ts';
+import type { Dialect } from './database-url.ts';
+import { likeContains, metaPath, metaText, type SqlFragment } from './run-queries.ts';
+
+/** The run columns global search looks in, in the order their matches are listed. */
+export const SEARCHED_RUN_COLUMNS = ['entity_id', 'entity_name', 'status'] as const;
+export type SearchedRunColumn = (typeof SEARCHED_RUN_COLUMNS)[number];
+
+/**
+ * At most this many declared meta fields are searched (the first ones declared): each adds up to six
+ * parameters to the page query, which stays well within SQL Server's 2,100 per statement (and a statement
+ * of bounded length, as MikroORM 7 inlines them).
+ */
+export const MAX_SEARCHED_META_FIELDS = 100;
+
+/** At most this many distinct values of one meta field are listed (the contract's bound). */
+export const MAX_DISTINCT_META_VALUES = 1000;
+
+/** Meta fields whose distinct values one statement reads (a UNION ALL branch each). */
+const DISTINCT_FIELDS_PER_STATEMENT = 50;
+
+/** A searched field: a run column or a meta field. */
+export type SearchedField = { column: SearchedRunColumn } | { metaField: string };
+
+export interface RunSearchQuery {
+  /** The search text (not empty). */
+  text: string;
+  /** Only runs of this (live) process. */
+  process_id?: number;
+  /** The fields to look in (meta fields only with `process_id`), at most `MAX_SEARCHED_META_FIELDS` of them. */
+  fields: readonly SearchedField[];
+  offset: number;
+  limit: number;
+}
+
+/**
+ * The text of a meta field's value when it is a string, number or boolean (as `metaText` reads it), else
+ * null: objects and arrays are left out on every database, since SQL Server's json_value cannot read them
+ * and SQLite and PostgreSQL would each write their JSON text differently.
+ */
+export function metaScalarText(dialect: Dialect, field: string): SqlFragment {
+  const text = metaText(dialect, field);
+  switch (dialect) {
+    case 'mssql':
+      // openjson's type: 1 string, 2 number, 3 boolean (0 null, 4 array, 5 object). json_value alone is
+      // null for objects and arrays, but Babelfish answers 'null' for a JSON null. The typed ELSE keeps
+      // the CASE nvarchar: without it Babelfish makes it varchar and turns 'ř' and '🚀' into '?'.
+      return {
+        sql: `(case when exists (select 1 from openjson(r.meta) j where j.[key] = ? and j.[type] in (1, 2, 3)) then ${text.sql} else cast(null as nvarchar(4000)) end)`,
+        params: [field, ...text.params],
+      };
+    case 'postgresql':
+      return {
+        sql: `(case when jsonb_typeof(r.meta::jsonb -> ?) in ('object', 'array') then null else ${text.sql} end)`,
+        params: [field, ...text.params],
+      };
+    case 'sqlite':
+      return {
+        sql: `(case when json_type(r.meta, ?) in ('object', 'array') then null else ${text.sql} end)`,
+        params: [metaPath(field), ...text.params],
+      };
+  }
+}
+
+/** String parameters as the platform's string type writes them: `N'…'` on SQL Server, as is elsewhere. */
+function unicodeParams(platform: Platform, params: readonly unknown[]): unknown[] {
+  const text = platform.getMappedType('string');
+  return params.map((param) =>
+    typeof param === 'string' ? text.convertToDatabaseValue(param, platform) : param,
+  );
+}
+
+/**
+ * `field` contains `text`, ignoring case: lower() on both sides, so the column and the text are folded by
+ * the same function (Unicode on every database; SQLite's is registered in orm.ts). Statuses are compared
+ * as stored (`FAILED`), which lower() makes their wire spelling.
+ */
+function fieldContains(
+  platform: Platform,
+  dialect: Dialect,
+  field: SearchedField,
+  text: string,
+): SqlFragment {
+  const like = likeContains(dialect, text);
+  const value =
+    'column' in field ? { sql: `r.${field.column}`, params: [] } : metaScalarText(dialect, field.metaField);
+  return {
+    sql: `lower(${value.sql}) like lower(?)${like.escape}`,
+    params: unicodeParams(platform, [...value.params, like.pattern]),
+  };
+}
+
+/** Live runs of live processes (of `process_id` if given) in which any of the fields contains the text. */
+function searchCondition(platform: Platform, dialect: Dialect, query: RunSearchQuery): { $and: object[] } {
+  const anyField = query.fields.map((field) => fieldContains(platform, dialect, field, query.text));
+  const conditions: object[] = [
+    { deleted_at: null },
+    { [raw('exists (select 1 from process p where p.id = r.process_id and p.deleted_at is null)')]: [] },
+    {
+      [raw(
+        `(${anyField.map((condition) => condition.sql).join(' or ')})`,
+        anyField.flatMap((c) => c.params),
+      )]: [],
+    },
+  ];
+  if (query.process_id !== undefined) conditions.push({ process: query.process_id });
+  return { $and: conditions };
+}
+
+/**
+ * The page of matching runs, newest first (created_at, then id): each row `{ id, m0, m1, … }`, where
+ * `m<i>` is 1 when `query.fields[i]` contains the text, else 0. The match flags are computed by the same
+ * SQL as the search condition, for the page's rows only, so the matches shown are exactly why a run was
+ * found, whatever each database's case folding.
+ */
+export function runSearchPageQuery(em: SqlEntityManager, dialect: Dialect, query: RunSearchQuery) {
+  const flags = query.fields.map((field, index) => {
+    const condition = fieldContains(em.getPlatform(), dialect, field, query.text);
+    return raw(`(case when ${condition.sql} then 1 else 0 end) as m${index}`, condition.params);
+  });
+  return em
+    .createQueryBuilder(ProcessRun, 'r')
+    .select(['r.id', ...flags])
+    .where(searchCondition(em.getPlatform(), dialect, query))
+    .orderBy([{ created_at: 'desc' }, { id: 'desc' }])
+    .limit(query.limit)
+    .offset(query.offset);
+}
+
+/** The number of runs the search finds. */
+export function runSearchCountQuery(em: SqlEntityManager, dialect: Dialect, query: RunSearchQuery) {
+  return em
+    .createQueryBuilder(ProcessRun, 'r')
+    .count('r.id')
+    .where(searchCondition(em.getPlatform(), dialect, query));
+}
+
+/**
+ * The distinct values of these meta fields (as `metaScalarText` reads them; nulls, objects and arrays
+ * left out) across the live runs of `processId`, at most `MAX_DISTINCT_META_VALUES` per field (the first
+ * ones in the database's order): rows `{ f, v }` with `f` the field's index in `fields`. SELECT DISTINCT
+ * per field, UNION ALL, then row_number() per field for the bound. One statement per
+ * `DISTINCT_FIELDS_PER_STATEMENT` fields.
+ */
+export function distinctMetaValuesQueries(
+  em: SqlEntityManager,
+  dialect: Dialect,
+  processId: number,
+  fields: readonly string[],
+): RawQueryFragment[] {
+  const statements: RawQueryFragment[] = [];
+  for (let start = 0; start < fields.length; start += DISTINCT_FIELDS_PER_STATEMENT) {
+    const branches = fields.slice(start, start + DISTINCT_FIELDS_PER_STATEMENT).map((field, offset) => {
+      const value = metaScalarText(dialect, field);
+      return {
+        // The index is ours (a number), never request data.
+        sql: `select distinct ${start + offset} as f, ${value.sql} as v from process_run r where r.process_id = ? and r.deleted_at is null`,
+        params: [...unicodeParams(em.getPlatform(), value.params), processId],
+      };
+    });
+    statements.push(
+      raw<RawQueryFragment>(
+        [
+          'select d.f, d.v from (select x.f, x.v, row_number() over (partition by x.f order by x.v) as rn',
+          `from (${branches.map((branch) => branch.sql).join(' union all ')}) x where x.v is not null) d`,
+          'where d.rn <= ?',
+        ].join(' '),
+        [...branches.flatMap((branch) => branch.params), MAX_DISTINCT_META_VALUES],
+      ),
+    );
+  }
+  return statements;
+}

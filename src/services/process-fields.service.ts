@@ -1,0 +1,83 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Dialect } from '../db/database-url.ts';
+import { isMetaField } from '../db/run-queries.ts';
+import { distinctMetaValuesQueries } from '../db/run-search-queries.ts';
+import { Process } from '../entities/index.ts';
+import { NotFoundError } from '../errors/domain-errors.ts';
+
+/** A run-meta field a process declares in `meta.run_metadata_schema`. */
+export interface DeclaredMetaField {
+  name: string;
+  /** The declared type name (free text); a declared value that is not a string, as JSON. */
+  type: string;
+}
+
+/** A live process and its declared run-meta fields. */
+export interface ProcessFields {
+  process: Process;
+  metaFields: DeclaredMetaField[];
+}
+
+/** `ProcessFields` plus the distinct values of each declared field, by field name. */
+export interface ProcessFilterMetadata extends ProcessFields {
+  values: Map<string, string[]>;
+}
+
+/**
+ * The run-meta fields declared in a process's `meta.run_metadata_schema`, in declaration order. Only
+ * names `GET /runs` accepts in `meta_filter` and `order_by=meta.<field>` (`isMetaField`: letters,
+ * digits, `_`, `-`) count: the others could be neither filtered, sorted nor searched.
+ */
+export function declaredMetaFields(processMeta: Record<string, unknown>): DeclaredMetaField[] {
+  const schema = processMeta['run_metadata_schema'];
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return [];
+  return Object.entries(schema as Record<string, unknown>)
+    .filter(([name]) => isMetaField(name))
+    .map(([name, type]) => ({ name, type: typeof type === 'string' ? type : JSON.stringify(type) }));
+}
+
+/** Ascending by Unicode code point (as the original's Python `sorted`), not by UTF-16 code unit. */
+export function compareCodePoints(a: string, b: string): number {
+  const left = [...a];
+  const right = [...b];
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    const difference = (left[index]?.codePointAt(0) ?? 0) - (right[index]?.codePointAt(0) ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
+}
+
+/** What a process's runs can be searched, sorted and filtered by (any role). */
+export class ProcessFieldsService {
+  readonly #dialect: Dialect;
+
+  constructor(options: { dialect: Dialect }) {
+    this.#dialect = options.dialect;
+  }
+
+  /** The live process `id` and its declared run-meta fields; NotFoundError when there is none. */
+  async searchableFields(em: EntityManager, id: number): Promise<ProcessFields> {
+    const process = await em.findOne(Process, { id });
+    if (process === null) throw new NotFoundError(`Process ${id} not found`);
+    return { process, metaFields: declaredMetaFields(process.meta) };
+  }
+
+  /**
+   * `searchableFields` plus, for each declared field, the distinct values (strings, numbers and booleans
+   * as text; objects, arrays and null left out) across the process's live runs, sorted by code point:
+   * computed by the database (SELECT DISTINCT), at most `MAX_DISTINCT_META_VALUES` per field.
+   */
+  async filterMetadata(em: EntityManager, id: number): Promise<ProcessFilterMetadata> {
+    const fields = await this.searchableFields(em, id);
+    const names = fields.metaFields.map((field) => field.name);
+    const values = new Map(names.map((name) => [name, [] as string[]]));
+    const sql = em as SqlEntityManager;
+    for (const statement of distinctMetaValuesQueries(sql, this.#dialect, id, names)) {
+      const rows = await sql.execute<{ f: number | string; v: string }[]>(statement);
+      for (const row of rows) values.get(names[Number(row.f)] ?? '')?.push(String(row.v));
+    }
+    for (const list of values.values()) list.sort(compareCodePoints);
+    return { ...fields, values };
+  }
+}

@@ -1,0 +1,101 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Dialect } from '../db/database-url.ts';
+import {
+  MAX_SEARCHED_META_FIELDS,
+  runSearchCountQuery,
+  runSearchPageQuery,
+  SEARCHED_RUN_COLUMNS,
+  type RunSearchQuery,
+  type SearchedField,
+} from '../db/run-search-queries.ts';
+import { Process, ProcessRun } from '../entities/index.ts';
+import { NotFoundError } from '../errors/domain-errors.ts';
+import { declaredMetaFields } from './process-fields.service.ts';
+import { currentStepRunsOf, type RunWithSteps } from './run.service.ts';
+
+/** A field of a run that contains the search text, and its value (a meta field's as JSON). */
+export interface RunSearchMatch {
+  /** `entity_id`, `entity_name`, `status` or `meta.<field>`. */
+  field: string;
+  value: unknown;
+}
+
+export interface RunSearchHit extends RunWithSteps {
+  matches: RunSearchMatch[];
+}
+
+export interface RunSearchRequest {
+  q: string;
+  process_id?: number;
+  offset: number;
+  limit: number;
+}
+
+/** Global search over the live runs of live processes (any role). */
+export class RunSearchService {
+  readonly #dialect: Dialect;
+
+  constructor(options: { dialect: Dialect }) {
+    this.#dialect = options.dialect;
+  }
+
+  /**
+   * One page of live runs (of live processes; of `process_id` only, if given) in which `q` is a
+   * case-insensitive substring of entity_id, entity_name or status (its wire spelling) or, with
+   * `process_id`, of one of the process's declared run-meta fields (string, number or boolean values;
+   * the first `MAX_SEARCHED_META_FIELDS` declared), newest first, each with its current step runs and the
+   * fields that matched; and the total. NotFoundError when `process_id` is not a live process.
+   */
+  async search(
+    em: EntityManager,
+    request: RunSearchRequest,
+  ): Promise<{ items: RunSearchHit[]; total: number }> {
+    const fields: SearchedField[] = SEARCHED_RUN_COLUMNS.map((column) => ({ column }));
+    if (request.process_id !== undefined) {
+      const process = await em.findOne(Process, { id: request.process_id });
+      if (process === null) throw new NotFoundError(`Process ${request.process_id} not found`);
+      for (const field of declaredMetaFields(process.meta).slice(0, MAX_SEARCHED_META_FIELDS)) {
+        fields.push({ metaField: field.name });
+      }
+    }
+    const query: RunSearchQuery = {
+      text: request.q,
+      process_id: request.process_id,
+      fields,
+      offset: request.offset,
+      limit: request.limit,
+    };
+    const sql = em as SqlEntityManager;
+    const counted = await runSearchCountQuery(sql, this.#dialect, query).execute<{
+      count: number | string;
+    }>('get');
+    const total = Number(counted.count);
+    if (total === 0) return { items: [], total };
+    const rows = await runSearchPageQuery(sql, this.#dialect, query).execute<Record<string, unknown>[]>(
+      'all',
+      false,
+    );
+    const ids = rows.map((row) => Number(row['id']));
+    const runs = new Map(
+      (await em.find(ProcessRun, { id: { $in: ids } })).map((run) => [run.id, run] as const),
+    );
+    const steps = await currentStepRunsOf(em, ids);
+    const items: RunSearchHit[] = [];
+    for (const row of rows) {
+      const run = runs.get(Number(row['id']));
+      // Soft-deleted since the page was read: left out of this page.
+      if (run === undefined) continue;
+      const matches = fields
+        .filter((_, index) => Number(row[`m${index}`]) === 1)
+        .map((field) => matchOf(run, field));
+      items.push({ run, steps: steps.get(run.id) ?? [], matches });
+    }
+    return { items, total };
+  }
+}
+
+function matchOf(run: ProcessRun, field: SearchedField): RunSearchMatch {
+  if ('metaField' in field) return { field: `meta.${field.metaField}`, value: run.meta[field.metaField] };
+  return { field: field.column, value: run[field.column] };
+}
