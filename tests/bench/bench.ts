@@ -7,7 +7,7 @@
  *
  * The run scenarios (group `runs`) measure the hot paths of the robots and the dashboard — create a run,
  * report on a step run, get a run, list runs (no filter, meta_filter, entity_name) — on a database seeded
- * in bulk with BENCH_RUNS (default 100,000) runs and 3 step runs each (seed-runs.ts), on SQLite and, when
+ * in bulk with BENCH_RUNS (default 100,000) runs and 5 step runs each (seed-runs.ts), on SQLite and, when
  * BENCH_POSTGRES_URL names a PostgreSQL server (a role with CREATEDB), on a fresh database created there
  * for the bench and dropped afterwards.
  *
@@ -175,6 +175,8 @@ interface Load {
   /** Builds each request (path, body) anew; autocannon calls it before every request. */
   setupRequest?: (request: autocannon.Request) => autocannon.Request;
   seconds?: number;
+  /** Concurrent connections of this scenario (default BENCH_CONNECTIONS). */
+  connections?: number;
 }
 
 /**
@@ -206,7 +208,7 @@ async function measure(
     const instance = autocannon(
       {
         url: server.baseUrl + load.path,
-        connections,
+        connections: load.connections ?? connections,
         duration: WARM_UP_SECONDS + measuredSeconds,
         headers,
         ...(load.setupRequest === undefined
@@ -382,7 +384,7 @@ async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
         await orm.em
           .fork()
           .getConnection()
-          .execute('vacuum analyze processes, process_steps, process_runs, process_step_runs');
+          .execute('vacuum analyze process, process_step, process_run, process_step_run');
         analyzeMs = performance.now() - started;
       }
       return { seeded, adminKey: await createAdminKey(orm) };
@@ -395,16 +397,33 @@ async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
       const random = prng(Date.now());
       let sequence = seededRuns;
       let reports = 0;
+      const first = seeded.processIds[0];
       const lists = [
         ['GET /api/v1/runs (no filter, page 1 of 50)', '/api/v1/runs'],
+        ['GET /api/v1/runs?status=failed', '/api/v1/runs?status=failed'],
         ['GET /api/v1/runs?meta_filter=kommune:Aarhus', '/api/v1/runs?meta_filter=kommune:Aarhus'],
         ['GET /api/v1/runs?entity_name=hansen', '/api/v1/runs?entity_name=hansen'],
+        [
+          'GET /api/v1/runs?process_id=…&order_by=meta.sagsnummer',
+          `/api/v1/runs?process_id=${first}&order_by=meta.sagsnummer&sort_direction=asc`,
+        ],
+        ['GET /api/v1/runs/search?q=hansen', '/api/v1/runs/search?q=hansen'],
+        ['GET /api/v1/runs/search?q=aarhus&process_id=…', `/api/v1/runs/search?q=aarhus&process_id=${first}`],
+        ['GET /api/v1/dashboard/process/{id}', `/api/v1/dashboard/process/${first}`],
+        ['GET /api/v1/dashboard/overview/{id}', `/api/v1/dashboard/overview/${first}`],
+        ['GET /api/v1/processes/{id}/filter-metadata', `/api/v1/processes/${first}/filter-metadata`],
       ] as const;
       const totals: string[] = [];
       for (const [, path] of lists) {
         const response = await fetch(server.baseUrl + path, { headers });
-        const body = (await response.json()) as { total?: number };
-        totals.push(`${path}: ${response.status}, total ${body.total}`);
+        const text = await response.text();
+        const body = JSON.parse(text) as {
+          total?: number;
+          total_runs?: number;
+          statistics?: { total_runs?: number };
+        };
+        const total = body.total ?? body.total_runs ?? body.statistics?.total_runs;
+        totals.push(`${path}: ${response.status}, total ${total}, ${Math.round(text.length / 1024)} KiB`);
       }
       const rows: Row[] = [
         await measure(
@@ -421,6 +440,31 @@ async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
       ];
       for (const [scenario, path] of lists) {
         rows.push(await measure(scenario, server, { path, seconds: runsSeconds }, headers, 200));
+      }
+      // Past the server's bounds (MAX_CONCURRENT_REQUESTS 64): 256 clients at once. The surplus is
+      // answered with 503 + Retry-After (counted as non-2xx), never left hanging.
+      for (const [scenario, path] of [
+        ['GET /api/v1/runs/{id} at 256 connections', '/api/v1/runs/1'],
+        ['GET /api/v1/runs?status=failed at 256 connections', '/api/v1/runs?status=failed'],
+      ] as const) {
+        rows.push(
+          await measure(
+            scenario,
+            server,
+            {
+              path,
+              seconds: runsSeconds,
+              connections: 256,
+              ...(path === '/api/v1/runs/1'
+                ? {
+                    setupRequest: (request) => ({ ...request, path: `/api/v1/runs/${randomId(seededRuns)}` }),
+                  }
+                : {}),
+            },
+            headers,
+            200,
+          ),
+        );
       }
       rows.push(
         await measure(

@@ -1,12 +1,12 @@
 /**
- * Bulk seeding for the run scenarios of `make bench`: a handful of processes with 3 steps each, and
+ * Bulk seeding for the run scenarios of `make bench`: a handful of processes with 5 steps each, and
  * `runs` process runs with one step run per step, written straight into the tables (not through the
  * API) with multi-row INSERTs of as many rows as the database's bound-parameter limit allows, all in one
  * transaction. The data is deterministic (seeded PRNG) and looks like production: Danish names and kommuner in
  * `meta`, a status mix (recent runs pending or running, older ones mostly completed), `created_at` spread
  * evenly over the year before now and growing with the id.
  *
- * Ids are given explicitly (runs 1..runs, step runs 1..3·runs) so the bench can pick random existing ids
+ * Ids are given explicitly (runs 1..runs, step runs 1..5·runs) so the bench can pick random existing ids
  * without reading them back; on PostgreSQL the id sequences are moved past them afterwards.
  */
 import type { Kysely } from '@mikro-orm/sql';
@@ -15,8 +15,9 @@ import { ormDialect } from '../../src/db/orm.ts';
 import { Process, ProcessStep } from '../../src/entities/index.ts';
 import type { RunStatus, StepRunStatus } from '../../src/entities/index.ts';
 import { addCalendarMonths } from '../../src/services/process.service.ts';
+import { sqliteUtcText } from '../../src/db/sqlite-utc-text.ts';
 
-export const STEPS_PER_PROCESS = 3;
+export const STEPS_PER_PROCESS = 5;
 
 /** Bound parameters per statement: SQLite allows at most 32766, PostgreSQL 65535. */
 const MAX_VARIABLES = { sqlite: 32_766, postgresql: 65_535, mssql: 2_100 } as const;
@@ -76,13 +77,42 @@ export const LAST_NAMES = [
   'Mortensen',
 ];
 
-const PROCESSES: { name: string; retention: number | null; steps: [string, string, string] }[] = [
-  { name: 'Sygedagpenge – opfølgning', retention: 24, steps: ['Hent sag', 'Vurdér', 'Journalisér'] },
-  { name: 'Boligstøtte – ansøgning', retention: 60, steps: ['Hent ansøgning', 'Beregn', 'Send svar'] },
-  { name: 'Flytning – adresseændring', retention: null, steps: ['Læs CPR', 'Opdatér', 'Kvittér'] },
-  { name: 'Byggetilladelse – journalisering', retention: 120, steps: ['Hent', 'Klassificér', 'Arkivér'] },
-  { name: 'Hjemmehjælp – visitation', retention: 36, steps: ['Hent', 'Visitér', 'Underret'] },
+type FiveSteps = [string, string, string, string, string];
+const PROCESSES: { name: string; retention: number | null; steps: FiveSteps }[] = [
+  {
+    name: 'Sygedagpenge – opfølgning',
+    retention: 24,
+    steps: ['Hent sag', 'Tjek CPR', 'Vurdér', 'Journalisér', 'Luk sag'],
+  },
+  {
+    name: 'Boligstøtte – ansøgning',
+    retention: 60,
+    steps: ['Hent ansøgning', 'Tjek indkomst', 'Beregn', 'Send svar', 'Arkivér'],
+  },
+  {
+    name: 'Flytning – adresseændring',
+    retention: null,
+    steps: ['Læs CPR', 'Tjek adresse', 'Opdatér', 'Kvittér', 'Arkivér'],
+  },
+  {
+    name: 'Byggetilladelse – journalisering',
+    retention: 120,
+    steps: ['Hent', 'Klassificér', 'Tjek plan', 'Journalisér', 'Arkivér'],
+  },
+  {
+    name: 'Hjemmehjælp – visitation',
+    retention: 36,
+    steps: ['Hent', 'Visitér', 'Planlæg', 'Underret', 'Arkivér'],
+  },
 ];
+
+/** The run meta fields every seeded process declares searchable (`meta.run_metadata_schema`). */
+export const RUN_METADATA_SCHEMA = {
+  kommune: 'string',
+  department: 'string',
+  prioritet: 'string',
+  sagsnummer: 'string',
+} as const;
 
 /** mulberry32: a small deterministic PRNG, so every bench run seeds the same data. */
 export function prng(seed: number): () => number {
@@ -142,8 +172,8 @@ function runStatusOf(random: () => number, live: boolean): RunStatus {
 
 /** Step statuses that derive `status` (run-status.ts): finished steps, the one that decides it, pending after. */
 function stepStatusesOf(random: () => number, status: RunStatus): StepRunStatus[] {
-  if (status === 'completed') return ['success', 'success', 'success'];
-  if (status === 'pending') return ['pending', 'pending', 'pending'];
+  if (status === 'completed') return Array.from({ length: STEPS_PER_PROCESS }, () => 'success');
+  if (status === 'pending') return Array.from({ length: STEPS_PER_PROCESS }, () => 'pending');
   const at = Math.floor(random() * STEPS_PER_PROCESS);
   const decisive: StepRunStatus = status === 'running' ? 'running' : status;
   return Array.from({ length: STEPS_PER_PROCESS }, (_, index) =>
@@ -152,7 +182,7 @@ function stepStatusesOf(random: () => number, status: RunStatus): StepRunStatus[
 }
 
 /**
- * Seeds an empty, migrated database. `runs` runs and 3·`runs` step runs; returns the process ids and
+ * Seeds an empty, migrated database. `runs` runs and 5·`runs` step runs; returns the process ids and
  * timing. Everything in one transaction.
  */
 export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
@@ -169,7 +199,11 @@ export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
     const processes = PROCESSES.map((definition) =>
       tx.create(Process, {
         name: definition.name,
-        meta: { ejer: 'Digitalisering', robot: `RPA-${definition.steps[0].length}` },
+        meta: {
+          ejer: 'Digitalisering',
+          robot: `RPA-${definition.steps[0].length}`,
+          run_metadata_schema: RUN_METADATA_SCHEMA,
+        },
         retention_months: definition.retention,
         neutralize_keep_keys: null,
         created_at: created,
@@ -198,7 +232,7 @@ export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
     const db = tx.getTransactionContext<Kysely<Record<string, Row>>>();
     if (db === undefined) throw new Error('no transaction context');
     const value = (column: unknown): unknown => {
-      if (column instanceof Date) return dialect === 'sqlite' ? column.getTime() : column.toISOString();
+      if (column instanceof Date) return dialect === 'sqlite' ? sqliteUtcText(column) : column.toISOString();
       if (typeof column === 'boolean') return dialect === 'sqlite' ? Number(column) : column;
       if (column !== null && typeof column === 'object') return JSON.stringify(column);
       return column;
