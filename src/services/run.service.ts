@@ -100,7 +100,7 @@ const RUN_IDS_PER_QUERY = 1000;
 export async function currentStepRunsOf(
   em: EntityManager,
   runIds: readonly number[],
-  options: { refresh?: boolean } = {},
+  options: { refresh?: boolean; readOnly?: boolean } = {},
 ): Promise<Map<number, ProcessStepRun[]>> {
   if (runIds.length === 0) return new Map();
   const stepRuns: ProcessStepRun[] = [];
@@ -109,7 +109,11 @@ export async function currentStepRunsOf(
     const found = await em.find(
       ProcessStepRun,
       { run: { $in: runIds.slice(start, start + RUN_IDS_PER_QUERY) } },
-      { orderBy: { run: 'asc', step_index: 'asc', id: 'asc' }, refresh: options.refresh ?? false },
+      {
+        orderBy: { run: 'asc', step_index: 'asc', id: 'asc' },
+        refresh: options.refresh ?? false,
+        disableIdentityMap: options.readOnly ?? false,
+      },
     );
     for (const stepRun of found) stepRuns.push(stepRun);
   }
@@ -197,6 +201,7 @@ export class RunService {
     const steps = await currentStepRunsOf(
       em,
       runs.map((run) => run.id),
+      { readOnly: true },
     );
     return { items: runs.map((run) => ({ run, steps: steps.get(run.id) ?? [] })), total };
   }

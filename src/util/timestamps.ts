@@ -6,8 +6,19 @@
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
-/** The `date-time` format for request validation: RFC 3339, offset-less date-time, or a plain date. */
+/** What `Date.prototype.toISOString` writes: every time this service sends looks like this. */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The `date-time` format for request validation: RFC 3339, offset-less date-time, or a plain date.
+ * Response validation checks every time of a page with it (hundreds per list page), so the canonical
+ * form our mappers write takes a fast path: a real instant whose text survives a round trip.
+ */
 export function isLenientTimestamp(value: string): boolean {
+  if (CANONICAL.test(value)) {
+    const time = Date.parse(value);
+    return !Number.isNaN(time) && new Date(time).toISOString() === value;
+  }
   return parseTimestamp(value) !== undefined;
 }
 

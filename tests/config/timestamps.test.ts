@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimestamp } from '../../src/util/timestamps.ts';
+import { isLenientTimestamp, parseTimestamp } from '../../src/util/timestamps.ts';
 
 describe('parseTimestamp', () => {
   it.each([
@@ -22,5 +22,28 @@ describe('parseTimestamp', () => {
     '',
   ])('rejects %s', (input) => {
     expect(parseTimestamp(input)).toBeUndefined();
+  });
+});
+
+describe('isLenientTimestamp', () => {
+  it('accepts the canonical form on its fast path only for real instants', () => {
+    expect(isLenientTimestamp('2026-01-05T10:15:00.123Z')).toBe(true);
+    expect(isLenientTimestamp('2024-02-29T23:59:59.999Z')).toBe(true);
+    expect(isLenientTimestamp('2026-02-29T10:15:00.123Z')).toBe(false);
+    expect(isLenientTimestamp('2026-02-30T10:15:00.123Z')).toBe(false);
+    expect(isLenientTimestamp('2026-01-05T24:00:00.000Z')).toBe(false);
+    expect(isLenientTimestamp('2026-13-05T10:15:00.123Z')).toBe(false);
+  });
+
+  it('agrees with parseTimestamp on every other form', () => {
+    for (const value of [
+      '2026-01-05',
+      '2026-01-05T10:15:00',
+      '2026-01-05T10:15:00+02:00',
+      '2026-01-05T10:15',
+    ]) {
+      expect(isLenientTimestamp(value)).toBe(parseTimestamp(value) !== undefined);
+    }
+    expect(isLenientTimestamp('05/01/2026')).toBe(false);
   });
 });
