@@ -7,7 +7,7 @@
  * (PostgreSQL: a bound key) after `isMetaField` accepted them. JSON is read as text, so a meta filter
  * compares text on every database: `true`/`false` for booleans, the JSON number as written for numbers.
  */
-import { raw } from '@mikro-orm/core';
+import { raw, type Platform } from '@mikro-orm/core';
 import type { QueryBuilder, SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, type RunStatus } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
@@ -104,9 +104,22 @@ export function metaText(dialect: Dialect, field: string): SqlFragment {
  * its ESCAPE clause is ignored); PostgreSQL and SQLite escape them with `!` (`[` is not special there).
  * lower() is Unicode-aware on PostgreSQL and SQL Server; on SQLite orm.ts registers a Unicode lower().
  */
-function entityNameContains(dialect: Dialect, text: string) {
+function entityNameContains(platform: Platform, dialect: Dialect, text: string) {
   const like = likeContains(dialect, text.toLowerCase());
-  return raw(`lower(r.entity_name) like ?${like.escape}`, [like.pattern]);
+  return raw(`lower(r.entity_name) like ?${like.escape}`, unicodeParams(platform, [like.pattern]));
+}
+
+/**
+ * String parameters as the platform's string type writes them: `N'…'` on SQL Server, as is elsewhere.
+ * MikroORM inlines every parameter into the SQL text; on SQL Server a literal without `N` is read in the
+ * database's code page, so characters outside it (emoji, most non-Latin text) would become `?` and a
+ * filter on them would match the wrong rows. Every string a raw fragment binds goes through this.
+ */
+export function unicodeParams(platform: Platform, params: readonly unknown[]): unknown[] {
+  const text = platform.getMappedType('string');
+  return params.map((param) =>
+    typeof param === 'string' ? text.convertToDatabaseValue(param, platform) : param,
+  );
 }
 
 /**
@@ -126,7 +139,12 @@ const FAILED_AT = [
   'where nx.rerun_of_id = fs.id and nx.deleted_at is null))',
 ].join(' ');
 
-function applyFilters(qb: RunQueryBuilder, dialect: Dialect, filters: RunListFilters): RunQueryBuilder {
+function applyFilters(
+  qb: RunQueryBuilder,
+  platform: Platform,
+  dialect: Dialect,
+  filters: RunListFilters,
+): RunQueryBuilder {
   const range = (after?: Date, before?: Date) =>
     after === undefined && before === undefined
       ? undefined
@@ -140,7 +158,8 @@ function applyFilters(qb: RunQueryBuilder, dialect: Dialect, filters: RunListFil
   };
   if (filters.process_id !== undefined) add({ process: filters.process_id });
   if (filters.entity_id !== undefined) add({ entity_id: filters.entity_id });
-  if (filters.entity_name !== undefined) add({ [entityNameContains(dialect, filters.entity_name)]: [] });
+  if (filters.entity_name !== undefined)
+    add({ [entityNameContains(platform, dialect, filters.entity_name)]: [] });
   if (filters.statuses !== undefined && filters.statuses.length > 0)
     add({ status: { $in: [...filters.statuses] } });
   if (filters.failed_at !== undefined) add({ [raw(FAILED_AT, [filters.failed_at])]: [] });
@@ -152,18 +171,26 @@ function applyFilters(qb: RunQueryBuilder, dialect: Dialect, filters: RunListFil
   if (finished !== undefined) add({ finished_at: finished });
   for (const [field, values] of filters.meta ?? []) {
     const text = metaText(dialect, field);
-    add({ [raw(text.sql, text.params)]: { $in: [...values] } });
+    const list = values.map(() => '?').join(', ');
+    add({ [raw(`${text.sql} in (${list})`, unicodeParams(platform, [...text.params, ...values]))]: [] });
   }
   return qb.where({ $and: conditions });
 }
 
 /** The ORDER BY of a page: the column or meta field (nulls last), then id in the same direction. */
-function applyOrder(qb: RunQueryBuilder, dialect: Dialect, order: RunOrder, direction: 'asc' | 'desc') {
+function applyOrder(
+  qb: RunQueryBuilder,
+  platform: Platform,
+  dialect: Dialect,
+  order: RunOrder,
+  direction: 'asc' | 'desc',
+) {
   const parts: Record<string, 'asc' | 'desc'>[] = [];
   if ('metaField' in order) {
     const text = metaText(dialect, order.metaField);
-    parts.push({ [raw(`(case when ${text.sql} is null then 1 else 0 end)`, text.params)]: 'asc' });
-    parts.push({ [raw(text.sql, text.params)]: direction });
+    const params = unicodeParams(platform, text.params);
+    parts.push({ [raw(`(case when ${text.sql} is null then 1 else 0 end)`, params)]: 'asc' });
+    parts.push({ [raw(text.sql, params)]: direction });
   } else {
     if (NULLABLE_ORDER_COLUMNS.has(order.column)) {
       parts.push({ [raw(`(case when r.${order.column} is null then 1 else 0 end)`)]: 'asc' });
@@ -177,8 +204,8 @@ function applyOrder(qb: RunQueryBuilder, dialect: Dialect, order: RunOrder, dire
 /** The runs of one page (entities, without their step runs). */
 export function runPageQuery(em: SqlEntityManager, dialect: Dialect, query: RunListQuery): RunQueryBuilder {
   const qb = em.createQueryBuilder(ProcessRun, 'r').select('*');
-  applyFilters(qb, dialect, query.filters);
-  applyOrder(qb, dialect, query.order, query.direction);
+  applyFilters(qb, em.getPlatform(), dialect, query.filters);
+  applyOrder(qb, em.getPlatform(), dialect, query.order, query.direction);
   return qb.limit(query.limit).offset(query.offset);
 }
 
@@ -189,5 +216,5 @@ export function runCountQuery(
   filters: RunListFilters,
 ): RunQueryBuilder {
   const qb = em.createQueryBuilder(ProcessRun, 'r').count('r.id');
-  return applyFilters(qb, dialect, filters);
+  return applyFilters(qb, em.getPlatform(), dialect, filters);
 }

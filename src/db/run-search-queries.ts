@@ -16,7 +16,7 @@ import { raw, type Platform, type RawQueryFragment } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
-import { likeContains, metaPath, metaText, type SqlFragment } from './run-queries.ts';
+import { likeContains, metaPath, metaText, unicodeParams, type SqlFragment } from './run-queries.ts';
 
 /** The run columns global search looks in, in the order their matches are listed. */
 export const SEARCHED_RUN_COLUMNS = ['entity_id', 'entity_name', 'status'] as const;
@@ -76,14 +76,6 @@ export function metaScalarText(dialect: Dialect, field: string): SqlFragment {
         params: [metaPath(field), ...text.params],
       };
   }
-}
-
-/** String parameters as the platform's string type writes them: `N'…'` on SQL Server, as is elsewhere. */
-function unicodeParams(platform: Platform, params: readonly unknown[]): unknown[] {
-  const text = platform.getMappedType('string');
-  return params.map((param) =>
-    typeof param === 'string' ? text.convertToDatabaseValue(param, platform) : param,
-  );
 }
 
 /**

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrm, createOrm, type Orm } from '../../src/db/orm.ts';
 import { migrationsPath } from '../../src/db/orm-config.ts';
 import { Process, ProcessRun } from '../../src/entities/index.ts';
+import { runCountQuery, runPageQuery } from '../../src/db/run-queries.ts';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 
 describe('SQL Server dialect (offline)', () => {
   let orm: Orm;
@@ -36,6 +38,26 @@ describe('SQL Server dialect (offline)', () => {
     expect(sql).toContain(`N'Ærø-1'`);
     expect(sql).toContain(`'2024-01-02 03:04:05.678'`);
     expect(sql).not.toMatch(/[^N]'\{"note"/);
+  });
+
+  it('binds the text of raw list filters and orderings as N-prefixed literals (entity_name, meta_filter, meta sort)', () => {
+    const em = orm.em.fork() as unknown as SqlEntityManager;
+    const filters = { entity_name: 'Łukasz 🚀', meta: new Map([['område', ['Ærø 🚀', 'Žižkov']]]) };
+    const page = runPageQuery(em, 'mssql', {
+      filters,
+      order: { metaField: 'område' },
+      direction: 'asc',
+      offset: 0,
+      limit: 50,
+    }).getFormattedQuery();
+    const count = runCountQuery(em, 'mssql', filters).getFormattedQuery();
+    for (const sql of [page, count]) {
+      expect(sql).toContain(`like N'%łukasz 🚀%'`);
+      expect(sql).toContain(`json_value(r.meta, N'$."område"') in (N'Ærø 🚀', N'Žižkov')`);
+      // No string literal without the N prefix except the statuses and SQL keywords' own text.
+      expect(sql).not.toMatch(/[^N]'%/);
+    }
+    expect(page).toContain(`order by (case when json_value(r.meta, N'$."område"') is null`);
   });
 
   it('uses the Unicode JSON type for every JSON property (including future ones declared with p.json())', () => {
