@@ -35,19 +35,33 @@ export const ProcessRun = defineEntity({
     step_runs: () => p.oneToMany(ProcessStepRun).mappedBy('run'),
   },
   // The hot queries read live rows only (`deleted_at is null`) in `created_at desc, id desc` order, and
-  // count them: with deleted_at right after the equality columns each index gives the page in order and
-  // the count without touching the table (docs/query-plans.md shows the plans).
+  // count them. Partial (filtered) indexes over the live rows give the page in order and the count from
+  // the index alone on all three dialects (docs/query-plans.md has the plans):
+  // - a leading `deleted_at` column would not do: PostgreSQL's planner does not take `is null` as fixing a
+  //   column for the order, and scans the table;
+  // - a trailing `deleted_at` column is needed: SQLite counts a partial index as covering only when it
+  //   holds every column the query names, the filter's own included.
   indexes: [
     {
       name: 'process_run_process_id_live_created_at_index',
-      properties: ['process', 'deleted_at', 'created_at', 'id'],
+      properties: ['process', 'created_at', 'id', 'deleted_at'],
+      where: { deleted_at: null },
     },
-    { name: 'process_run_live_created_at_index', properties: ['deleted_at', 'created_at', 'id'] },
-    { name: 'process_run_status_live_created_at_index', properties: ['status', 'deleted_at', 'created_at'] },
+    {
+      name: 'process_run_live_created_at_index',
+      properties: ['created_at', 'id', 'deleted_at'],
+      where: { deleted_at: null },
+    },
+    {
+      name: 'process_run_status_live_created_at_index',
+      properties: ['status', 'created_at', 'id', 'deleted_at'],
+      where: { deleted_at: null },
+    },
     // The dashboards' counts per status and average completion time of one process, from the index alone.
     {
       name: 'process_run_process_id_live_status_times_index',
-      properties: ['process', 'deleted_at', 'status', 'started_at', 'finished_at'],
+      properties: ['process', 'status', 'started_at', 'finished_at', 'deleted_at'],
+      where: { deleted_at: null },
     },
     {
       name: 'process_run_scheduled_deletion_at_is_neutralized_index',

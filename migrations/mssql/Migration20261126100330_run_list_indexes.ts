@@ -2,18 +2,18 @@
 // (src/entities). Review it; the same change exists for the other dialects under the same name.
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261126094336_run_list_indexes extends Migration {
+export class Migration20261126100330_run_list_indexes extends Migration {
 
-  override name = 'Migration20261126094336_run_list_indexes';
+  override name = 'Migration20261126100330_run_list_indexes';
 
   override up(): void | Promise<void> {
     this.addSql(`drop index [process_run_created_at_index] on [process_run];`);
     this.addSql(`drop index [process_run_process_id_created_at_index] on [process_run];`);
     this.addSql(`drop index [process_run_status_created_at_index] on [process_run];`);
-    this.addSql(`create index [process_run_process_id_live_created_at_index] on [process_run] ([process_id], [deleted_at], [created_at], [id]);`);
-    this.addSql(`create index [process_run_live_created_at_index] on [process_run] ([deleted_at], [created_at], [id]);`);
-    this.addSql(`create index [process_run_status_live_created_at_index] on [process_run] ([status], [deleted_at], [created_at]);`);
-    this.addSql(`create index [process_run_process_id_live_status_times_index] on [process_run] ([process_id], [deleted_at], [status], [started_at], [finished_at]);`);
+    this.addSql(`create index [process_run_process_id_live_created_at_index] on [process_run] ([process_id], [created_at], [id], [deleted_at]) where [deleted_at] is null;`);
+    this.addSql(`create index [process_run_live_created_at_index] on [process_run] ([created_at], [id], [deleted_at]) where [deleted_at] is null;`);
+    this.addSql(`create index [process_run_status_live_created_at_index] on [process_run] ([status], [created_at], [id], [deleted_at]) where [deleted_at] is null;`);
+    this.addSql(`create index [process_run_process_id_live_status_times_index] on [process_run] ([process_id], [status], [started_at], [finished_at], [deleted_at]) where [deleted_at] is null;`);
   }
 
   override down(): void | Promise<void> {
