@@ -162,6 +162,21 @@ interface Row {
   errorDetail?: string;
 }
 
+/**
+ * Waits until the server has worked off what the last scenario left in flight (a heavy scenario at 32
+ * connections leaves seconds of queued work when autocannon stops): until `GET /health` answers within
+ * 50 ms, at most 60 s. Otherwise the next scenario would measure the previous one's backlog.
+ */
+async function settled(server: Server): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const started = performance.now();
+    await fetch(`${server.baseUrl}/health`).catch(() => undefined);
+    if (performance.now() - started < 50) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -237,6 +252,7 @@ async function measure(
       if (error instanceof Error && /timed out/.test(error.message)) timeouts++;
     });
   });
+  await settled(server);
   latencies.sort((a, b) => a - b);
   const details = [
     ...[...statuses].map(([status, count]) => `${count}× status ${status}`),
