@@ -141,9 +141,15 @@ export function matchOperation(
 ): OperationMatch {
   const wanted = method.toLowerCase();
   const allowed = new Set<string>();
+  // The most specific template that matches the path is the resource (OpenAPI: concrete paths before
+  // templated ones): `/runs/search` is not also `/runs/{run_id}`, so DELETE on it is a 405 that allows
+  // GET only, never deleteRun with the id "search".
+  let resource: string | undefined;
   for (const route of routes) {
+    if (resource !== undefined && route.path !== resource) continue;
     const found = route.matcher.exec(path);
     if (found === null) continue;
+    resource = route.path;
     if (route.method !== wanted) {
       allowed.add(route.method.toUpperCase());
       continue;

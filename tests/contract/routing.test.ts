@@ -99,4 +99,19 @@ describe('the contract and the router', () => {
     expect(response.status).toBe(405);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
+
+  it('takes a concrete path for its own resource, not for a template it also fits (/runs/search is not /runs/{id})', async () => {
+    const routes = listOperations(loadBundledSpec());
+    expect(matchOperation(routes, 'delete', '/api/v1/runs/search')).toEqual({
+      kind: 'method_not_allowed',
+      allowed: ['GET'],
+    });
+    for (const method of ['DELETE', 'OPTIONS', 'PATCH']) {
+      const response = await server.request('/api/v1/runs/search?q=x', { method });
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get('allow'), method).toBe('GET');
+    }
+    const run = matchOperation(routes, 'delete', '/api/v1/runs/42');
+    expect(run.kind === 'operation' ? run.route.operationId : run.kind).toBe('deleteRun');
+  });
 });
