@@ -1,0 +1,94 @@
+/**
+ * `node tests/bench/query-plans.ts <database-url>`: the plans and times of the hot queries, as Markdown
+ * (docs/query-plans.md is its output at 1,000,000 runs). An empty database is migrated and seeded first
+ * with BENCH_RUNS runs (default 1,000,000; seed-runs.ts, 5 step runs each); PostgreSQL is then vacuumed
+ * and analysed, as autovacuum would soon do. The SQL is what the services send: the same builders.
+ *
+ *   node tests/bench/query-plans.ts sqlite:/tmp/plans.sqlite
+ *   node tests/bench/query-plans.ts postgresql://pd_test:pd_test@127.0.0.1:5432/pd_test_plans
+ *
+ * PostgreSQL: `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)`; SQLite: `EXPLAIN QUERY PLAN`. Each time is one
+ * run of the query right after its plan (warm cache).
+ */
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { runStatisticsQuery, successRatesQuery } from '../../src/db/dashboard-queries.ts';
+import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
+import { runCountQuery, runPageQuery } from '../../src/db/run-queries.ts';
+import { ProcessRun } from '../../src/entities/index.ts';
+import { seedRuns } from './seed-runs.ts';
+
+const url = process.argv[2];
+if (url === undefined) throw new Error('usage: node tests/bench/query-plans.ts <database-url>');
+const orm = await createOrm(url, { poolMax: 2 });
+try {
+  await migrateToLatest(orm);
+  const dialect = ormDialect(orm);
+  const em = orm.em.fork() as SqlEntityManager;
+  const connection = em.getConnection();
+  let runs = await em.count(ProcessRun, {});
+  if (runs === 0) {
+    runs = Number(process.env['BENCH_RUNS'] ?? 1_000_000);
+    await seedRuns(orm, runs);
+    if (dialect === 'postgresql') {
+      await connection.execute('vacuum analyze process, process_step, process_run, process_step_run');
+    }
+  }
+  const page = { order: { column: 'created_at' as const }, direction: 'desc' as const, offset: 0, limit: 50 };
+  const aarhus = new Map([['kommune', ['Aarhus']]]);
+  const cases: [string, string][] = [
+    ['list runs, no filter: total', runCountQuery(em, dialect, {}).getFormattedQuery()],
+    [
+      'list runs, no filter: first page',
+      runPageQuery(em, dialect, { filters: {}, ...page }).getFormattedQuery(),
+    ],
+    [
+      'list runs, status=failed: total',
+      runCountQuery(em, dialect, { statuses: ['failed'] }).getFormattedQuery(),
+    ],
+    [
+      'list runs, status=failed: first page',
+      runPageQuery(em, dialect, { filters: { statuses: ['failed'] }, ...page }).getFormattedQuery(),
+    ],
+    [
+      'list runs, meta_filter=kommune:Aarhus: total',
+      runCountQuery(em, dialect, { meta: aarhus }).getFormattedQuery(),
+    ],
+    [
+      'list runs, meta_filter=kommune:Aarhus: first page',
+      runPageQuery(em, dialect, { filters: { meta: aarhus }, ...page }).getFormattedQuery(),
+    ],
+    [
+      'list runs, process_id=1&meta_filter=kommune:Aarhus: total',
+      runCountQuery(em, dialect, { process_id: 1, meta: aarhus }).getFormattedQuery(),
+    ],
+    ['dashboards: statistics of process 1', runStatisticsQuery(em, dialect, 1).getFormattedQuery()],
+    [
+      'dashboard: success rates of the newest 1000 runs of process 1',
+      successRatesQuery(em, dialect, 1, 1000).getFormattedQuery(),
+    ],
+  ];
+  const { version } = (
+    await connection.execute<{ version: string }[]>(
+      dialect === 'sqlite' ? 'select sqlite_version() as version' : 'select version() as version',
+    )
+  )[0];
+  const out: string[] = [`## ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ${version}, ${runs} runs\n`];
+  for (const [title, sql] of cases) {
+    const explain =
+      dialect === 'sqlite'
+        ? `explain query plan ${sql}`
+        : `explain (analyze, costs off, timing off, summary off) ${sql}`;
+    const rows = await connection.execute<Record<string, unknown>[]>(explain);
+    const started = performance.now();
+    await connection.execute(sql);
+    const ms = performance.now() - started;
+    const plan =
+      dialect === 'sqlite'
+        ? rows.map((row) => String(row['detail'])).join('\n')
+        : rows.map((row) => String(row['QUERY PLAN'])).join('\n');
+    out.push(`### ${title} — ${ms.toFixed(1)} ms\n\n\`\`\`sql\n${sql}\n\`\`\`\n\n\`\`\`\n${plan}\n\`\`\`\n`);
+  }
+  console.log(out.join('\n'));
+} finally {
+  await closeOrm(orm);
+}
