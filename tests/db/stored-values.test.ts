@@ -12,15 +12,8 @@ import { createTestDatabase, testDialect } from '../support/database.ts';
 
 describe('statuses as the original stored them', () => {
   let server: TestServer;
-  const send = async (method: string, path: string, body?: unknown) => {
-    const response = await server.request(path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    expect(response.status).toBeLessThan(300);
-    return (await response.json()) as Record<string, unknown> & { id: number };
-  };
+  const send = (method: string, path: string, body?: unknown) =>
+    server.json<Record<string, unknown> & { id: number }>(method, path, body);
   const sql = <T>(query: string, params: unknown[] = []) =>
     server.container.orm.em.fork().getConnection().execute<T[]>(query, params);
 
@@ -75,15 +68,8 @@ describe("the robots' direct SQL (reference/original-schema.md)", () => {
   });
 
   it('runs unchanged against our tables and finds what the API created', async () => {
-    const post = async (path: string, body: unknown) => {
-      const response = await server.request(path, {
-        method: 'POST',
-        body: JSON.stringify(body),
-        headers: { 'Content-Type': 'application/json' },
-      });
-      expect(response.status).toBe(201);
-      return (await response.json()) as { id: number; steps: { id: number; step_id: number }[] };
-    };
+    const post = (path: string, body: unknown) =>
+      server.json<{ id: number; steps: { id: number; step_id: number }[] }>('POST', path, body, 201);
     const process = await post('/api/v1/processes', { name: 'Flytning – Århus' });
     await post('/api/v1/steps', { process_id: process.id, index: 0, name: 'Opret sag' });
     const step = await post('/api/v1/steps', { process_id: process.id, index: 1, name: 'Send brev' });
@@ -183,15 +169,8 @@ describe('times as the original stored them', () => {
   });
 
   it('stores UTC (on SQLite the original’s text), and a reader’s SQL range agrees with the API', async () => {
-    const post = async (path: string, body: unknown) => {
-      const response = await server.request(path, {
-        method: 'POST',
-        body: JSON.stringify(body),
-        headers: { 'Content-Type': 'application/json' },
-      });
-      expect(response.status).toBe(201);
-      return (await response.json()) as { id: number; created_at: string };
-    };
+    const post = (path: string, body: unknown) =>
+      server.json<{ id: number; created_at: string }>('POST', path, body, 201);
     const process = await post('/api/v1/processes', { name: 'Tider' });
     await post('/api/v1/steps', { process_id: process.id, index: 0, name: 'Trin' });
     const run = (await post('/api/v1/runs', { process_id: process.id, entity_id: 'tid' })) as unknown as {
@@ -250,15 +229,8 @@ describe('JSON as the original stored it', () => {
   });
 
   it('stores JSON text that a reader can parse and LIKE, and serves the keys in the order written', async () => {
-    const post = async (path: string, body: unknown) => {
-      const response = await server.request(path, {
-        method: 'POST',
-        body: JSON.stringify(body),
-        headers: { 'Content-Type': 'application/json' },
-      });
-      expect(response.status).toBe(201);
-      return (await response.json()) as { id: number; meta: Record<string, unknown> };
-    };
+    const post = (path: string, body: unknown) =>
+      server.json<{ id: number; meta: Record<string, unknown> }>('POST', path, body, 201);
     const process = await post('/api/v1/processes', { name: 'JSON-tekst' });
     const meta = { sagsbehandler: 'Jens Hansen', alpha: { ø: 'Æblegård' }, nr: [3, 1, 2] };
     const run = await post('/api/v1/runs', { process_id: process.id, entity_id: 'json', meta });

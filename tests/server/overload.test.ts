@@ -38,15 +38,8 @@ function expectCapacityProblem(outcome: Outcome): void {
 }
 
 async function seed(server: TestServer) {
-  const post = async (path: string, body: unknown) => {
-    const response = await server.request(path, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    expect(response.status).toBe(201);
-    return (await response.json()) as { id: number; steps: { id: number }[] };
-  };
+  const post = (path: string, body: unknown) =>
+    server.json<{ id: number; steps: { id: number }[] }>('POST', path, body, 201);
   const process = await post('/api/v1/processes', { name: 'Travl proces' });
   await post('/api/v1/steps', { process_id: process.id, index: 0, name: 'Trin' });
   const run = await post('/api/v1/runs', { process_id: process.id, entity_id: 'travl' });

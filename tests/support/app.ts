@@ -19,6 +19,16 @@ export interface TestServer {
   userKey: string;
   /** fetch against the server with the admin key (override headers to change that). */
   request(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * A JSON request with the admin key, its answer parsed; the test fails unless the status is `expected`
+   * (default: any 2xx).
+   */
+  json<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    expected?: number,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -42,13 +52,27 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
+  const request = (path: string, init: RequestInit = {}) =>
+    fetch(baseUrl + path, { ...init, headers: { 'X-API-Key': admin.plaintext, ...(init.headers ?? {}) } });
   return {
     baseUrl,
     container,
     adminKey: admin.plaintext,
     userKey: user.plaintext,
-    request: (path, init = {}) =>
-      fetch(baseUrl + path, { ...init, headers: { 'X-API-Key': admin.plaintext, ...(init.headers ?? {}) } }),
+    request,
+    async json<T>(method: string, path: string, body?: unknown, expected?: number): Promise<T> {
+      const response = await request(path, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
+      });
+      const text = await response.text();
+      if (expected === undefined ? !response.ok : response.status !== expected) {
+        throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+      }
+      return JSON.parse(text) as T;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
