@@ -7,17 +7,32 @@ const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
 /** What `Date.prototype.toISOString` writes: every time this service sends looks like this. */
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CANONICAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether `year-month-day` is a day of the (proleptic Gregorian) calendar; `month` is 1–12. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0));
+}
 
 /**
  * The `date-time` format for request validation: RFC 3339, offset-less date-time, or a plain date.
- * Response validation checks every time of a page with it (hundreds per list page), so the canonical
- * form our mappers write takes a fast path: a real instant whose text survives a round trip.
+ * Response validation checks every time of a page with it (thousands in an overview), so the canonical
+ * form our mappers write takes a fast path of integer checks, without building a Date.
  */
 export function isLenientTimestamp(value: string): boolean {
-  if (CANONICAL.test(value)) {
-    const time = Date.parse(value);
-    return !Number.isNaN(time) && new Date(time).toISOString() === value;
+  const canonical = CANONICAL.exec(value);
+  if (canonical !== null) {
+    const [, year, month, day, hour, minute, second] = canonical.map(Number);
+    return (
+      isCalendarDay(year ?? 0, month ?? 0, day ?? 0) &&
+      (hour ?? 24) <= 23 &&
+      (minute ?? 60) <= 59 &&
+      (second ?? 60) <= 59
+    );
   }
   return parseTimestamp(value) !== undefined;
 }

@@ -33,6 +33,21 @@ describe('isLenientTimestamp', () => {
     expect(isLenientTimestamp('2026-02-30T10:15:00.123Z')).toBe(false);
     expect(isLenientTimestamp('2026-01-05T24:00:00.000Z')).toBe(false);
     expect(isLenientTimestamp('2026-13-05T10:15:00.123Z')).toBe(false);
+    expect(isLenientTimestamp('2000-02-29T00:00:00.000Z')).toBe(true);
+    expect(isLenientTimestamp('2100-02-29T00:00:00.000Z')).toBe(false);
+    expect(isLenientTimestamp('2026-04-31T00:00:00.000Z')).toBe(false);
+    expect(isLenientTimestamp('2026-01-05T10:60:00.000Z')).toBe(false);
+    // The fast path agrees with what a Date makes of the same text.
+    for (const value of [
+      '2000-02-29T00:00:00.000Z',
+      '2100-02-29T00:00:00.000Z',
+      '2026-12-31T23:59:59.999Z',
+    ]) {
+      const date = new Date(value);
+      expect(isLenientTimestamp(value), value).toBe(
+        !Number.isNaN(date.getTime()) && date.toISOString() === value,
+      );
+    }
   });
 
   it('agrees with parseTimestamp on every other form', () => {
