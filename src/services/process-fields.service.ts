@@ -3,8 +3,8 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import { isMetaField } from '../db/run-queries.ts';
 import { distinctMetaValuesQueries } from '../db/run-search-queries.ts';
-import { Process } from '../entities/index.ts';
-import { NotFoundError } from '../errors/domain-errors.ts';
+import type { Process } from '../entities/index.ts';
+import { liveProcess } from './process.service.ts';
 
 /** A run-meta field a process declares in `meta.run_metadata_schema`. */
 export interface DeclaredMetaField {
@@ -58,8 +58,7 @@ export class ProcessFieldsService {
 
   /** The live process `id` and its declared run-meta fields; NotFoundError when there is none. */
   async searchableFields(em: EntityManager, id: number): Promise<ProcessFields> {
-    const process = await em.findOne(Process, { id });
-    if (process === null) throw new NotFoundError(`Process ${id} not found`);
+    const process = await liveProcess(em, id);
     return { process, metaFields: declaredMetaFields(process.meta) };
   }
 

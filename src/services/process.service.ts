@@ -54,6 +54,13 @@ function refuseAdminOnlySettings(
 }
 
 /** Process definitions: create, list, read and update (any role; retention settings admin-only). */
+/** The live process `id`; NotFoundError when there is none (deleted or never created). */
+export async function liveProcess(em: EntityManager, id: number): Promise<Process> {
+  const process = await em.findOne(Process, { id });
+  if (process === null) throw new NotFoundError(`Process ${id} not found`);
+  return process;
+}
+
 export class ProcessService {
   /**
    * Creates a process without steps. `sent` names the body members the client sent; a non-admin caller
@@ -91,7 +98,7 @@ export class ProcessService {
 
   /** The live process `id` with its live steps; NotFoundError when there is none. */
   async get(em: EntityManager, id: number): Promise<ProcessWithSteps> {
-    const process = await this.#find(em, id);
+    const process = await liveProcess(em, id);
     const steps = await this.#stepsOf(em, [id]);
     return { process, steps: steps.get(id) ?? [] };
   }
@@ -109,7 +116,7 @@ export class ProcessService {
     caller: { isAdmin: boolean; sent: ReadonlySet<string> },
   ): Promise<ProcessWithSteps> {
     if (!caller.isAdmin) refuseAdminOnlySettings(changes, caller.sent, false);
-    const process = await this.#find(em, id);
+    const process = await liveProcess(em, id);
     if (changes.name !== undefined) process.name = changes.name;
     if (changes.meta !== undefined) process.meta = changes.meta;
     if (changes.neutralize_keep_keys !== undefined)
@@ -124,12 +131,6 @@ export class ProcessService {
     }
     await em.flush();
     return this.get(em, id);
-  }
-
-  async #find(em: EntityManager, id: number): Promise<Process> {
-    const process = await em.findOne(Process, { id });
-    if (process === null) throw new NotFoundError(`Process ${id} not found`);
-    return process;
   }
 
   /** Live steps of these processes, by process id, each list ordered by index. */

@@ -9,9 +9,9 @@ import {
   type RunSearchQuery,
   type SearchedField,
 } from '../db/run-search-queries.ts';
-import { Process, ProcessRun } from '../entities/index.ts';
-import { NotFoundError } from '../errors/domain-errors.ts';
+import { ProcessRun } from '../entities/index.ts';
 import { declaredMetaFields } from './process-fields.service.ts';
+import { liveProcess } from './process.service.ts';
 import { currentStepRunsOf, type RunWithSteps } from './run.service.ts';
 
 /** A field of a run that contains the search text, and its value (a meta field's as JSON). */
@@ -53,8 +53,7 @@ export class RunSearchService {
   ): Promise<{ items: RunSearchHit[]; total: number }> {
     const fields: SearchedField[] = SEARCHED_RUN_COLUMNS.map((column) => ({ column }));
     if (request.process_id !== undefined) {
-      const process = await em.findOne(Process, { id: request.process_id });
-      if (process === null) throw new NotFoundError(`Process ${request.process_id} not found`);
+      const process = await liveProcess(em, request.process_id);
       for (const field of declaredMetaFields(process.meta).slice(0, MAX_SEARCHED_META_FIELDS)) {
         fields.push({ metaField: field.name });
       }

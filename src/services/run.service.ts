@@ -2,9 +2,9 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import { runCountQuery, runPageQuery, type RunListQuery } from '../db/run-queries.ts';
-import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
+import { ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
-import { addCalendarMonths } from './process.service.ts';
+import { addCalendarMonths, liveProcess } from './process.service.ts';
 import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
 
 export interface NewRun {
@@ -136,8 +136,7 @@ export class RunService {
    */
   async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
     return em.transactional(async (tx) => {
-      const process = await tx.findOne(Process, { id: input.process_id });
-      if (process === null) throw new NotFoundError(`Process ${input.process_id} not found`);
+      const process = await liveProcess(tx, input.process_id);
       const steps = await tx.find(ProcessStep, { process: process.id }, { orderBy: { index: 'asc' } });
       const now = new Date();
       const run = tx.create(ProcessRun, {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Process, ProcessStep } from '../entities/index.ts';
-import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
+import { ProcessStep } from '../entities/index.ts';
+import { ConflictError } from '../errors/domain-errors.ts';
+import { liveProcess } from './process.service.ts';
 
 export interface NewStep {
   process_id: number;
@@ -18,8 +19,7 @@ export class StepService {
    * by the partial unique index, whose violation the problem handler answers with 409 as well.
    */
   async create(em: EntityManager, input: NewStep): Promise<ProcessStep> {
-    const process = await em.findOne(Process, { id: input.process_id });
-    if (process === null) throw new NotFoundError(`Process ${input.process_id} not found`);
+    const process = await liveProcess(em, input.process_id);
     const taken = await em.count(ProcessStep, { process: process.id, index: input.index });
     if (taken > 0) {
       throw new ConflictError(`Process ${process.id} already has a step with index ${input.index}`);
