@@ -1,4 +1,5 @@
 import type { Schemas } from '../../contract.ts';
+import { RUN_STATUSES } from '../../entities/index.ts';
 import type {
   DeclaredMetaField,
   ProcessFields,
@@ -27,7 +28,7 @@ const STANDARD_FIELDS: Readonly<Record<string, StandardField>> = {
   status: {
     type: 'enum',
     description: 'Process run status',
-    values: ['pending', 'running', 'completed', 'failed', 'cancelled'],
+    values: [...RUN_STATUSES],
     sortable: true,
     filterable: true,
   },
