@@ -98,9 +98,16 @@ function fieldContains(
   };
 }
 
-/** Live runs of live processes (of `process_id` if given) in which any of the fields contains the text. */
-function searchCondition(platform: Platform, dialect: Dialect, query: RunSearchQuery): { $and: object[] } {
-  const anyField = query.fields.map((field) => fieldContains(platform, dialect, field, query.text));
+/** `fieldContains` of every searched field, in the order of `query.fields`. */
+function fieldConditions(em: SqlEntityManager, dialect: Dialect, query: RunSearchQuery): SqlFragment[] {
+  return query.fields.map((field) => fieldContains(em.getPlatform(), dialect, field, query.text));
+}
+
+/**
+ * Live runs of live processes (of `process_id` if given) in which any of the fields contains the text
+ * (`anyField`: the fields' conditions from `fieldConditions`).
+ */
+function searchCondition(query: RunSearchQuery, anyField: readonly SqlFragment[]): { $and: object[] } {
   const conditions: object[] = [
     { deleted_at: null },
     { [raw('exists (select 1 from process p where p.id = r.process_id and p.deleted_at is null)')]: [] },
@@ -122,14 +129,14 @@ function searchCondition(platform: Platform, dialect: Dialect, query: RunSearchQ
  * found, whatever each database's case folding.
  */
 export function runSearchPageQuery(em: SqlEntityManager, dialect: Dialect, query: RunSearchQuery) {
-  const flags = query.fields.map((field, index) => {
-    const condition = fieldContains(em.getPlatform(), dialect, field, query.text);
-    return raw(`(case when ${condition.sql} then 1 else 0 end) as m${index}`, condition.params);
-  });
+  const anyField = fieldConditions(em, dialect, query);
+  const flags = anyField.map((condition, index) =>
+    raw(`(case when ${condition.sql} then 1 else 0 end) as m${index}`, condition.params),
+  );
   return em
     .createQueryBuilder(ProcessRun, 'r')
     .select(['r.id', ...flags])
-    .where(searchCondition(em.getPlatform(), dialect, query))
+    .where(searchCondition(query, anyField))
     .orderBy([{ created_at: 'desc' }, { id: 'desc' }])
     .limit(query.limit)
     .offset(query.offset);
@@ -140,7 +147,7 @@ export function runSearchCountQuery(em: SqlEntityManager, dialect: Dialect, quer
   return em
     .createQueryBuilder(ProcessRun, 'r')
     .count('r.id')
-    .where(searchCondition(em.getPlatform(), dialect, query));
+    .where(searchCondition(query, fieldConditions(em, dialect, query)));
 }
 
 /**
