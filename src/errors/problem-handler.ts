@@ -169,7 +169,7 @@ function databaseProblem(
       headers: { 'Retry-After': '1' },
     };
   }
-  if (isPoolAcquireTimeout(err)) {
+  if (isDatabaseBusyTimeout(err)) {
     return {
       type: 'service_unavailable',
       detail: 'Every database connection is busy; retry shortly',
@@ -199,7 +199,7 @@ const BUSY_MESSAGES = [
   'Request failed to complete in',
 ];
 
-function isPoolAcquireTimeout(err: unknown): boolean {
+function isDatabaseBusyTimeout(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { name, message, code } = err as { name?: unknown; message?: unknown; code?: unknown };
   return (

@@ -26,13 +26,6 @@ export interface AdmissionOptions {
   maxWaitMs: number;
   /** Operation ids never held back. */
   exempt: ReadonlySet<string>;
-  /** Called for every refused request (logging, metrics). */
-  onRefused?: (reason: 'queue full' | 'waited too long') => void;
-}
-
-export interface Admission extends RequestHandler {
-  /** Requests worked on and waiting right now (for the health details and tests). */
-  load(): { inFlight: number; queued: number };
 }
 
 interface Waiter {
@@ -42,12 +35,11 @@ interface Waiter {
 
 const RETRY_AFTER_SECONDS = 1;
 
-export function admissionControl(options: AdmissionOptions): Admission {
+export function admissionControl(options: AdmissionOptions): RequestHandler {
   let inFlight = 0;
   const queue: Waiter[] = [];
 
-  const refuse = (next: NextFunction, reason: 'queue full' | 'waited too long') => {
-    options.onRefused?.(reason);
+  const refuse = (next: NextFunction) => {
     next(
       new ServiceUnavailableError(
         'The server is at capacity; retry after the time in Retry-After',
@@ -78,11 +70,11 @@ export function admissionControl(options: AdmissionOptions): Admission {
     next();
   };
 
-  const middleware = ((_req: Request, res: Response, next: NextFunction) => {
+  return (_req: Request, res: Response, next: NextFunction) => {
     const operation = routedOperation(res);
     if (operation !== undefined && options.exempt.has(operation.operationId)) return next();
     if (inFlight < options.maxInFlight && queue.length === 0) return admit(res, next);
-    if (queue.length >= options.maxQueued) return refuse(next, 'queue full');
+    if (queue.length >= options.maxQueued) return refuse(next);
     const waiter: Waiter = {
       start: () => {
         res.off('close', leave);
@@ -90,7 +82,7 @@ export function admissionControl(options: AdmissionOptions): Admission {
       },
       timer: setTimeout(() => {
         remove();
-        refuse(next, 'waited too long');
+        refuse(next);
       }, options.maxWaitMs),
     };
     const remove = () => {
@@ -104,7 +96,5 @@ export function admissionControl(options: AdmissionOptions): Admission {
     };
     res.once('close', leave);
     queue.push(waiter);
-  }) as Admission;
-  middleware.load = () => ({ inFlight, queued: queue.length });
-  return middleware;
+  };
 }
