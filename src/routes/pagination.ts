@@ -15,6 +15,11 @@ export interface PageMeta {
   pages: number;
 }
 
+/** The page a list request asks for, with the contract's defaults (page 1 of 50). */
+export function pageRequest(query: { page?: number; size?: number }): PageRequest {
+  return { page: query.page ?? 1, size: query.size ?? 50 };
+}
+
 /** Offset of the first item of a page (pages are 1-based). */
 export function pageOffset({ page, size }: PageRequest): number {
   return (page - 1) * size;

@@ -3,7 +3,7 @@ import type { Container } from '../../container.ts';
 import type { Handler, HandlerMap } from '../../contract.ts';
 import type { ApiKey } from '../../entities/index.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
-import { pageOffset, sendPageHeaders } from '../pagination.ts';
+import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
 import { toApiKey, toApiKeyCreated } from './api-keys.mapper.ts';
 
 type ApiKeysOperation =
@@ -25,7 +25,7 @@ export function apiKeysHandlers(container: Container): Pick<HandlerMap, ApiKeysO
   const callerId = (res: Parameters<typeof requirePrincipal>[0]) => requirePrincipal(res).keyId;
   const show = (key: ApiKey) => toApiKey(key, apiKeyUsage.unflushed(key.id));
   const listApiKeys: Handler<'listApiKeys'> = async (req, res) => {
-    const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
+    const page = pageRequest(req.query);
     const { items, total } = await apiKeys.list(container.em(), pageOffset(page), page.size);
     const meta = sendPageHeaders(req, res, page, total);
     res.json({ items: items.map(show), ...meta });

@@ -3,7 +3,7 @@ import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
 import { sentBodyMembers } from '../../middleware/operation-router.ts';
 import { notImplemented } from '../not-implemented.ts';
-import { pageOffset, sendPageHeaders } from '../pagination.ts';
+import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
 import { toFilterMetadata, toSearchableFields } from './process-fields.mapper.ts';
 import { toProcess } from './processes.mapper.ts';
 
@@ -37,7 +37,7 @@ export function processesHandlers(container: Container): Pick<HandlerMap, Proces
       res.status(201).json(toProcess(created));
     },
     listProcesses: async (req, res) => {
-      const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
+      const page = pageRequest(req.query);
       const { items, total } = await processes.list(container.em(), pageOffset(page), page.size);
       const meta = sendPageHeaders(req, res, page, total);
       res.json({ items: items.map(toProcess), ...meta });

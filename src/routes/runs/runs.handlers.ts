@@ -4,7 +4,7 @@ import { isMetaField, RUN_ORDER_COLUMNS, type RunListFilters, type RunOrder } fr
 import { BadRequestError } from '../../errors/domain-errors.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
 import { notImplemented } from '../not-implemented.ts';
-import { pageOffset, sendPageHeaders } from '../pagination.ts';
+import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
 import { toRunSearchItem } from './run-search.mapper.ts';
 import { toProcessRun } from './runs.mapper.ts';
 
@@ -96,7 +96,7 @@ export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperati
       res.status(201).json(toProcessRun(created));
     },
     listRuns: async (req, res) => {
-      const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
+      const page = pageRequest(req.query);
       const { items, total } = await runs.list(container.em(), {
         filters: runFilters(req.query),
         order: parseRunOrder(req.query.order_by ?? 'created_at'),
@@ -108,7 +108,7 @@ export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperati
       res.json({ items: items.map(toProcessRun), ...meta });
     },
     searchRuns: async (req, res) => {
-      const page = { page: req.query.page ?? 1, size: req.query.size ?? 50 };
+      const page = pageRequest(req.query);
       const { items, total } = await container.runSearch.search(container.em(), {
         q: req.query.q,
         process_id: req.query.process_id,
