@@ -105,15 +105,7 @@ describe('searchable fields and filter metadata of a process', () => {
   let bare: number;
   let deleted: number;
 
-  const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const response = await server.request(path, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    expect(response.status, `POST ${path} ${JSON.stringify(body)}`).toBe(201);
-    return (await response.json()) as T;
-  };
+  const post = <T>(path: string, body: unknown): Promise<T> => server.json<T>('POST', path, body, 201);
   const run = (processId: number, meta: Record<string, unknown>) =>
     post<{ id: number }>('/api/v1/runs', { process_id: processId, entity_id: 'E-1', meta });
   const get = async <T>(path: string, key?: string): Promise<T> => {

@@ -265,15 +265,7 @@ describe('GET /api/v1/runs (listRuns)', () => {
   const labelOf = (runId: number): string =>
     LABELS.find((label) => runIds[label] === runId) ?? `unknown run ${runId}`;
 
-  const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const response = await server.request(path, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    expect(response.status, `POST ${path} ${JSON.stringify(body)}`).toBe(201);
-    return (await response.json()) as T;
-  };
+  const post = <T>(path: string, body: unknown): Promise<T> => server.json<T>('POST', path, body, 201);
   const report = async (stepRunId: number, status: string) => {
     const response = await server.request(`/api/v1/step-runs/${stepRunId}`, {
       method: 'PATCH',

@@ -159,15 +159,7 @@ describe('GET /api/v1/runs/search (searchRuns)', () => {
   const labelOf = (runId: number): string =>
     LABELS.find((label) => runIds[label] === runId) ?? `unknown run ${runId}`;
 
-  const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const response = await server.request(path, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    expect(response.status, `POST ${path} ${JSON.stringify(body)}`).toBe(201);
-    return (await response.json()) as T;
-  };
+  const post = <T>(path: string, body: unknown): Promise<T> => server.json<T>('POST', path, body, 201);
   const searchPath = (query: [string, string | number][]) =>
     `/api/v1/runs/search?${new URLSearchParams(query.map(([name, value]) => [name, String(value)])).toString()}`;
   const search = async (query: [string, string | number][]): Promise<SearchPage> => {
