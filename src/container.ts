@@ -11,8 +11,11 @@ import { createLogger, type Logger } from './logger.ts';
 import { ApiKeyUsageRecorder } from './services/api-key-usage.ts';
 import { ApiKeyService } from './services/api-key.service.ts';
 import { DashboardService } from './services/dashboard.service.ts';
+import { JobLeases } from './services/job-lease.ts';
+import { LifecycleService } from './services/lifecycle.service.ts';
 import { ProcessFieldsService } from './services/process-fields.service.ts';
 import { ProcessService } from './services/process.service.ts';
+import { RetentionCleanup } from './services/retention-cleanup.ts';
 import { RunSearchService } from './services/run-search.service.ts';
 import { RunService } from './services/run.service.ts';
 import { StepRunService } from './services/step-run.service.ts';
@@ -38,6 +41,9 @@ export interface Container {
   readonly processFields: ProcessFieldsService;
   readonly stepRuns: StepRunService;
   readonly dashboards: DashboardService;
+  readonly lifecycle: LifecycleService;
+  /** The scheduled retention cleanup; `server.ts` starts it when `RETENTION_CLEANUP_INTERVAL` is set. */
+  readonly retentionCleanup: RetentionCleanup;
   readonly startedAt: Date;
   close(): Promise<void>;
 }
@@ -67,7 +73,18 @@ export async function createContainer(
   };
   const requestScope: RequestHandler = (_req, _res, next) => scopes.run({}, next);
   const apiKeyUsage = new ApiKeyUsageRecorder({ em, logger, flushIntervalMs: config.usageFlushIntervalMs });
-  const processes = new ProcessService();
+  const dialect = ormDialect(orm);
+  const processes = new ProcessService({ dialect });
+  const runs = new RunService({ dialect });
+  const lifecycle = new LifecycleService({ dialect, processes, runs, keepKeys: config.neutralizeKeepKeys });
+  const retentionCleanup = new RetentionCleanup({
+    em: () => orm.em.fork(),
+    lifecycle,
+    leases: new JobLeases(() => orm.em.fork()),
+    logger,
+    batchSize: config.retentionCleanupBatchSize,
+    leaseMs: config.retentionCleanupLeaseSeconds * 1000,
+  });
   return {
     config,
     logger,
@@ -78,13 +95,16 @@ export async function createContainer(
     apiKeyUsage,
     processes,
     steps: new StepService(),
-    runs: new RunService({ dialect: ormDialect(orm) }),
-    runSearch: new RunSearchService({ dialect: ormDialect(orm) }),
-    processFields: new ProcessFieldsService({ dialect: ormDialect(orm) }),
+    runs,
+    runSearch: new RunSearchService({ dialect }),
+    processFields: new ProcessFieldsService({ dialect }),
     stepRuns: new StepRunService(),
-    dashboards: new DashboardService({ dialect: ormDialect(orm), processes }),
+    dashboards: new DashboardService({ dialect, processes }),
+    lifecycle,
+    retentionCleanup,
     startedAt: new Date(),
     close: async () => {
+      await retentionCleanup.stop();
       await apiKeyUsage.close();
       await closeOrm(orm);
     },

@@ -42,8 +42,12 @@ async function main(): Promise<void> {
       url: `http://${config.host}:${config.port}`,
       docs: `http://${config.host}:${config.port}/docs`,
       database: parseDatabaseUrl(config.databaseUrl).dialect,
+      retention_cleanup_interval_ms: config.retentionCleanupIntervalMs,
     });
   });
+  if (config.retentionCleanupIntervalMs !== null) {
+    container.retentionCleanup.start(config.retentionCleanupIntervalMs);
+  }
   answerClientErrors(server);
   server.on('error', (error) => {
     container.logger.error('server error', { error: String(error) });

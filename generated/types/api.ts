@@ -1078,10 +1078,15 @@ export interface paths {
          *
          *     **`dry_run` defaults to true**: then nothing changes, `neutralized_run_ids` lists the runs that
          *     WOULD be neutralised, and `neutralized`/`neutralized_count` (and `failed`/`failed_count`) are 0.
-         *     Send `dry_run=false` to neutralise.
+         *     Send `dry_run=false` to neutralise. One exception keeps the original service's cleanup jobs
+         *     working: a request in the original's form — `batch_size` sent and `dry_run` not — neutralises,
+         *     as the original (which had no dry run) did.
          *
          *     `limit` is the product README's name for the batch size; `batch_size` is the original's name
          *     for the same thing. When both are sent, `limit` wins. No request body.
+         *
+         *     Runs claimed meanwhile by another neutralisation (the scheduled cleanup of another instance,
+         *     or a concurrent call) are listed as failed with that reason; nothing is neutralised twice.
          */
         post: operations["neutralizeDueRuns"];
         delete?: never;
@@ -1464,7 +1469,7 @@ export interface components {
              */
             retention_months: number | null;
             /**
-             * @description Per-process override of the neutralisation allow-list: the run-meta (and step-run meta/failure) keys kept when a run of this process is neutralised. Null: use the global default list (`category`, `type`, `department`, `status_code` unless configured otherwise).
+             * @description Per-process override of the neutralisation allow-list: the run-meta (and step-run meta/failure) keys kept when a run of this process is neutralised. Null: a list of strings in the process's `meta.neutralize_keep_keys` if there is one, else the global list (`NEUTRALIZE_KEEP_KEYS`; by default `category`, `type`, `department`, `status_code`, the original service's list).
              * @example [
              *       "department",
              *       "kommune",
@@ -2753,7 +2758,7 @@ export interface components {
             run_id: number;
             /**
              * @description What went wrong (no stack trace or SQL).
-             * @example Run 44 was changed by another request; it will be retried in the next batch
+             * @example Run 44 was neutralized by another request meanwhile
              */
             error: string;
         };
@@ -4722,7 +4727,7 @@ export interface operations {
                  */
                 batch_size?: number;
                 /**
-                 * @description Preview only (default true); send `false` to actually neutralise.
+                 * @description Preview only. Absent means true, except when `batch_size` is sent (the original's form), which neutralises; send `false` to neutralise in any form.
                  * @example false
                  */
                 dry_run?: boolean;

@@ -46,6 +46,23 @@ export interface Config {
   readonly maxQueuedRequests: number;
   /** `QUEUE_TIMEOUT_MS`: how long a request waits for a slot before it gets 503. */
   readonly queueTimeoutMs: number;
+  /**
+   * `NEUTRALIZE_KEEP_KEYS`: the meta keys whose values survive neutralisation, for processes without
+   * their own list (comma list or JSON array; default the original's `category,type,department,status_code`).
+   */
+  readonly neutralizeKeepKeys: readonly string[];
+  /**
+   * `RETENTION_CLEANUP_INTERVAL`: how often the in-process cleanup neutralises due runs, in seconds or with
+   * a unit (`90s`, `15m`, `1h`, `1d`); unset or `off`: never (the admin endpoint still works). Milliseconds.
+   */
+  readonly retentionCleanupIntervalMs: number | null;
+  /** `RETENTION_CLEANUP_BATCH_SIZE`: runs neutralised per batch by the scheduled cleanup (default 100). */
+  readonly retentionCleanupBatchSize: number;
+  /**
+   * `RETENTION_CLEANUP_LEASE_SECONDS`: how long one instance holds the cleanup lease without renewing it;
+   * a crashed holder's lease expires after this (default 300).
+   */
+  readonly retentionCleanupLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -116,11 +133,66 @@ export function loadConfig(env: Env): Config {
     maxConcurrentRequests: int('MAX_CONCURRENT_REQUESTS', 64, 1, 100_000),
     maxQueuedRequests: int('MAX_QUEUED_REQUESTS', 1024, 0, 1_000_000),
     queueTimeoutMs: int('QUEUE_TIMEOUT_MS', 500, 1, 60_000),
+    neutralizeKeepKeys: parseKeepKeys(env['NEUTRALIZE_KEEP_KEYS'], problems),
+    retentionCleanupIntervalMs: parseInterval(
+      'RETENTION_CLEANUP_INTERVAL',
+      text('RETENTION_CLEANUP_INTERVAL', 'off'),
+      problems,
+    ),
+    retentionCleanupBatchSize: int('RETENTION_CLEANUP_BATCH_SIZE', 100, 1, 1000),
+    retentionCleanupLeaseSeconds: int('RETENTION_CLEANUP_LEASE_SECONDS', 300, 5, 86_400),
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return Object.freeze(config);
+}
+
+/** The original's keep-list (reference/original-rules.md "Lifecycle"). */
+export const DEFAULT_NEUTRALIZE_KEEP_KEYS: readonly string[] = [
+  'category',
+  'type',
+  'department',
+  'status_code',
+];
+
+/** `NEUTRALIZE_KEEP_KEYS`: unset → the default; empty → keep nothing; a comma list or a JSON array of names. */
+function parseKeepKeys(raw: string | undefined, problems: string[]): readonly string[] {
+  if (raw === undefined) return DEFAULT_NEUTRALIZE_KEEP_KEYS;
+  const trimmed = raw.trim();
+  let list: unknown = trimmed === '' ? [] : trimmed.split(',').map((key) => key.trim());
+  if (trimmed.startsWith('[')) {
+    try {
+      list = JSON.parse(trimmed);
+    } catch {
+      list = undefined;
+    }
+  }
+  if (!Array.isArray(list) || !list.every((key) => typeof key === 'string' && key !== '')) {
+    problems.push('NEUTRALIZE_KEEP_KEYS must be a comma list or a JSON array of non-empty key names');
+    return DEFAULT_NEUTRALIZE_KEEP_KEYS;
+  }
+  return Object.freeze([...new Set(list as string[])]);
+}
+
+const INTERVAL_UNITS: Readonly<Record<string, number>> = {
+  '': 1000,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** A duration in seconds or with a unit (s, m, h, d), at least 1 s and at most 30 days; `off` → null. */
+function parseInterval(name: string, raw: string, problems: string[]): number | null {
+  if (['off', 'false', 'none', '0'].includes(raw.toLowerCase())) return null;
+  const match = /^(\d+)\s*([smhd]?)$/i.exec(raw);
+  const ms = match ? Number(match[1]) * INTERVAL_UNITS[match[2]!.toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1000 || ms > 30 * 86_400_000) {
+    problems.push(`${name} must be off or a duration from 1s to 30d (e.g. 3600, 15m, 1h, 1d), got "${raw}"`);
+    return null;
+  }
+  return ms;
 }
 
 function parseTrustProxy(raw: string): boolean | number | string {

@@ -17,6 +17,12 @@ import {
   runSearchPageQuery,
   type RunSearchQuery,
 } from './run-search-queries.ts';
+import {
+  deleteProcessStatements,
+  deleteRunStatements,
+  rescheduleRunsSql,
+  restoreStatements,
+} from './lifecycle-queries.ts';
 import { LATEST_LAST_USED_AT } from '../services/api-key-usage.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
 import { closeOrm, createOrm } from './orm.ts';
@@ -55,6 +61,11 @@ const EVERY_FILTER: Omit<RunListQuery, 'order' | 'direction'> = {
   },
   offset: 100,
   limit: 50,
+};
+
+const DELETION = {
+  deleted_at: new Date('2026-11-26T12:00:00Z'),
+  deletion_token: '8f14e45f-ceea-467f-a0e6-0a3b1c2d4e5f',
 };
 
 const QUERIES: Record<string, Render> = {
@@ -191,6 +202,35 @@ const QUERIES: Record<string, Render> = {
     )
       .map((statement) => em.getPlatform().formatQuery(statement.sql, statement.params))
       .join(';\n'),
+  'soft delete of a process with its steps, runs and step runs (deleteProcess)': (em) =>
+    deleteProcessStatements(em, 1, DELETION)
+      .map((statement) => statement.getFormattedQuery())
+      .join(';\n'),
+  'soft delete of a run with its step runs (deleteRun)': (em) =>
+    deleteRunStatements(em, 1, DELETION)
+      .map((statement) => statement.getFormattedQuery())
+      .join(';\n'),
+  'restore of what one delete hid (restoreProcess, restoreRun)': (em) =>
+    restoreStatements(em, DELETION.deletion_token)
+      .map((statement) => statement.getFormattedQuery())
+      .join(';\n'),
+  'rescheduling the runs of a process for a new retention (setProcessRetention)': (em) => {
+    const { sql, params } = rescheduleRunsSql('mssql', 1, 600);
+    return em.getPlatform().formatQuery(sql, params);
+  },
+  'rescheduling the runs of a process for no retention (setProcessRetention null)': (em) => {
+    const { sql, params } = rescheduleRunsSql('mssql', 1, null);
+    return em.getPlatform().formatQuery(sql, params);
+  },
+  'runs due for neutralisation, longest due first (getCleanupStats, neutralizeDueRuns)': async (em) => {
+    const qb = em
+      .createQueryBuilder(ProcessRun)
+      .select(['id'])
+      .where({ scheduled_deletion_at: { $lte: new Date('2026-11-26T12:00:00Z') }, is_neutralized: false })
+      .orderBy({ scheduled_deletion_at: 'asc', id: 'asc' })
+      .limit(1000);
+    return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
 };
 
 const out = process.argv[2];

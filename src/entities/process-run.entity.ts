@@ -63,6 +63,12 @@ export const ProcessRun = defineEntity({
       properties: ['process', 'status', 'started_at', 'finished_at', 'deleted_at'],
       where: { deleted_at: null },
     },
+    // A restore finds the rows of one delete by its token (lifecycle-queries.ts); only hidden rows have one.
+    {
+      name: 'process_run_deletion_token_index',
+      properties: ['deletion_token'],
+      where: { deletion_token: { $ne: null } },
+    },
     {
       name: 'process_run_scheduled_deletion_at_is_neutralized_index',
       properties: ['scheduled_deletion_at', 'is_neutralized'],

@@ -52,6 +52,12 @@ export const ProcessStepRun = defineEntity({
   indexes: [
     { name: 'process_step_run_run_id_step_index_index', properties: ['run', 'step_index'] },
     { name: 'process_step_run_step_id_status_index', properties: ['step', 'status'] },
+    // A restore finds the rows of one delete by its token (lifecycle-queries.ts); only hidden rows have one.
+    {
+      name: 'process_step_run_deletion_token_index',
+      properties: ['deletion_token'],
+      where: { deletion_token: { $ne: null } },
+    },
   ],
 });
 

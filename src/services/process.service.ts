@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Process, ProcessRun, ProcessStep } from '../entities/index.ts';
-import { includeDeleted } from '../db/soft-delete.ts';
+import type { Dialect } from '../db/database-url.ts';
+import { rescheduleRuns } from '../db/lifecycle-queries.ts';
+import { Process, ProcessStep } from '../entities/index.ts';
 import { ForbiddenError, NotFoundError } from '../errors/domain-errors.ts';
 
 export interface NewProcess {
@@ -62,6 +63,12 @@ export async function liveProcess(em: EntityManager, id: number): Promise<Proces
 }
 
 export class ProcessService {
+  readonly #dialect: Dialect;
+
+  constructor(options: { dialect: Dialect }) {
+    this.#dialect = options.dialect;
+  }
+
   /**
    * Creates a process without steps. `sent` names the body members the client sent; a non-admin caller
    * sending admin-only settings gets ForbiddenError and nothing is written.
@@ -106,8 +113,9 @@ export class ProcessService {
   /**
    * Applies `changes` to the live process `id` (`meta` and `neutralize_keep_keys` replaced as a whole).
    * A changed `retention_months` recomputes `scheduled_deletion_at` of every run of the process
-   * (soft-deleted runs too, so a restored run is scheduled by the current retention). A non-admin caller
-   * sending admin-only settings gets ForbiddenError before anything is read or written.
+   * (soft-deleted runs too, so a restored run is scheduled by the current retention) in one statement,
+   * in the same transaction. A non-admin caller sending admin-only settings gets ForbiddenError before
+   * anything is read or written.
    */
   async update(
     em: EntityManager,
@@ -116,20 +124,18 @@ export class ProcessService {
     caller: { isAdmin: boolean; sent: ReadonlySet<string> },
   ): Promise<ProcessWithSteps> {
     if (!caller.isAdmin) refuseAdminOnlySettings(changes, caller.sent, false);
-    const process = await liveProcess(em, id);
-    if (changes.name !== undefined) process.name = changes.name;
-    if (changes.meta !== undefined) process.meta = changes.meta;
-    if (changes.neutralize_keep_keys !== undefined)
-      process.neutralize_keep_keys = changes.neutralize_keep_keys;
-    if (changes.retention_months !== undefined && changes.retention_months !== process.retention_months) {
-      const months = changes.retention_months;
-      process.retention_months = months;
-      const runs = await em.find(ProcessRun, { process: id }, { ...includeDeleted });
-      for (const run of runs) {
-        run.scheduled_deletion_at = months === null ? null : addCalendarMonths(run.created_at, months);
-      }
-    }
-    await em.flush();
+    await em.transactional(async (tx) => {
+      const process = await liveProcess(tx, id);
+      if (changes.name !== undefined) process.name = changes.name;
+      if (changes.meta !== undefined) process.meta = changes.meta;
+      if (changes.neutralize_keep_keys !== undefined)
+        process.neutralize_keep_keys = changes.neutralize_keep_keys;
+      const retention = changes.retention_months;
+      const reschedule = retention !== undefined && retention !== process.retention_months;
+      if (retention !== undefined) process.retention_months = retention;
+      await tx.flush();
+      if (reschedule) await rescheduleRuns(tx, this.#dialect, id, retention);
+    });
     return this.get(em, id);
   }
 

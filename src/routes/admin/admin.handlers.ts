@@ -1,13 +1,45 @@
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
-import { notImplemented } from '../not-implemented.ts';
 
 type AdminOperation = 'getCleanupStats' | 'neutralizeDueRuns';
 
-/** Handlers of the `admin` tag. Operations still answering 501 belong to a later issue. */
-export function adminHandlers(_container: Container): Pick<HandlerMap, AdminOperation> {
+/** The query parameter names the client sent (the validator fills in defaults, so `req.query` cannot tell). */
+function sentQueryParameters(req: { originalUrl: string }): ReadonlySet<string> {
+  const query = req.originalUrl.indexOf('?');
+  if (query < 0) return new Set();
+  return new Set(new URLSearchParams(req.originalUrl.slice(query + 1)).keys());
+}
+
+/** Handlers of the `admin` tag: the retention cleanup on demand. */
+export function adminHandlers(container: Container): Pick<HandlerMap, AdminOperation> {
   return {
-    getCleanupStats: notImplemented('getCleanupStats'),
-    neutralizeDueRuns: notImplemented('neutralizeDueRuns'),
+    getCleanupStats: async (req, res) => {
+      const due = await container.lifecycle.dueRuns(container.em(), req.query.limit ?? 10);
+      res.json({
+        runs_due_for_neutralization: due.total,
+        total_due_for_neutralization: due.total,
+        sample_run_ids: due.sampleRunIds,
+      });
+    },
+    neutralizeDueRuns: async (req, res) => {
+      const sent = sentQueryParameters(req);
+      const limit = (sent.has('limit') ? req.query.limit : req.query.batch_size) ?? 100;
+      // dry_run defaults to true, except in the original service's form (batch_size sent, dry_run not),
+      // which neutralised: cleanup jobs written for it keep working.
+      const dryRun = sent.has('dry_run') ? req.query.dry_run !== false : !sent.has('batch_size');
+      const batch = await container.lifecycle.neutralizeDue(container.em(), { limit, dryRun });
+      const failedIds = batch.failed.map((failure) => failure.run_id);
+      res.json({
+        dry_run: batch.dryRun,
+        total_found: batch.found,
+        neutralized: batch.dryRun ? 0 : batch.neutralized.length,
+        failed: failedIds.length,
+        errors: batch.failed,
+        neutralized_count: batch.dryRun ? 0 : batch.neutralized.length,
+        failed_count: failedIds.length,
+        neutralized_run_ids: batch.neutralized,
+        failed_run_ids: failedIds,
+      });
+    },
   };
 }

@@ -2,7 +2,6 @@ import { requirePrincipal } from '../../auth/authenticate.ts';
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
 import { sentBodyMembers } from '../../middleware/operation-router.ts';
-import { notImplemented } from '../not-implemented.ts';
 import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
 import { toFilterMetadata, toSearchableFields } from './process-fields.mapper.ts';
 import { toProcess } from './processes.mapper.ts';
@@ -18,7 +17,7 @@ type ProcessesOperation =
   | 'getProcessSearchableFields'
   | 'getProcessFilterMetadata';
 
-/** Handlers of the `processes` tag. Operations still answering 501 belong to a later issue. */
+/** Handlers of the `processes` tag. */
 export function processesHandlers(container: Container): Pick<HandlerMap, ProcessesOperation> {
   const { processes } = container;
   /** Who is calling and which body members they sent (admin-only settings are judged on both). */
@@ -55,9 +54,22 @@ export function processesHandlers(container: Container): Pick<HandlerMap, Proces
       );
       res.json(toProcess(updated));
     },
-    deleteProcess: notImplemented('deleteProcess'),
-    restoreProcess: notImplemented('restoreProcess'),
-    setProcessRetention: notImplemented('setProcessRetention'),
+    deleteProcess: async (req, res) => {
+      await container.lifecycle.deleteProcess(container.em(), req.params.process_id);
+      res.status(204).end();
+    },
+    restoreProcess: async (req, res) => {
+      res.json(toProcess(await container.lifecycle.restoreProcess(container.em(), req.params.process_id)));
+    },
+    setProcessRetention: async (req, res) => {
+      const { process_id } = req.params;
+      const updated = await container.lifecycle.setRetention(
+        container.em(),
+        process_id,
+        req.body.retention_months,
+      );
+      res.json(toProcess(updated));
+    },
     getProcessSearchableFields: async (req, res) => {
       const fields = await container.processFields.searchableFields(container.em(), req.params.process_id);
       res.json(toSearchableFields(fields));

@@ -3,7 +3,6 @@ import type { HandlerMap, QueryParams } from '../../contract.ts';
 import { isMetaField, RUN_ORDER_COLUMNS, type RunListFilters, type RunOrder } from '../../db/run-queries.ts';
 import { BadRequestError } from '../../errors/domain-errors.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
-import { notImplemented } from '../not-implemented.ts';
 import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
 import { toRunSearchItem } from './run-search.mapper.ts';
 import { toProcessRun } from './runs.mapper.ts';
@@ -86,7 +85,7 @@ function runFilters(query: QueryParams<'listRuns'>): RunListFilters {
   };
 }
 
-/** Handlers of the `runs` tag. Operations still answering 501 belong to a later issue. */
+/** Handlers of the `runs` tag. */
 export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperation> {
   const { runs } = container;
   return {
@@ -125,8 +124,15 @@ export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperati
       const updated = await runs.updateMetadata(container.em(), req.params.run_id, req.body.meta ?? {});
       res.json(toProcessRun(updated));
     },
-    deleteRun: notImplemented('deleteRun'),
-    restoreRun: notImplemented('restoreRun'),
-    neutralizeRun: notImplemented('neutralizeRun'),
+    deleteRun: async (req, res) => {
+      await container.lifecycle.deleteRun(container.em(), req.params.run_id);
+      res.status(204).end();
+    },
+    restoreRun: async (req, res) => {
+      res.json(toProcessRun(await container.lifecycle.restoreRun(container.em(), req.params.run_id)));
+    },
+    neutralizeRun: async (req, res) => {
+      res.json(await container.lifecycle.neutralizeRun(container.em(), req.params.run_id));
+    },
   };
 }

@@ -51,7 +51,7 @@ export interface Process {
      */
     retention_months: number | null;
     /**
-     * Per-process override of the neutralisation allow-list: the run-meta (and step-run meta/failure) keys kept when a run of this process is neutralised. Null: use the global default list (`category`, `type`, `department`, `status_code` unless configured otherwise).
+     * Per-process override of the neutralisation allow-list: the run-meta (and step-run meta/failure) keys kept when a run of this process is neutralised. Null: a list of strings in the process's `meta.neutralize_keep_keys` if there is one, else the global list (`NEUTRALIZE_KEEP_KEYS`; by default `category`, `type`, `department`, `status_code`, the original service's list).
      */
     neutralize_keep_keys: Array<string> | null;
     /**

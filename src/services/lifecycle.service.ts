@@ -1,0 +1,264 @@
+/**
+ * The data lifecycle (REQUIREMENTS §4): soft delete and restore of processes and runs, retention, and GDPR
+ * neutralisation of runs, one at a time or in batches of due runs. Admin only (the operations' role).
+ *
+ * Everything else reads through the entities' default `softDelete` filter; the methods here are the only
+ * ones that switch it off, explicitly, to find what is deleted.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Dialect } from '../db/database-url.ts';
+import {
+  deleteProcessStatements,
+  deleteRunStatements,
+  rescheduleRuns,
+  restoreStatements,
+  type Deletion,
+} from '../db/lifecycle-queries.ts';
+import { includeDeleted } from '../db/soft-delete.ts';
+import { Process, ProcessRun, ProcessStepRun } from '../entities/index.ts';
+import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
+import { keepKeysOf, neutralizedEntityId, neutralizeObject } from './neutralization.ts';
+import { liveProcess, type ProcessService, type ProcessWithSteps } from './process.service.ts';
+import type { RunService, RunWithSteps } from './run.service.ts';
+
+/** The answer of `POST /runs/{id}/neutralize` (the original's shape). */
+export interface RunNeutralization {
+  run_id: number;
+  was_already_neutralized: boolean;
+  success: boolean;
+  message: string;
+}
+
+/** Runs due for neutralisation: how many, and the ids of the longest due. */
+export interface DueRuns {
+  total: number;
+  sampleRunIds: number[];
+}
+
+/** The outcome of one batch of due runs. In a dry run nothing is written and `neutralized` lists would-be runs. */
+export interface CleanupBatch {
+  dryRun: boolean;
+  found: number;
+  neutralized: number[];
+  failed: { run_id: number; error: string }[];
+}
+
+/** Statements built by lifecycle-queries.ts run in this order inside the caller's transaction. */
+async function executeAll(statements: { execute(mode: 'run'): Promise<unknown> }[]): Promise<void> {
+  for (const statement of statements) await statement.execute('run');
+}
+
+function newDeletion(): Deletion {
+  return { deleted_at: new Date(), deletion_token: randomUUID() };
+}
+
+/** Where due runs are found: reached `scheduled_deletion_at`, not neutralised; the default filter hides deleted ones. */
+function dueWhere(now: Date) {
+  return { scheduled_deletion_at: { $lte: now }, is_neutralized: false } as const;
+}
+
+export class LifecycleService {
+  readonly #dialect: Dialect;
+  readonly #processes: ProcessService;
+  readonly #runs: RunService;
+  readonly #globalKeepKeys: readonly string[];
+
+  constructor(options: {
+    dialect: Dialect;
+    processes: ProcessService;
+    runs: RunService;
+    /** `NEUTRALIZE_KEEP_KEYS`: the keep-list of processes without their own. */
+    keepKeys: readonly string[];
+  }) {
+    this.#dialect = options.dialect;
+    this.#processes = options.processes;
+    this.#runs = options.runs;
+    this.#globalKeepKeys = options.keepKeys;
+  }
+
+  /**
+   * Soft-deletes process `id` with its live steps, runs and step runs, all under one deletion token, in
+   * one transaction. Deleting a deleted process changes nothing. NotFoundError when it never existed.
+   */
+  async deleteProcess(em: EntityManager, id: number): Promise<void> {
+    await em.transactional(async (tx) => {
+      const process = await tx.findOne(Process, { id }, { ...includeDeleted });
+      if (process === null) throw new NotFoundError(`Process ${id} not found`);
+      if (process.deleted_at !== null && process.deleted_at !== undefined) return;
+      const [claim, ...cascade] = deleteProcessStatements(tx as SqlEntityManager, id, newDeletion());
+      // The process row is the claim: when a concurrent delete took it first, that delete hides the rest.
+      const claimed = (await claim!.execute('run')).affectedRows;
+      if (claimed === 0) return;
+      await executeAll(cascade);
+    });
+  }
+
+  /**
+   * Restores process `id` with exactly the steps, runs and step runs its delete hid, and answers it with
+   * its steps. A process that is not deleted is answered unchanged. NotFoundError when it never existed.
+   */
+  async restoreProcess(em: EntityManager, id: number): Promise<ProcessWithSteps> {
+    await em.transactional(async (tx) => {
+      const process = await tx.findOne(Process, { id }, { ...includeDeleted });
+      if (process === null) throw new NotFoundError(`Process ${id} not found`);
+      if (process.deleted_at === null || process.deleted_at === undefined) return;
+      await executeAll(restoreStatements(tx as SqlEntityManager, process.deletion_token ?? randomUUID()));
+      if (process.deletion_token === null || process.deletion_token === undefined) {
+        // Deleted without a token (by the original service before adoption): only the row itself is known.
+        await tx.nativeUpdate(Process, { id }, { deleted_at: null }, { ...includeDeleted });
+      }
+    });
+    em.clear();
+    return this.#processes.get(em, id);
+  }
+
+  /**
+   * Soft-deletes run `id` with its live step runs under one deletion token. Deleting a deleted run changes
+   * nothing. NotFoundError when it never existed.
+   */
+  async deleteRun(em: EntityManager, id: number): Promise<void> {
+    await em.transactional(async (tx) => {
+      const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted });
+      if (run === null) throw new NotFoundError(`Run ${id} not found`);
+      if (run.deleted_at !== null && run.deleted_at !== undefined) return;
+      const [claim, ...cascade] = deleteRunStatements(tx as SqlEntityManager, id, newDeletion());
+      const claimed = (await claim!.execute('run')).affectedRows;
+      if (claimed === 0) return;
+      await executeAll(cascade);
+    });
+  }
+
+  /**
+   * Restores run `id` with exactly the step runs its delete hid, and answers it with its step runs. A run
+   * that is not deleted is answered unchanged. NotFoundError when it never existed; ConflictError while its
+   * process is deleted (a run of a deleted process stays hidden: restore the process first).
+   */
+  async restoreRun(em: EntityManager, id: number): Promise<RunWithSteps> {
+    await em.transactional(async (tx) => {
+      const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted });
+      if (run === null) throw new NotFoundError(`Run ${id} not found`);
+      if (run.deleted_at === null || run.deleted_at === undefined) return;
+      const process = await tx.findOne(Process, { id: run.process.id }, { ...includeDeleted });
+      if (process?.deleted_at != null) {
+        throw new ConflictError(
+          `Run ${id} belongs to process ${run.process.id}, which is deleted; restore the process first`,
+        );
+      }
+      await executeAll(restoreStatements(tx as SqlEntityManager, run.deletion_token ?? randomUUID()));
+      if (run.deletion_token === null || run.deletion_token === undefined) {
+        await tx.nativeUpdate(ProcessRun, { id }, { deleted_at: null }, { ...includeDeleted });
+      }
+    });
+    em.clear();
+    return this.#runs.get(em, id);
+  }
+
+  /**
+   * Sets the retention of the live process `id` (null: none) and reschedules all its runs in one
+   * statement. NotFoundError when the process is deleted or never existed.
+   */
+  async setRetention(em: EntityManager, id: number, months: number | null): Promise<ProcessWithSteps> {
+    await em.transactional(async (tx) => {
+      const process = await liveProcess(tx, id);
+      process.retention_months = months;
+      await tx.flush();
+      await rescheduleRuns(tx, this.#dialect, id, months);
+    });
+    return this.#processes.get(em, id);
+  }
+
+  /**
+   * Neutralises run `id` (deleted or not) and all its step runs (every attempt, deleted or not), in one
+   * transaction. Idempotent: a neutralised run is left as it is. NotFoundError when it never existed.
+   */
+  async neutralizeRun(em: EntityManager, id: number): Promise<RunNeutralization> {
+    const exists = await em.count(ProcessRun, { id }, { ...includeDeleted });
+    if (exists === 0) throw new NotFoundError(`Run ${id} not found`);
+    const neutralized = await this.#neutralize(em, id);
+    return neutralized
+      ? { run_id: id, was_already_neutralized: false, success: true, message: 'Run successfully neutralized' }
+      : { run_id: id, was_already_neutralized: true, success: true, message: 'Run was already neutralized' };
+  }
+
+  /** How many live runs are due at `now`, and the ids of up to `limit` of them, longest due first. */
+  async dueRuns(em: EntityManager, limit: number, now = new Date()): Promise<DueRuns> {
+    const [total, sampleRunIds] = await Promise.all([
+      em.count(ProcessRun, dueWhere(now)),
+      this.#dueRunIds(em, limit, now),
+    ]);
+    return { total, sampleRunIds };
+  }
+
+  /**
+   * Neutralises up to `limit` live runs due at `now`, longest due first, each in its own transaction so
+   * one failing run does not undo the others. A dry run writes nothing and lists the runs it would take.
+   */
+  async neutralizeDue(
+    em: EntityManager,
+    options: { limit: number; dryRun: boolean; now?: Date },
+  ): Promise<CleanupBatch> {
+    const ids = await this.#dueRunIds(em, options.limit, options.now ?? new Date());
+    if (options.dryRun) return { dryRun: true, found: ids.length, neutralized: ids, failed: [] };
+    const neutralized: number[] = [];
+    const failed: CleanupBatch['failed'] = [];
+    for (const id of ids) {
+      try {
+        if (await this.#neutralize(em.fork(), id)) neutralized.push(id);
+        else failed.push({ run_id: id, error: `Run ${id} was neutralized by another request meanwhile` });
+      } catch (error) {
+        failed.push({ run_id: id, error: `Run ${id} could not be neutralized: ${describe(error)}` });
+      }
+    }
+    return { dryRun: false, found: ids.length, neutralized, failed };
+  }
+
+  async #dueRunIds(em: EntityManager, limit: number, now: Date): Promise<number[]> {
+    const runs = await em.find(ProcessRun, dueWhere(now), {
+      fields: ['id'],
+      orderBy: { scheduled_deletion_at: 'asc', id: 'asc' },
+      limit,
+      disableIdentityMap: true,
+    });
+    return runs.map((run) => run.id);
+  }
+
+  /**
+   * Neutralises run `id` in one transaction; false when it was neutralised already. The first statement
+   * claims the run (`is_neutralized` false → true), so of two concurrent neutralisations one does the work
+   * and the other waits for its row lock and then finds nothing to claim.
+   */
+  async #neutralize(em: EntityManager, id: number): Promise<boolean> {
+    return em.transactional(async (tx) => {
+      const now = new Date();
+      const claimed = await tx.nativeUpdate(
+        ProcessRun,
+        { id, is_neutralized: false },
+        { is_neutralized: true, neutralized_at: now, updated_at: now },
+        { ...includeDeleted },
+      );
+      if (claimed === 0) return false;
+      const run = await tx.findOneOrFail(ProcessRun, { id }, { ...includeDeleted, refresh: true });
+      const process = await tx.findOne(Process, { id: run.process.id }, { ...includeDeleted });
+      const keep = keepKeysOf(process, this.#globalKeepKeys);
+      run.entity_id = neutralizedEntityId(id);
+      run.entity_name = null;
+      run.meta = neutralizeObject(run.meta, keep) ?? {};
+      const stepRuns = await tx.find(ProcessStepRun, { run: id }, { ...includeDeleted });
+      for (const stepRun of stepRuns) {
+        stepRun.meta = neutralizeObject(stepRun.meta, keep);
+        stepRun.failure = neutralizeObject(stepRun.failure, keep);
+        stepRun.updated_at = now;
+      }
+      await tx.flush();
+      return true;
+    });
+  }
+}
+
+/** A short reason for a failed neutralisation: the error's class and message, never a stack or SQL. */
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.name === 'Error' ? 'unexpected error' : error.name;
+  return 'unexpected error';
+}
