@@ -8,7 +8,8 @@
  * 2. our migrations create our schema — Unicode text types, UTC times, our columns, indexes, keys and
  *    tables — and are recorded as applied, as on any database of ours;
  * 3. every row is copied into it, ids kept, values converted where the types differ (legacy TEXT/VARCHAR
- *    to Unicode, naive UTC times to UTC, JSON text to JSON); the marker records the copy.
+ *    to Unicode, naive UTC times to UTC, JSON text to JSON), the original's soft deletes brought to our
+ *    rules (a deleted process hides its runs; see CASCADE_ORIGINAL_DELETES); the marker records the copy.
  * A step that fails rolls back alone; running `make adopt ARGS=--apply` again continues with it. The
  * `_pre_adoption` tables are kept untouched until an administrator drops them. While an adoption is
  * unfinished the server refuses to start.
@@ -445,7 +446,7 @@ async function renameAside(
   }
 }
 
-/** Step 3: every row copied into our tables (ids kept), then id counters moved past them. */
+/** Step 3: every row copied into our tables (ids kept), id counters moved past them, deletes cascaded. */
 async function copyRows(
   dialect: Dialect,
   execute: AdoptionConnection['execute'],
@@ -467,8 +468,38 @@ async function copyRows(
       );
     }
   }
+  for (const statement of CASCADE_ORIGINAL_DELETES) await execute(statement);
   await execute(`update ${q(ADOPTION_MARKER)} set ${q('copied_at')} = ? where ${q('id')} = 1`, [now]);
 }
+
+/**
+ * The original service's soft deletes, brought to this service's rules (REQUIREMENTS §4): its process
+ * delete marked the process and its steps only, leaving the runs visible; here a deleted process hides its
+ * runs and their step runs too, and a restore brings back exactly what one delete hid, by deletion token.
+ * So, in the copy:
+ * - a deleted process gets a token, which its steps (deleted with it: the original had no step delete)
+ *   and its live runs share; those runs take the process's deletion time;
+ * - a run the original deleted on its own keeps its time and gets its own token;
+ * - step runs of a deleted run share the run's token (the original's run delete covered its step runs);
+ *   any other deleted row gets a token of its own.
+ * Plain SQL valid on all three dialects (CONCAT and correlated subqueries); all within the copy's
+ * transaction.
+ */
+const CASCADE_ORIGINAL_DELETES: readonly string[] = [
+  "update process set deletion_token = concat('adopted-process-', id) where deleted_at is not null and deletion_token is null",
+  'update process_step set deleted_at = coalesce(deleted_at, (select p.deleted_at from process p where p.id = process_step.process_id)), ' +
+    'deletion_token = (select p.deletion_token from process p where p.id = process_step.process_id) ' +
+    'where deletion_token is null and exists (select 1 from process p where p.id = process_step.process_id and p.deleted_at is not null)',
+  "update process_step set deletion_token = concat('adopted-step-', id) where deleted_at is not null and deletion_token is null",
+  "update process_run set deletion_token = concat('adopted-run-', id) where deleted_at is not null and deletion_token is null",
+  'update process_run set deleted_at = (select p.deleted_at from process p where p.id = process_run.process_id), ' +
+    'deletion_token = (select p.deletion_token from process p where p.id = process_run.process_id) ' +
+    'where deleted_at is null and exists (select 1 from process p where p.id = process_run.process_id and p.deleted_at is not null)',
+  'update process_step_run set deleted_at = coalesce(deleted_at, (select r.deleted_at from process_run r where r.id = process_step_run.run_id)), ' +
+    'deletion_token = (select r.deletion_token from process_run r where r.id = process_step_run.run_id) ' +
+    'where deletion_token is null and exists (select 1 from process_run r where r.id = process_step_run.run_id and r.deleted_at is not null)',
+  "update process_step_run set deletion_token = concat('adopted-step-run-', id) where deleted_at is not null and deletion_token is null",
+];
 
 /**
  * Adopts the database (see the top of this file) that `plan` (adoptionPlan, which refuses a database

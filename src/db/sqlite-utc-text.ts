@@ -6,9 +6,9 @@
  * switch, `make adopt` copies the original's times unchanged, and the fixed-width text sorts and compares
  * in time order, so range filters and ORDER BY work on it as they did on numbers.
  *
- * MikroORM 7 turns a Date into its SQLite value in three places of the platform, all overridden here:
- * `processDateProperty` (values written by the unit of work), `quoteValue` and `escape` (query
- * parameters, which MikroORM inlines into the SQL text). Reading needs nothing: MikroORM parses the text as UTC because
+ * MikroORM 7 inlines every parameter into the SQL text, so a Date reaches SQLite through the platform's
+ * `quoteValue` and `escape`, both overridden here; `processDateProperty` (the unit of work's snapshots)
+ * keeps Dates, as on the other platforms. Reading needs nothing: MikroORM parses the text as UTC because
  * `forceUtcTimezone` is on (orm-config.ts), and epoch numbers written before the switch still read.
  */
 import type { Configuration } from '@mikro-orm/core';
@@ -22,8 +22,14 @@ export function sqliteUtcText(date: Date): string {
 }
 
 export class UtcTextSqlitePlatform extends SqlitePlatform {
+  /**
+   * Dates stay Dates in the unit of work's snapshots, as on the other platforms: the snapshot of a loaded
+   * entity holds the Dates hydration parsed, so a text here made every loaded date look changed, and a
+   * flush rewrote them with the values it had read (overwriting a concurrent change). They become text
+   * where they reach SQL, in `escape` and `quoteValue`.
+   */
   override processDateProperty(value: unknown): string | number | Date {
-    return value instanceof Date ? sqliteUtcText(value) : (value as string | number | Date);
+    return value as string | number | Date;
   }
 
   override escape(value: unknown): string {

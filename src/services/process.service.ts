@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import { LockMode, type EntityManager } from '@mikro-orm/core';
 import type { Dialect } from '../db/database-url.ts';
 import { rescheduleRuns } from '../db/lifecycle-queries.ts';
 import { Process, ProcessStep } from '../entities/index.ts';
@@ -54,14 +54,28 @@ function refuseAdminOnlySettings(
   }
 }
 
-/** Process definitions: create, list, read and update (any role; retention settings admin-only). */
-/** The live process `id`; NotFoundError when there is none (deleted or never created). */
-export async function liveProcess(em: EntityManager, id: number): Promise<Process> {
-  const process = await em.findOne(Process, { id });
+/**
+ * The live process `id`; NotFoundError when there is none (deleted or never created). With `share`, inside
+ * a transaction, the row is read with a shared lock held to the end of it (PostgreSQL `for share`, SQL
+ * Server `holdlock`; SQLite has one writer): a concurrent delete of the process then waits for the
+ * transaction, and its cascade sees the rows it added (a run or step created under a process being deleted
+ * is hidden with it, never left live under a deleted process). Creators do not block each other.
+ */
+export async function liveProcess(
+  em: EntityManager,
+  id: number,
+  options: { share?: boolean } = {},
+): Promise<Process> {
+  const process = await em.findOne(
+    Process,
+    { id },
+    options.share ? { lockMode: LockMode.PESSIMISTIC_READ, refresh: true } : {},
+  );
   if (process === null) throw new NotFoundError(`Process ${id} not found`);
   return process;
 }
 
+/** Process definitions: create, list, read and update (any role; retention settings admin-only). */
 export class ProcessService {
   readonly #dialect: Dialect;
 

@@ -136,7 +136,7 @@ export class RunService {
    */
   async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
     return em.transactional(async (tx) => {
-      const process = await liveProcess(tx, input.process_id);
+      const process = await liveProcess(tx, input.process_id, { share: true });
       const steps = await tx.find(ProcessStep, { process: process.id }, { orderBy: { index: 'asc' } });
       const now = new Date();
       const run = tx.create(ProcessRun, {

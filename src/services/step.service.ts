@@ -19,20 +19,22 @@ export class StepService {
    * by the partial unique index, whose violation the problem handler answers with 409 as well.
    */
   async create(em: EntityManager, input: NewStep): Promise<ProcessStep> {
-    const process = await liveProcess(em, input.process_id);
-    const taken = await em.count(ProcessStep, { process: process.id, index: input.index });
-    if (taken > 0) {
-      throw new ConflictError(`Process ${process.id} already has a step with index ${input.index}`);
-    }
-    const step = em.create(ProcessStep, {
-      process,
-      index: input.index,
-      name: input.name,
-      is_rerunnable: input.is_rerunnable ?? false,
-      rerun_config: input.rerun_config ?? {},
+    return em.transactional(async (tx) => {
+      const process = await liveProcess(tx, input.process_id, { share: true });
+      const taken = await tx.count(ProcessStep, { process: process.id, index: input.index });
+      if (taken > 0) {
+        throw new ConflictError(`Process ${process.id} already has a step with index ${input.index}`);
+      }
+      const step = tx.create(ProcessStep, {
+        process,
+        index: input.index,
+        name: input.name,
+        is_rerunnable: input.is_rerunnable ?? false,
+        rerun_config: input.rerun_config ?? {},
+      });
+      await tx.flush();
+      return step;
     });
-    await em.flush();
-    return step;
   }
 
   /**

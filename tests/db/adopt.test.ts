@@ -58,7 +58,16 @@ describe('adopting a database the original service created', () => {
       meta: JSON.stringify({ kommune: 'Aarhus', run_metadata_schema: { cpr: 'string' } }),
       retention_months: 12,
     });
-    ids['p2'] = await insert('process', { ...times(0), name: 'Nedlagt', meta: '{}', deleted_at: stamp(1) });
+    ids['p2'] = await insert('process', { ...times(0), name: 'Nedlagt', meta: '{}', deleted_at: stamp(40) });
+    // The original's process delete marked the process and its steps, not its runs.
+    ids['p2s0'] = await insert('process_step', {
+      ...times(0),
+      process_id: ids['p2'],
+      index: 0,
+      name: 'Arkivér',
+      is_rerunnable: f,
+      deleted_at: stamp(40),
+    });
     for (const index of [0, 1, 2]) {
       ids[`s${index}`] = await insert('process_step', {
         ...times(0),
@@ -87,6 +96,9 @@ describe('adopting a database the original service created', () => {
     await run('r2', 'FAILED');
     await run('r3', 'COMPLETED', { deleted_at: stamp(20) });
     await run('r4', 'RUNNING', { meta: null });
+    // Of the deleted process: a run left live by the original's delete, and one deleted on its own before.
+    await run('r5', 'COMPLETED', { process_id: ids['p2'] });
+    await run('r6', 'CANCELLED', { process_id: ids['p2'], deleted_at: stamp(30) });
     const stepRun = (runKey: string, index: number, status: string, extra: Record<string, unknown> = {}) =>
       insert('process_step_run', {
         ...times(4),
@@ -107,6 +119,8 @@ describe('adopting a database the original service created', () => {
     ids['sr_failed'] = await stepRun('r2', 1, 'FAILED', { failure: JSON.stringify(FAILURE), rerun_count: 1 });
     await stepRun('r2', 2, 'PENDING');
     ids['sr_noindex'] = await stepRun('r4', 2, 'RUNNING', { step_index: null });
+    ids['sr_r5'] = await stepRun('r5', 0, 'SUCCESS', { step_id: ids['p2s0'] });
+    ids['sr_r6'] = await stepRun('r6', 0, 'CANCELLED', { step_id: ids['p2s0'], deleted_at: stamp(30) });
     ids['key'] = await insert('api_key', {
       ...times(0),
       name: 'RPA robot – Borgerservice',
@@ -136,7 +150,7 @@ describe('adopting a database the original service created', () => {
   it('prints a plan with what it found and changes nothing', async () => {
     const before = await execute<{ n: number }>('select count(*) as n from process_run');
     const plan = (await adoptionPlan(adoptionConnection(orm))).lines;
-    expect(plan.join('\n')).toMatch(/process_run: 4 rows/);
+    expect(plan.join('\n')).toMatch(/process_run: 6 rows/);
     expect(plan.join('\n')).toMatch(/With --apply, in three steps/);
     if (db.dialect === 'mssql') expect(plan.join('\n')).toMatch(/non-Unicode, becomes Unicode: .*entity_id/);
     expect(await execute('select count(*) as n from process_run')).toEqual(before);
@@ -169,7 +183,7 @@ describe('adopting a database the original service created', () => {
     const aside = await execute<{ n: number | string }>(
       `select count(*) as n from ${q(`process_run${PRE_ADOPTION_SUFFIX}`)}`,
     );
-    expect(Number(aside[0].n)).toBe(4);
+    expect(Number(aside[0].n)).toBe(6);
   });
 
   describe('then served as before', () => {
@@ -305,6 +319,31 @@ describe('adopting a database the original service created', () => {
         "select count(*) as n from process_run where status = 'FAILED'",
       );
       expect(Number(failed.n)).toBe(1);
+    });
+
+    it('hides the runs of a process the original deleted, and a restore brings back exactly what that delete hid', async () => {
+      const post = async (path: string) => {
+        const response = await fetch(baseUrl + path, { method: 'POST', headers: { 'X-API-Key': legacyKey } });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      // The original left r5 and its step run visible; here they went with their process.
+      expect((await get(`/api/v1/runs/${ids['r5']}`)).status).toBe(404);
+      expect((await get(`/api/v1/step-runs/${ids['sr_r5']}`)).status).toBe(404);
+      expect((await get(`/api/v1/runs?process_id=${ids['p2']}`)).body).toMatchObject({ total: 0, items: [] });
+      expect((await post(`/api/v1/runs/${ids['r5']}/restore`)).status).toBe(409);
+
+      const restored = await post(`/api/v1/processes/${ids['p2']}/restore`);
+      expect(restored.status).toBe(200);
+      expect((restored.body['steps'] as { id: number }[]).map((step) => step.id)).toEqual([ids['p2s0']]);
+      const r5 = await get(`/api/v1/runs/${ids['r5']}`);
+      expect(r5.status).toBe(200);
+      expect((r5.body['steps'] as { id: number }[]).map((step) => step.id)).toEqual([ids['sr_r5']]);
+      // r6 was deleted on its own before: it stays deleted until restored itself, with its step run.
+      expect((await get(`/api/v1/runs/${ids['r6']}`)).status).toBe(404);
+      const r6 = await post(`/api/v1/runs/${ids['r6']}/restore`);
+      expect(r6.status).toBe(200);
+      expect((r6.body['steps'] as { id: number }[]).map((step) => step.id)).toEqual([ids['sr_r6']]);
+      expect((await get(`/api/v1/runs?process_id=${ids['p2']}`)).body).toMatchObject({ total: 2 });
     });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrm, createOrm, migrateToLatest, migrateUpTo } from '../../src/db/orm.ts';
-import { Process } from '../../src/entities/index.ts';
+import { Process, ProcessRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import { createTestDatabase, testDialect } from '../support/database.ts';
 
@@ -216,6 +216,32 @@ describe('times as the original stored them', () => {
     expect(page.status).toBe(200);
     expect(Number(counted.n)).toBe(((await page.json()) as { total: number }).total);
     expect(Number(counted.n)).toBe(1);
+  });
+
+  it('a flush writes only what changed: times read earlier do not overwrite newer ones', async () => {
+    const process = await server.json<{ id: number }>('POST', '/api/v1/processes', { name: 'Flush' }, 201);
+    const created = await server.json<{ id: number }>(
+      'POST',
+      '/api/v1/runs',
+      { process_id: process.id, entity_id: 'flush' },
+      201,
+    );
+    const setStartedAt = (iso: string) =>
+      server.container.orm.em
+        .fork()
+        .nativeUpdate(ProcessRun, { id: created.id }, { started_at: new Date(iso) });
+    await setStartedAt('2026-01-01T08:00:00.000Z');
+    const em = server.container.orm.em.fork();
+    const run = await em.findOneOrFail(ProcessRun, { id: created.id });
+    // Another writer changes the run's start after this unit of work read it.
+    await setStartedAt('2026-02-01T08:00:00.000Z');
+    run.entity_name = 'Kun navnet ændres';
+    await em.flush();
+    const after = await server.json<{ entity_name: string; started_at: string }>(
+      'GET',
+      `/api/v1/runs/${created.id}`,
+    );
+    expect(after).toMatchObject({ entity_name: 'Kun navnet ændres', started_at: '2026-02-01T08:00:00.000Z' });
   });
 });
 
