@@ -174,6 +174,7 @@ export async function buildOrmConfig(
         pool,
         // JSON values are sent as N'...' literals (see mssql-unicode-json.ts), or emoji would become '?'.
         discovery: { onMetadata: useUnicodeJsonOnMssql },
+        onCreateConnection: skipRollbackOfEndedTransaction,
         // Deep-merged into the tedious connection config by MikroORM's MsSqlConnection.
         driverOptions: {
           options: {
@@ -188,4 +189,24 @@ export async function buildOrmConfig(
       };
     }
   }
+}
+
+/**
+ * SQL Server ends a transaction itself on some errors (a deadlock victim, an error raised in a trigger,
+ * anything under XACT_ABORT) and tells the driver so; the ROLLBACK that MikroORM then sends fails, and
+ * Kysely, whose rollback releases the connection only after a successful ROLLBACK, never gives that
+ * connection back to the pool: after `DB_POOL_SIZE` such errors every request waited for a connection
+ * and got 503. A rollback of a transaction that tedious knows has ended is therefore a no-op.
+ */
+function skipRollbackOfEndedTransaction(native: unknown): Promise<void> {
+  const connection = native as {
+    inTransaction: boolean;
+    rollbackTransaction(callback: (error?: Error | null) => void, name?: string): void;
+  };
+  const rollback = connection.rollbackTransaction.bind(connection);
+  connection.rollbackTransaction = (callback, name) => {
+    if (connection.inTransaction) rollback(callback, name);
+    else callback(null);
+  };
+  return Promise.resolve();
 }
