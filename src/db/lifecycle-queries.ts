@@ -32,6 +32,52 @@ export function deleteProcessStatements(em: SqlEntityManager, processId: number,
   ];
 }
 
+/**
+ * Hides what a concurrent delete of process `processId` may have missed, if the process is deleted: its
+ * live steps, runs and step runs, under the process's own deletion time and token. True when the process
+ * is deleted (or gone).
+ *
+ * Why it closes the race without locks (which Babelfish ignores, and MVCC databases do not take on a
+ * plain read): the delete calls this after it commits, and so does every creation of a step or run after
+ * it commits. Either the creator's check sees the delete committed (and hides its own rows), or it ran
+ * before the delete committed — then the creator had committed before the delete's own check started, and
+ * that check's statements see its rows. Each statement reads what was committed before it began
+ * (READ COMMITTED or stronger on all three databases).
+ */
+export async function hideUnderDeletedProcess(em: EntityManager, processId: number): Promise<boolean> {
+  const fresh = em.fork();
+  const process = await fresh.findOne(
+    Process,
+    { id: processId },
+    { filters: false, refresh: true, disableIdentityMap: true },
+  );
+  if (process === null) return true;
+  if (process.deleted_at === null || process.deleted_at === undefined) return false;
+  const deletion: Deletion = {
+    deleted_at: process.deleted_at,
+    deletion_token: process.deletion_token ?? `adopted-process-${processId}`,
+  };
+  await fresh.transactional(async (tx) => {
+    const [, ...cascade] = deleteProcessStatements(tx as SqlEntityManager, processId, deletion);
+    for (const statement of cascade) await statement.execute('run');
+  });
+  return true;
+}
+
+/**
+ * Locks row `id` of `table` (`process` or `process_run`) for the rest of the transaction with an UPDATE that
+ * changes nothing: a write lock on every database (PostgreSQL and SQL Server: the row's, held to commit;
+ * SQLite: the database's), so the caller's next read sees the row as the last writer committed it, and a
+ * concurrent delete or neutralisation waits. Row counts are not used: Babelfish reports them wrongly.
+ */
+export async function lockLifecycleRow(em: EntityManager, table: 'process' | 'process_run', id: number) {
+  await (em as SqlEntityManager).execute(
+    `update ${table} set deleted_at = deleted_at where id = ?`,
+    [id],
+    'run',
+  );
+}
+
 /** Statements hiding the live run `runId` with its live step runs. */
 export function deleteRunStatements(em: SqlEntityManager, runId: number, deletion: Deletion) {
   return [

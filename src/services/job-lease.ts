@@ -1,8 +1,8 @@
 /**
  * A lease in the database (table `job_lease`) that lets one instance at a time work a background job when
  * several instances share a database. Taking the lease is one conditional UPDATE (free, expired, or ours
- * already), atomic on every dialect; the first taker INSERTs the row, and of two first takers the primary
- * key lets one win. A holder that crashes or hangs loses the lease when `expires_at` passes.
+ * already), atomic on every dialect, then a read of who holds it; the first taker INSERTs the row, and of
+ * two first takers the primary key lets one win. A holder that crashes or hangs loses the lease when `expires_at` passes.
  *
  * Times come from the instance's clock: instances sharing a database must keep their clocks in step (NTP),
  * within a small fraction of the lease duration.
@@ -25,12 +25,15 @@ export class JobLeases {
     const em = this.#em();
     const now = new Date();
     const expires_at = new Date(now.getTime() + durationMs);
-    const taken = await em.nativeUpdate(
+    await em.nativeUpdate(
       JobLease,
       { name, $or: [{ holder }, { expires_at: { $lte: now } }] },
       { holder, expires_at },
     );
-    if (taken > 0) return true;
+    // Who holds it is read back rather than taken from the UPDATE's row count, which Babelfish reports
+    // wrongly (MikroORM counts its `select @@rowcount` row there).
+    const lease = await em.findOne(JobLease, { name }, { refresh: true, disableIdentityMap: true });
+    if (lease !== null) return lease.holder === holder;
     try {
       await em.insert(JobLease, { name, holder, expires_at });
       return true;

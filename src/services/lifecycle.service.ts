@@ -6,12 +6,14 @@
  * ones that switch it off, explicitly, to find what is deleted.
  */
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/core';
+import { DriverException, type EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import {
   deleteProcessStatements,
   deleteRunStatements,
+  hideUnderDeletedProcess,
+  lockLifecycleRow,
   rescheduleRuns,
   restoreStatements,
   type Deletion,
@@ -84,15 +86,15 @@ export class LifecycleService {
    */
   async deleteProcess(em: EntityManager, id: number): Promise<void> {
     await em.transactional(async (tx) => {
-      const process = await tx.findOne(Process, { id }, { ...includeDeleted });
+      // Locked first, so of two concurrent deletes the second sees the first's work and does nothing.
+      await lockLifecycleRow(tx, 'process', id);
+      const process = await tx.findOne(Process, { id }, { ...includeDeleted, refresh: true });
       if (process === null) throw new NotFoundError(`Process ${id} not found`);
       if (process.deleted_at !== null && process.deleted_at !== undefined) return;
-      const [claim, ...cascade] = deleteProcessStatements(tx as SqlEntityManager, id, newDeletion());
-      // The process row is the claim: when a concurrent delete took it first, that delete hides the rest.
-      const claimed = (await claim!.execute('run')).affectedRows;
-      if (claimed === 0) return;
-      await executeAll(cascade);
+      await executeAll(deleteProcessStatements(tx as SqlEntityManager, id, newDeletion()));
     });
+    // Rows a creation committed while this transaction ran (see hideUnderDeletedProcess).
+    await hideUnderDeletedProcess(em, id);
   }
 
   /**
@@ -120,13 +122,11 @@ export class LifecycleService {
    */
   async deleteRun(em: EntityManager, id: number): Promise<void> {
     await em.transactional(async (tx) => {
-      const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted });
+      await lockLifecycleRow(tx, 'process_run', id);
+      const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null) throw new NotFoundError(`Run ${id} not found`);
       if (run.deleted_at !== null && run.deleted_at !== undefined) return;
-      const [claim, ...cascade] = deleteRunStatements(tx as SqlEntityManager, id, newDeletion());
-      const claimed = (await claim!.execute('run')).affectedRows;
-      if (claimed === 0) return;
-      await executeAll(cascade);
+      await executeAll(deleteRunStatements(tx as SqlEntityManager, id, newDeletion()));
     });
   }
 
@@ -225,21 +225,18 @@ export class LifecycleService {
   }
 
   /**
-   * Neutralises run `id` in one transaction; false when it was neutralised already. The first statement
-   * claims the run (`is_neutralized` false → true), so of two concurrent neutralisations one does the work
-   * and the other waits for its row lock and then finds nothing to claim.
+   * Neutralises run `id` in one transaction; false when it was neutralised already (or does not exist).
+   * The run's row is locked first, so of two concurrent neutralisations one does the work and the other
+   * waits for it, then reads the run neutralised and does nothing.
    */
   async #neutralize(em: EntityManager, id: number): Promise<boolean> {
     return em.transactional(async (tx) => {
       const now = new Date();
-      const claimed = await tx.nativeUpdate(
-        ProcessRun,
-        { id, is_neutralized: false },
-        { is_neutralized: true, neutralized_at: now, updated_at: now },
-        { ...includeDeleted },
-      );
-      if (claimed === 0) return false;
-      const run = await tx.findOneOrFail(ProcessRun, { id }, { ...includeDeleted, refresh: true });
+      await lockLifecycleRow(tx, 'process_run', id);
+      const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
+      if (run === null || run.is_neutralized) return false;
+      run.is_neutralized = true;
+      run.neutralized_at = now;
       const process = await tx.findOne(Process, { id: run.process.id }, { ...includeDeleted });
       const keep = keepKeysOf(process, this.#globalKeepKeys);
       run.entity_id = neutralizedEntityId(id);
@@ -257,8 +254,11 @@ export class LifecycleService {
   }
 }
 
-/** A short reason for a failed neutralisation: the error's class and message, never a stack or SQL. */
+/**
+ * A short reason for a failed neutralisation: never the error's message, which may hold SQL with the
+ * run's personal data inlined (MikroORM inlines parameters), nor a stack.
+ */
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.name === 'Error' ? 'unexpected error' : error.name;
+  if (error instanceof DriverException) return `the database refused the change (${error.name})`;
   return 'unexpected error';
 }

@@ -1,6 +1,6 @@
-import { LockMode, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import type { Dialect } from '../db/database-url.ts';
-import { rescheduleRuns } from '../db/lifecycle-queries.ts';
+import { hideUnderDeletedProcess, rescheduleRuns } from '../db/lifecycle-queries.ts';
 import { Process, ProcessStep } from '../entities/index.ts';
 import { ForbiddenError, NotFoundError } from '../errors/domain-errors.ts';
 
@@ -54,25 +54,20 @@ function refuseAdminOnlySettings(
   }
 }
 
-/**
- * The live process `id`; NotFoundError when there is none (deleted or never created). With `share`, inside
- * a transaction, the row is read with a shared lock held to the end of it (PostgreSQL `for share`, SQL
- * Server `holdlock`; SQLite has one writer): a concurrent delete of the process then waits for the
- * transaction, and its cascade sees the rows it added (a run or step created under a process being deleted
- * is hidden with it, never left live under a deleted process). Creators do not block each other.
- */
-export async function liveProcess(
-  em: EntityManager,
-  id: number,
-  options: { share?: boolean } = {},
-): Promise<Process> {
-  const process = await em.findOne(
-    Process,
-    { id },
-    options.share ? { lockMode: LockMode.PESSIMISTIC_READ, refresh: true } : {},
-  );
+/** The live process `id`; NotFoundError when there is none (deleted or never created). */
+export async function liveProcess(em: EntityManager, id: number): Promise<Process> {
+  const process = await em.findOne(Process, { id });
   if (process === null) throw new NotFoundError(`Process ${id} not found`);
   return process;
+}
+
+/**
+ * After a step or run of process `id` was committed: when a delete of the process committed meanwhile,
+ * hides what was created with it and answers NotFoundError, as if the delete had come first (see
+ * `hideUnderDeletedProcess`: no live row is ever left under a deleted process).
+ */
+export async function refuseIfProcessDeletedMeanwhile(em: EntityManager, id: number): Promise<void> {
+  if (await hideUnderDeletedProcess(em, id)) throw new NotFoundError(`Process ${id} not found`);
 }
 
 /** Process definitions: create, list, read and update (any role; retention settings admin-only). */

@@ -4,9 +4,9 @@
  *
  * Several instances may run it against one database: a tick works only while its instance holds the
  * `retention-cleanup` lease (job-lease.ts), renewed before every batch, so one instance works a batch at a
- * time; an instance that crashed mid-batch loses the lease when it expires. Each run is also claimed by
- * its own conditional UPDATE (LifecycleService), so even a holder that overran its lease cannot
- * neutralise a run twice.
+ * time; an instance that crashed mid-batch loses the lease when it expires. Each run is also neutralised
+ * under its own row lock, checked after taking it (LifecycleService), so even a holder that overran its
+ * lease cannot neutralise a run twice.
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';

@@ -4,7 +4,7 @@ import type { Dialect } from '../db/database-url.ts';
 import { runCountQuery, runPageQuery, type RunListQuery } from '../db/run-queries.ts';
 import { ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
-import { addCalendarMonths, liveProcess } from './process.service.ts';
+import { addCalendarMonths, liveProcess, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
 import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
 
 export interface NewRun {
@@ -132,11 +132,12 @@ export class RunService {
   /**
    * Starts a run of the live process `input.process_id` (NotFoundError otherwise), in one transaction:
    * the run (`pending`, `scheduled_deletion_at` from the process's retention) and one pending step run
-   * per live step in index order, copying can_rerun, rerun_config and max_reruns from the step.
+   * per live step in index order, copying can_rerun, rerun_config and max_reruns from the step. When the
+   * process was deleted while this ran, the run is hidden with it and the answer is NotFoundError.
    */
   async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
-    return em.transactional(async (tx) => {
-      const process = await liveProcess(tx, input.process_id, { share: true });
+    const created = await em.transactional(async (tx) => {
+      const process = await liveProcess(tx, input.process_id);
       const steps = await tx.find(ProcessStep, { process: process.id }, { orderBy: { index: 'asc' } });
       const now = new Date();
       const run = tx.create(ProcessRun, {
@@ -155,6 +156,8 @@ export class RunService {
       await tx.flush();
       return { run, steps: stepRuns };
     });
+    await refuseIfProcessDeletedMeanwhile(em, input.process_id);
+    return created;
   }
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ProcessStep } from '../entities/index.ts';
 import { ConflictError } from '../errors/domain-errors.ts';
-import { liveProcess } from './process.service.ts';
+import { liveProcess, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
 
 export interface NewStep {
   process_id: number;
@@ -16,11 +16,12 @@ export class StepService {
   /**
    * Adds a step to the live process `input.process_id` (NotFoundError otherwise). An index already held
    * by a live step of the process is a ConflictError; two requests racing for the same index are caught
-   * by the partial unique index, whose violation the problem handler answers with 409 as well.
+   * by the partial unique index, whose violation the problem handler answers with 409 as well. When the
+   * process was deleted while this ran, the step is hidden with it and the answer is NotFoundError.
    */
   async create(em: EntityManager, input: NewStep): Promise<ProcessStep> {
-    return em.transactional(async (tx) => {
-      const process = await liveProcess(tx, input.process_id, { share: true });
+    const step = await em.transactional(async (tx) => {
+      const process = await liveProcess(tx, input.process_id);
       const taken = await tx.count(ProcessStep, { process: process.id, index: input.index });
       if (taken > 0) {
         throw new ConflictError(`Process ${process.id} already has a step with index ${input.index}`);
@@ -35,6 +36,8 @@ export class StepService {
       await tx.flush();
       return step;
     });
+    await refuseIfProcessDeletedMeanwhile(em, input.process_id);
+    return step;
   }
 
   /**

@@ -1,9 +1,8 @@
 /**
  * A delete racing the robots: runs, steps and step runs created while their process (or run) is being
- * soft-deleted are hidden with it or refused (404), never left live under a deleted parent. On PostgreSQL
- * and SQL Server this rests on the shared lock run and step creation take on the process row
- * (`liveProcess(…, { share: true })`) and on the run row lock of step-run writes (`lockRun`); SQLite has one
- * writer. Checked in the tables themselves, after every round.
+ * soft-deleted are hidden with it or refused (404), never left live under a deleted parent: the delete and
+ * every creation check again after they commit (`hideUnderDeletedProcess`); step-run writes take the run's
+ * row lock (`lockRun`), which the run's delete waits for. Checked in the tables themselves, every round.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.ts';
