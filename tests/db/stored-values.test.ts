@@ -9,6 +9,7 @@ import { closeOrm, createOrm, migrateToLatest, migrateUpTo } from '../../src/db/
 import { Process, ProcessRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import { createTestDatabase, testDialect } from '../support/database.ts';
+import { utcTextSql } from '../support/stored.ts';
 
 describe('statuses as the original stored them', () => {
   let server: TestServer;
@@ -146,18 +147,6 @@ describe('the migration to enum names', () => {
     }
   });
 });
-
-/** A time column as `YYYY-MM-DD HH:MM:SS.fff` in UTC, read with the SQL of each dialect. */
-function utcTextSql(column: string): string {
-  switch (testDialect()) {
-    case 'sqlite':
-      return `substr(${column}, 1, 23)`;
-    case 'postgresql':
-      return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
-    case 'mssql':
-      return `convert(varchar(23), ${column}, 121)`;
-  }
-}
 
 describe('times as the original stored them', () => {
   let server: TestServer;

@@ -16,12 +16,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
+import { expectProblem, expectStatus } from '../support/responses.ts';
+import { parsed, storedBoolean } from '../support/stored.ts';
 import type { Schemas } from '../../src/contract.ts';
 
 type RunBody = Schemas['ProcessRun'];
 type Stats = Schemas['CleanupStats'];
 type NeutralizeResult = Schemas['CleanupNeutralizeResult'];
-type Problem = Schemas['Problem'];
 type Row = Record<string, unknown>;
 
 const NEUTRALIZED = '[NEUTRALIZED]';
@@ -33,18 +34,6 @@ const LABELS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K'] as const;
 type Label = (typeof LABELS)[number];
 /** The due runs, due longest first: I (2019-06), B (2020-01), C and D (2020-02, id order), A (2020-03), J (just now). */
 const DUE: readonly Label[] = ['I', 'B', 'C', 'D', 'A', 'J'];
-
-/** A JSON column as the driver returns it (text on every dialect), parsed. */
-function parsed(value: unknown): unknown {
-  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-}
-
-/** A stored boolean (SQLite: 1/0; PostgreSQL and SQL Server: true/false) as a boolean. */
-function stored(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return Number(value) !== 0;
-  throw new Error(`not a stored boolean: ${String(value)}`);
-}
 
 const runMeta = (label: Label) => ({
   category: 'Flytning – Århus 🏠',
@@ -83,21 +72,28 @@ describe('admin cleanup', () => {
   };
   const call = (method: string, path: string, key = server.adminKey) =>
     server.request(path, { method, headers: { 'X-API-Key': key } });
-  const expectStatus = async <T>(response: Response, status: number): Promise<T> => {
-    const text = await response.text();
-    expect(response.status, text).toBe(status);
-    return JSON.parse(text) as T;
-  };
-  const expectProblem = async (response: Response, status: number): Promise<Problem> => {
-    const problem = await expectStatus<Problem>(response, status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(problem.status).toBe(status);
-    return problem;
-  };
   const stats = async (query = '') => expectStatus<Stats>(await call('GET', STATS + query), 200);
   const neutralizeDue = async (query = '') =>
     expectStatus<NeutralizeResult>(await call('POST', NEUTRALIZE + query), 200);
   const idsOf = (labels: readonly Label[]) => labels.map((label) => ids[label]);
+  /**
+   * The whole answer of a neutralize call that found the runs `labels` and failed none: a dry run lists
+   * them, any other call neutralised them all.
+   */
+  const foundAll = (labels: readonly Label[], dryRun: boolean): NeutralizeResult => {
+    const neutralized = dryRun ? 0 : labels.length;
+    return {
+      dry_run: dryRun,
+      total_found: labels.length,
+      neutralized,
+      failed: 0,
+      errors: [],
+      neutralized_count: neutralized,
+      failed_count: 0,
+      neutralized_run_ids: idsOf(labels),
+      failed_run_ids: [],
+    };
+  };
   const setSchedule = (runIds: number[] | { process: number }, at: Date) =>
     server.container.orm.em
       .fork()
@@ -204,7 +200,7 @@ describe('admin cleanup', () => {
     const stepRuns = await sql('select * from process_step_run where run_id = ? order by id', [id]);
     expect(run['entity_id']).toBe(`NEUTRALIZED_${id}`);
     expect(run['entity_name']).toBeNull();
-    expect(stored(run['is_neutralized'])).toBe(true);
+    expect(storedBoolean(run['is_neutralized'])).toBe(true);
     const ownList = label === 'I';
     expect(parsed(run['meta'])).toEqual({
       category: ownList ? NEUTRALIZED : 'Flytning – Århus 🏠',
@@ -243,7 +239,7 @@ describe('admin cleanup', () => {
     const [run] = await sql('select * from process_run where id = ?', [ids[label]]);
     expect(run['entity_id']).toBe(`010190-${label}`);
     expect(run['entity_name']).toBe(`Jens Hansen ${label}`);
-    expect(stored(run['is_neutralized'])).toBe(false);
+    expect(storedBoolean(run['is_neutralized'])).toBe(false);
     expect(parsed(run['meta'])).toEqual(runMeta(label));
   };
 
@@ -325,17 +321,7 @@ describe('admin cleanup', () => {
     it('is a dry run by default: it lists what it would neutralise and changes nothing', async () => {
       await seed();
       const before = await tables();
-      const preview = (labels: readonly Label[]) => ({
-        dry_run: true,
-        total_found: labels.length,
-        neutralized: 0,
-        failed: 0,
-        errors: [],
-        neutralized_count: 0,
-        failed_count: 0,
-        neutralized_run_ids: idsOf(labels),
-        failed_run_ids: [],
-      });
+      const preview = (labels: readonly Label[]) => foundAll(labels, true);
       expect(await neutralizeDue()).toEqual(preview(DUE));
       expect(await neutralizeDue('?dry_run=true')).toEqual(preview(DUE));
       expect(await neutralizeDue('?limit=2')).toEqual(preview(['I', 'B']));
@@ -352,17 +338,7 @@ describe('admin cleanup', () => {
       await seed();
       const untouched = await tablesWithout(idsOf(DUE));
 
-      expect(await neutralizeDue('?dry_run=false&limit=2')).toEqual({
-        dry_run: false,
-        total_found: 2,
-        neutralized: 2,
-        failed: 0,
-        errors: [],
-        neutralized_count: 2,
-        failed_count: 0,
-        neutralized_run_ids: idsOf(['I', 'B']),
-        failed_run_ids: [],
-      });
+      expect(await neutralizeDue('?dry_run=false&limit=2')).toEqual(foundAll(['I', 'B'], false));
       await expectNeutralized('I');
       await expectNeutralized('B');
       for (const label of ['C', 'D', 'A', 'J'] as const) await expectNotNeutralized(label);
@@ -372,17 +348,7 @@ describe('admin cleanup', () => {
         sample_run_ids: idsOf(['C', 'D', 'A', 'J']),
       });
 
-      expect(await neutralizeDue('?dry_run=false')).toEqual({
-        dry_run: false,
-        total_found: 4,
-        neutralized: 4,
-        failed: 0,
-        errors: [],
-        neutralized_count: 4,
-        failed_count: 0,
-        neutralized_run_ids: idsOf(['C', 'D', 'A', 'J']),
-        failed_run_ids: [],
-      });
+      expect(await neutralizeDue('?dry_run=false')).toEqual(foundAll(['C', 'D', 'A', 'J'], false));
       for (const label of DUE) await expectNeutralized(label);
       expect(await stats()).toEqual({
         runs_due_for_neutralization: 0,
@@ -394,34 +360,14 @@ describe('admin cleanup', () => {
       for (const label of ['E', 'G', 'H', 'K'] as const) await expectNotNeutralized(label);
 
       const done = await tables();
-      expect(await neutralizeDue('?dry_run=false')).toEqual({
-        dry_run: false,
-        total_found: 0,
-        neutralized: 0,
-        failed: 0,
-        errors: [],
-        neutralized_count: 0,
-        failed_count: 0,
-        neutralized_run_ids: [],
-        failed_run_ids: [],
-      });
+      expect(await neutralizeDue('?dry_run=false')).toEqual(foundAll([], false));
       expect(await tables()).toEqual(done);
     });
 
     it('neutralises in the original form: batch_size without dry_run executes, and limit still wins over batch_size', async () => {
       await seed();
       const result = await neutralizeDue('?batch_size=2');
-      expect(result).toEqual({
-        dry_run: false,
-        total_found: 2,
-        neutralized: 2,
-        failed: 0,
-        errors: [],
-        neutralized_count: 2,
-        failed_count: 0,
-        neutralized_run_ids: idsOf(['I', 'B']),
-        failed_run_ids: [],
-      });
+      expect(result).toEqual(foundAll(['I', 'B'], false));
       await expectNeutralized('I');
       await expectNeutralized('B');
       await expectNotNeutralized('C');

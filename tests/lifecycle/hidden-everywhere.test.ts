@@ -343,6 +343,22 @@ async function expectNotFound(path: string): Promise<void> {
 }
 
 /**
+ * GET `path` of an item: while it is `hidden` the test fails unless that answers a 404 problem, and gives
+ * undefined; else its 200 JSON body.
+ */
+async function readUnlessHidden<T>(path: string, hidden: boolean): Promise<T | undefined> {
+  if (!hidden) return (await read<T>(path)).body;
+  await expectNotFound(path);
+  return undefined;
+}
+
+/** GET `path` of an item: a 404 problem while it is `hidden`, else exactly `expected` (what it read before). */
+async function expectItem<T>(path: string, hidden: boolean, expected: T): Promise<void> {
+  const body = await readUnlessHidden<T>(path, hidden);
+  if (!hidden) expect(body, path).toEqual(expected);
+}
+
+/**
  * True when `operationId` answered 501 and the repository lists it as not implemented yet (then the
  * check has nothing more to prove); a 501 from any other operation fails.
  */
@@ -503,9 +519,11 @@ const READ_CHECKS: Record<string, () => Promise<void>> = {
 
   async getProcess() {
     for (const label of PROCESS_LABELS) {
-      const path = `/api/v1/processes/${processIds[label]}`;
-      if (processHidden(label)) await expectNotFound(path);
-      else expect((await read<ProcessBody>(path)).body, path).toEqual(baseline.process[label]);
+      await expectItem(
+        `/api/v1/processes/${processIds[label]}`,
+        processHidden(label),
+        baseline.process[label],
+      );
     }
   },
 
@@ -529,20 +547,19 @@ const READ_CHECKS: Record<string, () => Promise<void>> = {
 
   async getProcessSearchableFields() {
     for (const label of PROCESS_LABELS) {
-      const path = `/api/v1/processes/${processIds[label]}/searchable-fields`;
-      if (processHidden(label)) await expectNotFound(path);
-      else expect((await read<SearchableFields>(path)).body, path).toEqual(baseline.searchableFields[label]);
+      await expectItem(
+        `/api/v1/processes/${processIds[label]}/searchable-fields`,
+        processHidden(label),
+        baseline.searchableFields[label],
+      );
     }
   },
 
   async getProcessFilterMetadata() {
     for (const label of PROCESS_LABELS) {
       const path = `/api/v1/processes/${processIds[label]}/filter-metadata`;
-      if (processHidden(label)) {
-        await expectNotFound(path);
-        continue;
-      }
-      const { body } = await read<FilterMetadata>(path);
+      const body = await readUnlessHidden<FilterMetadata>(path, processHidden(label));
+      if (body === undefined) continue;
       const runs = liveRuns((_, seed) => seed.process === label).map(seedOf);
       const expected = Object.fromEntries(
         Object.keys(PROCESSES[label].meta.run_metadata_schema ?? {}).map((field) => [
@@ -648,17 +665,13 @@ const READ_CHECKS: Record<string, () => Promise<void>> = {
 
   async getRun() {
     for (const label of RUN_LABELS) {
-      const path = `/api/v1/runs/${runIds[label]}`;
-      if (runHidden(label)) await expectNotFound(path);
-      else expect((await read<RunBody>(path)).body, path).toEqual(baseline.run[label]);
+      await expectItem(`/api/v1/runs/${runIds[label]}`, runHidden(label), baseline.run[label]);
     }
   },
 
   async getStepRun() {
     for (const { run, id } of allStepRuns()) {
-      const path = `/api/v1/step-runs/${id}`;
-      if (runHidden(run)) await expectNotFound(path);
-      else expect((await read<StepRunBody>(path)).body, path).toEqual(baseline.stepRun[id]);
+      await expectItem(`/api/v1/step-runs/${id}`, runHidden(run), baseline.stepRun[id]);
     }
   },
 
@@ -689,9 +702,11 @@ const READ_CHECKS: Record<string, () => Promise<void>> = {
 
   async getRunStepRunByStep() {
     for (const { run, step, id } of allStepRuns()) {
-      const path = `/api/v1/step-runs/run/${runIds[run]}/step/${stepIds[step]}`;
-      if (runHidden(run)) await expectNotFound(path);
-      else expect((await read<StepRunBody>(path)).body, path).toEqual(baseline.stepRun[id]);
+      await expectItem(
+        `/api/v1/step-runs/run/${runIds[run]}/step/${stepIds[step]}`,
+        runHidden(run),
+        baseline.stepRun[id],
+      );
     }
   },
 
@@ -707,11 +722,8 @@ const READ_CHECKS: Record<string, () => Promise<void>> = {
   async getProcessDashboard() {
     for (const label of PROCESS_LABELS) {
       const path = `/api/v1/dashboard/process/${processIds[label]}`;
-      if (processHidden(label)) {
-        await expectNotFound(path);
-        continue;
-      }
-      const { body } = await read<DashboardBody>(path);
+      const body = await readUnlessHidden<DashboardBody>(path, processHidden(label));
+      if (body === undefined) continue;
       const { counts, average_completion_time, success_rate } = expectedStatistics(label);
       expect(body.process, path).toEqual({
         id: processIds[label],
@@ -737,11 +749,8 @@ const READ_CHECKS: Record<string, () => Promise<void>> = {
   async getProcessOverview() {
     for (const label of PROCESS_LABELS) {
       const path = `/api/v1/dashboard/overview/${processIds[label]}`;
-      if (processHidden(label)) {
-        await expectNotFound(path);
-        continue;
-      }
-      const { body } = await read<OverviewBody>(path);
+      const body = await readUnlessHidden<OverviewBody>(path, processHidden(label));
+      if (body === undefined) continue;
       expect(body, path).toEqual({
         process: baseline.process[label],
         runs: liveRuns((_, seed) => seed.process === label).map((run) => baseline.run[run]),

@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessStepRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
+import { parsed, storedBoolean } from '../support/stored.ts';
 import type { Schemas } from '../../src/contract.ts';
 
 type RunBody = Schemas['ProcessRun'];
@@ -100,16 +101,39 @@ const PERSONAL = [
   'CPR-opslag',
 ];
 
-/** A JSON column as the driver returns it (text on every dialect), parsed. */
-function parsed(value: unknown): unknown {
-  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+/** A new run of `processId` for Jens Hansen (CPR 0101901234) with `meta`, as created. */
+const runOfJensHansen = (server: TestServer, processId: number, meta: Record<string, unknown>) =>
+  server.json<RunBody>(
+    'POST',
+    '/api/v1/runs',
+    { process_id: processId, entity_id: '0101901234', entity_name: 'Jens Hansen', meta },
+    201,
+  );
+
+/** A new process (`process` its create body) with one step, and a run of it for Jens Hansen with `meta`. */
+async function oneStepRun(
+  server: TestServer,
+  process: Record<string, unknown>,
+  meta: Record<string, unknown>,
+) {
+  const created = await server.json<{ id: number }>('POST', '/api/v1/processes', process, 201);
+  await server.json('POST', '/api/v1/steps', { process_id: created.id, index: 0, name: 'Trin' }, 201);
+  return { processId: created.id, run: await runOfJensHansen(server, created.id, meta) };
 }
 
-/** A stored boolean (SQLite: 1/0; PostgreSQL and SQL Server: true/false) as a boolean. */
-function stored(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return Number(value) !== 0;
-  throw new Error(`not a stored boolean: ${String(value)}`);
+/** `oneStepRun`, its step run then failed with `meta` as its meta and its failure. */
+async function failedOneStepRun(
+  server: TestServer,
+  process: Record<string, unknown>,
+  meta: Record<string, unknown>,
+): Promise<RunBody> {
+  const { run } = await oneStepRun(server, process, meta);
+  await server.json('PATCH', `/api/v1/step-runs/${run.steps[0].id}`, {
+    status: 'failed',
+    failure: meta,
+    meta,
+  });
+  return run;
 }
 
 describe('POST /api/v1/runs/{run_id}/neutralize', () => {
@@ -153,12 +177,7 @@ describe('POST /api/v1/runs/{run_id}/neutralize', () => {
     return { processId: created.id, ...(await seedRunOf(created.id)) };
   };
   const seedRunOf = async (processId: number) => {
-    const run = await server.json<RunBody>(
-      'POST',
-      '/api/v1/runs',
-      { process_id: processId, entity_id: '0101901234', entity_name: 'Jens Hansen', meta: RUN_META },
-      201,
-    );
+    const run = await runOfJensHansen(server, processId, RUN_META);
     const [first, second] = run.steps;
     await server.json('PATCH', `/api/v1/step-runs/${first.id}`, {
       status: 'failed',
@@ -195,7 +214,7 @@ describe('POST /api/v1/runs/{run_id}/neutralize', () => {
   const expectNeutralizedRows = (runId: number, rows: { run: Row; stepRuns: Row[] }) => {
     expect(rows.run['entity_id']).toBe(`NEUTRALIZED_${runId}`);
     expect(rows.run['entity_name']).toBeNull();
-    expect(stored(rows.run['is_neutralized'])).toBe(true);
+    expect(storedBoolean(rows.run['is_neutralized'])).toBe(true);
     expect(parsed(rows.run['meta'])).toEqual(RUN_META_NEUTRALIZED);
     expect(rows.stepRuns.map((row) => [parsed(row['meta']), parsed(row['failure'])])).toEqual([
       [STEP0_META_NEUTRALIZED, FAILURE_NEUTRALIZED],
@@ -427,23 +446,20 @@ describe('POST /api/v1/runs/{run_id}/neutralize', () => {
       alder: 41,
       aktiv: true,
     };
+    /** META neutralised: every value neutralised but those in `kept`, which stay as given there. */
+    const neutralizedExcept = (kept: Partial<typeof META>) => ({
+      category: NEUTRALIZED,
+      department: NEUTRALIZED,
+      kommune: NEUTRALIZED,
+      sagsnummer: NEUTRALIZED,
+      navn: NEUTRALIZED,
+      alder: 0,
+      aktiv: false,
+      ...kept,
+    });
     /** A run of a one-step process created with `process`; its step run carries META as meta and failure. */
-    const runWith = async (process: Record<string, unknown>) => {
-      const created = await server.json<{ id: number }>('POST', '/api/v1/processes', process, 201);
-      await server.json('POST', '/api/v1/steps', { process_id: created.id, index: 0, name: 'Trin' }, 201);
-      const run = await server.json<RunBody>(
-        'POST',
-        '/api/v1/runs',
-        { process_id: created.id, entity_id: '0101901234', entity_name: 'Jens Hansen', meta: META },
-        201,
-      );
-      await server.json('PATCH', `/api/v1/step-runs/${run.steps[0].id}`, {
-        status: 'failed',
-        failure: META,
-        meta: META,
-      });
-      return run.id;
-    };
+    const runWith = async (process: Record<string, unknown>) =>
+      (await failedOneStepRun(server, process, META)).id;
     /** Neutralises the run; every stored meta/failure must equal `expected`, and the API must agree. */
     const expectNeutralizedTo = async (runId: number, expected: Record<string, unknown>) => {
       expect((await neutralize(runId)).was_already_neutralized).toBe(false);
@@ -463,15 +479,10 @@ describe('POST /api/v1/runs/{run_id}/neutralize', () => {
 
     it('is the global default (category, type, department, status_code) when the process sets none', async () => {
       const runId = await runWith({ name: 'Standard' });
-      await expectNeutralizedTo(runId, {
-        category: 'Flytning',
-        department: 'Borgerservice',
-        kommune: NEUTRALIZED,
-        sagsnummer: NEUTRALIZED,
-        navn: NEUTRALIZED,
-        alder: 0,
-        aktiv: false,
-      });
+      await expectNeutralizedTo(
+        runId,
+        neutralizedExcept({ category: 'Flytning', department: 'Borgerservice' }),
+      );
     });
 
     it("is the process's neutralize_keep_keys when set, which wins over its meta and the global list", async () => {
@@ -480,87 +491,41 @@ describe('POST /api/v1/runs/{run_id}/neutralize', () => {
         neutralize_keep_keys: ['kommune', 'sagsnummer', 'alder'],
         meta: { neutralize_keep_keys: ['navn'] },
       });
-      await expectNeutralizedTo(runId, {
-        category: NEUTRALIZED,
-        department: NEUTRALIZED,
-        kommune: 'Aarhus – Åbyhøj',
-        sagsnummer: 'S-2026-42 📁',
-        navn: NEUTRALIZED,
-        alder: 41,
-        aktiv: false,
-      });
+      await expectNeutralizedTo(
+        runId,
+        neutralizedExcept({ kommune: 'Aarhus – Åbyhøj', sagsnummer: 'S-2026-42 📁', alder: 41 }),
+      );
     });
 
     it('keeps nothing when the process sets an empty neutralize_keep_keys', async () => {
       const runId = await runWith({ name: 'Intet', neutralize_keep_keys: [] });
-      await expectNeutralizedTo(runId, {
-        category: NEUTRALIZED,
-        department: NEUTRALIZED,
-        kommune: NEUTRALIZED,
-        sagsnummer: NEUTRALIZED,
-        navn: NEUTRALIZED,
-        alder: 0,
-        aktiv: false,
-      });
+      await expectNeutralizedTo(runId, neutralizedExcept({}));
     });
 
     it("is the process's meta.neutralize_keep_keys when the member is null and it is an array of strings", async () => {
       const runId = await runWith({ name: 'Meta', meta: { neutralize_keep_keys: ['kommune', 'aktiv'] } });
-      await expectNeutralizedTo(runId, {
-        category: NEUTRALIZED,
-        department: NEUTRALIZED,
-        kommune: 'Aarhus – Åbyhøj',
-        sagsnummer: NEUTRALIZED,
-        navn: NEUTRALIZED,
-        alder: 0,
-        aktiv: true,
-      });
+      await expectNeutralizedTo(runId, neutralizedExcept({ kommune: 'Aarhus – Åbyhøj', aktiv: true }));
     });
 
     it('falls back to the global list when meta.neutralize_keep_keys is not an array of strings', async () => {
       const runId = await runWith({ name: 'Forkert meta', meta: { neutralize_keep_keys: 'kommune' } });
-      await expectNeutralizedTo(runId, {
-        category: 'Flytning',
-        department: 'Borgerservice',
-        kommune: NEUTRALIZED,
-        sagsnummer: NEUTRALIZED,
-        navn: NEUTRALIZED,
-        alder: 0,
-        aktiv: false,
-      });
+      await expectNeutralizedTo(
+        runId,
+        neutralizedExcept({ category: 'Flytning', department: 'Borgerservice' }),
+      );
       const mixed = await runWith({ name: 'Blandet meta', meta: { neutralize_keep_keys: ['kommune', 7] } });
-      await expectNeutralizedTo(mixed, {
-        category: 'Flytning',
-        department: 'Borgerservice',
-        kommune: NEUTRALIZED,
-        sagsnummer: NEUTRALIZED,
-        navn: NEUTRALIZED,
-        alder: 0,
-        aktiv: false,
-      });
+      await expectNeutralizedTo(
+        mixed,
+        neutralizedExcept({ category: 'Flytning', department: 'Borgerservice' }),
+      );
     });
 
     it('follows a keep-list changed with PATCH /processes/{id} after the run was created', async () => {
-      const created = await server.json<{ id: number }>('POST', '/api/v1/processes', { name: 'Ændret' }, 201);
-      await server.json('POST', '/api/v1/steps', { process_id: created.id, index: 0, name: 'Trin' }, 201);
-      const run = await server.json<RunBody>(
-        'POST',
-        '/api/v1/runs',
-        { process_id: created.id, entity_id: '0101901234', entity_name: 'Jens Hansen', meta: META },
-        201,
-      );
-      await server.json('PATCH', `/api/v1/processes/${created.id}`, { neutralize_keep_keys: ['navn'] });
+      const { processId, run } = await oneStepRun(server, { name: 'Ændret' }, META);
+      await server.json('PATCH', `/api/v1/processes/${processId}`, { neutralize_keep_keys: ['navn'] });
       expect((await neutralize(run.id)).was_already_neutralized).toBe(false);
       const rows = await rowsOf(run.id);
-      expect(parsed(rows.run['meta'])).toEqual({
-        category: NEUTRALIZED,
-        department: NEUTRALIZED,
-        kommune: NEUTRALIZED,
-        sagsnummer: NEUTRALIZED,
-        navn: 'Jens Hansen',
-        alder: 0,
-        aktiv: false,
-      });
+      expect(parsed(rows.run['meta'])).toEqual(neutralizedExcept({ navn: 'Jens Hansen' }));
       expect(rows.run['entity_name']).toBeNull();
       expect(rows.run['entity_id']).toBe(`NEUTRALIZED_${run.id}`);
     });
@@ -584,19 +549,7 @@ describe('POST /api/v1/runs/{run_id}/neutralize with NEUTRALIZE_KEEP_KEYS set', 
     alder: 41,
   };
   const runOf = async (process: Record<string, unknown>) => {
-    const created = await server.json<{ id: number }>('POST', '/api/v1/processes', process, 201);
-    await server.json('POST', '/api/v1/steps', { process_id: created.id, index: 0, name: 'Trin' }, 201);
-    const run = await server.json<RunBody>(
-      'POST',
-      '/api/v1/runs',
-      { process_id: created.id, entity_id: '0101901234', entity_name: 'Jens Hansen', meta: META },
-      201,
-    );
-    await server.json('PATCH', `/api/v1/step-runs/${run.steps[0].id}`, {
-      status: 'failed',
-      failure: META,
-      meta: META,
-    });
+    const run = await failedOneStepRun(server, process, META);
     const result = await server.json<NeutralizeResult>(
       'POST',
       `/api/v1/runs/${run.id}/neutralize`,

@@ -19,23 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import { testDialect } from '../support/database.ts';
+import { expectProblem, expectStatus } from '../support/responses.ts';
+import { utcTextSql } from '../support/stored.ts';
 import type { Schemas } from '../../src/contract.ts';
 
 type RunBody = Schemas['ProcessRun'];
 type ProcessBody = Schemas['Process'];
-type Problem = Schemas['Problem'];
-
-/** A time column as `YYYY-MM-DD HH:MM:SS.fff` in UTC, read with the SQL of each dialect. */
-function utcTextSql(column: string): string {
-  switch (testDialect()) {
-    case 'sqlite':
-      return `substr(${column}, 1, 23)`;
-    case 'postgresql':
-      return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
-    case 'mssql':
-      return `convert(varchar(23), ${column}, 121)`;
-  }
-}
 
 /** An ISO instant as the UTC text `utcTextSql` reads (`2025-02-28 10:20:30.456`). */
 const asUtcText = (iso: string) => iso.replace('T', ' ').slice(0, 23);
@@ -129,17 +118,6 @@ describe('retention periods', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       headers: { 'X-API-Key': key, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     });
-  const expectStatus = async <T>(response: Response, status: number): Promise<T> => {
-    const text = await response.text();
-    expect(response.status, text).toBe(status);
-    return JSON.parse(text) as T;
-  };
-  const expectProblem = async (response: Response, status: number): Promise<Problem> => {
-    const problem = await expectStatus<Problem>(response, status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(problem.status).toBe(status);
-    return problem;
-  };
   const setRetention = (processId: number, retention_months: unknown, key = server.adminKey) =>
     call('PUT', `/api/v1/processes/${processId}/retention`, { retention_months }, key);
 
@@ -149,14 +127,12 @@ describe('retention periods', () => {
     await server.json('POST', '/api/v1/steps', { process_id: process.id, index: 0, name: 'Trin' }, 201);
     return process.id;
   };
+  /** A new run of `processId` for `entity`, as created. */
+  const newRun = (processId: number, entity: string) =>
+    server.json<RunBody>('POST', '/api/v1/runs', { process_id: processId, entity_id: entity }, 201);
   /** A run of `processId` whose created_at is then set to `createdAt` in the table. */
   const runCreatedAt = async (processId: number, createdAt: string, entity = 'x') => {
-    const run = await server.json<RunBody>(
-      'POST',
-      '/api/v1/runs',
-      { process_id: processId, entity_id: entity },
-      201,
-    );
+    const run = await newRun(processId, entity);
     await server.container.orm.em
       .fork()
       .nativeUpdate(ProcessRun, { id: run.id }, { created_at: new Date(createdAt) });
@@ -359,32 +335,17 @@ describe('retention periods', () => {
   describe('runs created after a retention change', () => {
     it('get created_at plus the new retention, or null once it is cleared', async () => {
       const processId = await newProcess({ name: 'Senere' });
-      const before = await server.json<RunBody>(
-        'POST',
-        '/api/v1/runs',
-        { process_id: processId, entity_id: 'før' },
-        201,
-      );
+      const before = await newRun(processId, 'før');
       expect(before.scheduled_deletion_at).toBeNull();
       await expectStatus(await setRetention(processId, 3), 200);
-      const run = await server.json<RunBody>(
-        'POST',
-        '/api/v1/runs',
-        { process_id: processId, entity_id: 'efter' },
-        201,
-      );
+      const run = await newRun(processId, 'efter');
       expect(run.scheduled_deletion_at).toBe(plusCalendarMonths(run.created_at, 3));
       expect(await servedSchedule(run.id)).toBe(plusCalendarMonths(run.created_at, 3));
       expect(await storedSchedule(run.id)).toBe(asUtcText(plusCalendarMonths(run.created_at, 3)));
       expect(await servedSchedule(before.id)).toBe(plusCalendarMonths(before.created_at, 3));
 
       await expectStatus(await setRetention(processId, null), 200);
-      const later = await server.json<RunBody>(
-        'POST',
-        '/api/v1/runs',
-        { process_id: processId, entity_id: 'senere' },
-        201,
-      );
+      const later = await newRun(processId, 'senere');
       expect(later.scheduled_deletion_at).toBeNull();
       expect(await storedSchedule(later.id)).toBeNull();
     });
@@ -399,6 +360,13 @@ describe('retention periods', () => {
       c: await storedSchedule(runs.c),
       f: await storedSchedule(runs.f),
       other: await storedSchedule(otherRun),
+    });
+    /** What `schedules()` reads with a retention of `months` (the other process keeps its 1 month). */
+    const schedulesFor = (months: number) => ({
+      a: asUtcText(EXPECTED[months].a),
+      c: asUtcText(EXPECTED[months].c),
+      f: asUtcText(EXPECTED[months].f),
+      other: asUtcText(EXPECTED[1].c),
     });
     const patch = (body: unknown, key = server.adminKey) =>
       call('PATCH', `/api/v1/processes/${processId}`, body, key);
@@ -420,12 +388,7 @@ describe('retention periods', () => {
     it('recomputes every run exactly like PUT …/retention (admin)', async () => {
       const body = await expectStatus<ProcessBody>(await patch({ retention_months: 1 }), 200);
       expect(body.retention_months).toBe(1);
-      expect(await schedules()).toEqual({
-        a: asUtcText(EXPECTED[1].a),
-        c: asUtcText(EXPECTED[1].c),
-        f: asUtcText(EXPECTED[1].f),
-        other: asUtcText(EXPECTED[1].c),
-      });
+      expect(await schedules()).toEqual(schedulesFor(1));
       expect(await servedSchedule(runs.a)).toBe(EXPECTED[1].a);
 
       const renamed = await expectStatus<ProcessBody>(
@@ -433,12 +396,7 @@ describe('retention periods', () => {
         200,
       );
       expect(renamed).toMatchObject({ name: 'Rettet', retention_months: 25 });
-      expect(await schedules()).toEqual({
-        a: asUtcText(EXPECTED[25].a),
-        c: asUtcText(EXPECTED[25].c),
-        f: asUtcText(EXPECTED[25].f),
-        other: asUtcText(EXPECTED[1].c),
-      });
+      expect(await schedules()).toEqual(schedulesFor(25));
       expect(await servedSchedule(runs.c)).toBe(EXPECTED[25].c);
 
       await expectStatus(await patch({ retention_months: null }), 200);
@@ -448,12 +406,7 @@ describe('retention periods', () => {
     it('a PATCH that leaves retention_months out leaves the schedules alone', async () => {
       await expectStatus(await patch({ retention_months: 12 }), 200);
       await expectStatus(await patch({ name: 'Kun navnet', meta: { x: 1 } }), 200);
-      expect(await schedules()).toEqual({
-        a: asUtcText(EXPECTED[12].a),
-        c: asUtcText(EXPECTED[12].c),
-        f: asUtcText(EXPECTED[12].f),
-        other: asUtcText(EXPECTED[1].c),
-      });
+      expect(await schedules()).toEqual(schedulesFor(12));
     });
 
     it('refuses retention_months from a user key with 403 and changes nothing, not even the name sent with it', async () => {
