@@ -13,6 +13,7 @@ import type { Container } from './container.ts';
 import { listOperations, loadBundledSpec, type OpenApiDocument } from './contract.ts';
 import { problemHandler } from './errors/problem-handler.ts';
 import { accessLog } from './middleware/access-log.ts';
+import { auditTrail } from './middleware/audit-trail.ts';
 import { admissionControl } from './middleware/admission.ts';
 import { cors } from './middleware/cors.ts';
 import { headAsGet } from './middleware/head-as-get.ts';
@@ -72,6 +73,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.set('trust proxy', config.trustProxy);
   app.use(requestId());
   app.use(accessLog(logger));
+  app.use(auditTrail(container.audit));
   app.use(securityHeaders());
   app.use(stripTrailingSlash());
   app.use(headAsGet());

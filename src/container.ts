@@ -9,6 +9,7 @@ import type { Config } from './config/config.ts';
 import { createOrm, closeOrm, migrateToLatest, ormDialect, type Orm } from './db/orm.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ApiKeyUsageRecorder } from './services/api-key-usage.ts';
+import { AuditRecorder } from './services/audit-recorder.ts';
 import { ApiKeyService } from './services/api-key.service.ts';
 import { DashboardService } from './services/dashboard.service.ts';
 import { JobLeases } from './services/job-lease.ts';
@@ -34,6 +35,8 @@ export interface Container {
   readonly requestScope: RequestHandler;
   readonly apiKeys: ApiKeyService;
   readonly apiKeyUsage: ApiKeyUsageRecorder;
+  /** The audit trail's batched writer (src/middleware/audit-trail.ts queues an entry per request). */
+  readonly audit: AuditRecorder;
   readonly processes: ProcessService;
   readonly steps: StepService;
   readonly runs: RunService;
@@ -73,6 +76,12 @@ export async function createContainer(
   };
   const requestScope: RequestHandler = (_req, _res, next) => scopes.run({}, next);
   const apiKeyUsage = new ApiKeyUsageRecorder({ em, logger, flushIntervalMs: config.usageFlushIntervalMs });
+  const audit = new AuditRecorder({
+    em: () => orm.em.fork(),
+    logger,
+    flushIntervalMs: config.auditFlushIntervalMs,
+    maxQueued: config.auditMaxQueued,
+  });
   const dialect = ormDialect(orm);
   const processes = new ProcessService({ dialect });
   const runs = new RunService({ dialect });
@@ -93,6 +102,7 @@ export async function createContainer(
     requestScope,
     apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds, logger }),
     apiKeyUsage,
+    audit,
     processes,
     steps: new StepService(),
     runs,
@@ -106,6 +116,7 @@ export async function createContainer(
     close: async () => {
       await retentionCleanup.stop();
       await apiKeyUsage.close();
+      await audit.close();
       await closeOrm(orm);
     },
   };
