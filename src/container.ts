@@ -93,6 +93,7 @@ export async function createContainer(
     logger,
     batchSize: config.retentionCleanupBatchSize,
     leaseMs: config.retentionCleanupLeaseSeconds * 1000,
+    audit,
   });
   return {
     config,

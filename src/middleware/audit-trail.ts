@@ -120,6 +120,19 @@ function captureBody(res: Response, captured: Captured): void {
   };
 }
 
+const AUDIT_CHANGES = 'auditChanges';
+
+/**
+ * Adds to the audit entry's `changes` what a handler knows the request changed beyond the members sent
+ * (e.g. the runs a cleanup batch neutralised). Ids and settings only: never personal data.
+ */
+export function noteAuditChanges(res: Response, changes: Record<string, unknown>): void {
+  res.locals[AUDIT_CHANGES] = {
+    ...(res.locals[AUDIT_CHANGES] as Record<string, unknown> | undefined),
+    ...changes,
+  };
+}
+
 /** Whether the request is outside the audit trail: the service root, health and the documentation. */
 function exempt(req: Request, res: Response): boolean {
   const operation = routedOperation(res);
@@ -188,7 +201,11 @@ function entryOf(
     error_message: res.statusCode >= 400 ? (captured.problemDetail ?? null) : null,
     changes:
       write && operation !== undefined
-        ? { operation: operation.operationId, ...(members.length > 0 ? { members } : {}) }
+        ? {
+            operation: operation.operationId,
+            ...(members.length > 0 ? { members } : {}),
+            ...(res.locals[AUDIT_CHANGES] as Record<string, unknown> | undefined),
+          }
         : null,
   };
 }

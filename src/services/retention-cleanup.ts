@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../logger.ts';
+import type { AuditRecorder } from './audit-recorder.ts';
 import type { JobLeases } from './job-lease.ts';
 import type { LifecycleService } from './lifecycle.service.ts';
 
@@ -31,6 +32,7 @@ export class RetentionCleanup {
   readonly #logger: Logger;
   readonly #batchSize: number;
   readonly #leaseMs: number;
+  readonly #audit: AuditRecorder | undefined;
   /** This instance's name in the lease table. */
   readonly holder: string;
   #timer: NodeJS.Timeout | undefined;
@@ -46,6 +48,8 @@ export class RetentionCleanup {
     batchSize: number;
     leaseMs: number;
     holder?: string;
+    /** Where a tick that neutralised (or failed to neutralise) runs is recorded; none in some tests. */
+    audit?: AuditRecorder;
   }) {
     this.#em = options.em;
     this.#lifecycle = options.lifecycle;
@@ -54,6 +58,7 @@ export class RetentionCleanup {
     this.#batchSize = options.batchSize;
     this.#leaseMs = options.leaseMs;
     this.holder = options.holder ?? randomUUID();
+    this.#audit = options.audit;
   }
 
   /**
@@ -63,6 +68,7 @@ export class RetentionCleanup {
    */
   async runOnce(now = new Date()): Promise<CleanupTick> {
     const tick: CleanupTick = { acquired: false, batches: 0, neutralized: [], failed: [] };
+    const started = new Date();
     // One tick at a time per instance: a second one would renew the same holder's lease and work beside it.
     if (this.#ticking) return tick;
     this.#ticking = true;
@@ -87,6 +93,7 @@ export class RetentionCleanup {
       if (tick.acquired) await this.#leases.release(RETENTION_CLEANUP_LEASE, this.holder);
     }
     if (tick.neutralized.length > 0 || tick.failed.length > 0) {
+      this.#recordAudit(tick, started);
       // Counts and run ids only: never a run's personal data.
       this.#logger.info('retention cleanup neutralised due runs', {
         neutralized: tick.neutralized.length,
@@ -95,6 +102,34 @@ export class RetentionCleanup {
       });
     }
     return tick;
+  }
+
+  /** The tick's entry in the audit trail, as a request's would be: the job in place of method and path. */
+  #recordAudit(tick: CleanupTick, started: Date): void {
+    this.#audit?.record({
+      created_at: started,
+      api_key_id: null,
+      api_key_name: null,
+      user_email: null,
+      action: 'scheduled retention cleanup',
+      method: 'JOB',
+      path: '/jobs/retention-cleanup',
+      query_params: null,
+      resource_type: 'run',
+      resource_id: null,
+      status_code: tick.failed.length > 0 ? 207 : 200,
+      duration_ms: Date.now() - started.getTime(),
+      ip_address: null,
+      user_agent: null,
+      request_id: `retention-cleanup:${this.holder}`.slice(0, 100),
+      error_message:
+        tick.failed.length > 0 ? `${tick.failed.length} due runs could not be neutralized` : null,
+      changes: {
+        operation: 'retentionCleanup',
+        neutralized_run_ids: tick.neutralized,
+        failed_run_ids: tick.failed,
+      },
+    });
   }
 
   /** Runs a tick every `intervalMs` (the first one interval after start) until `stop()`. */

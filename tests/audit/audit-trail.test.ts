@@ -154,6 +154,95 @@ describe('the audit trail', () => {
     }
   });
 
+  it('records every delete, restore, retention change and neutralisation, scheduled ones included', async () => {
+    const process = await server.json<{ id: number }>('POST', '/api/v1/processes', { name: 'Livscyklus' });
+    const runIds: number[] = [];
+    for (const entity_id of ['a-1', 'a-2']) {
+      runIds.push(
+        (await server.json<{ id: number }>('POST', '/api/v1/runs', { process_id: process.id, entity_id })).id,
+      );
+    }
+    const call = async (method: string, path: string, requestId: string, body?: unknown) => {
+      const response = await send(path, {
+        method,
+        headers: { 'X-Request-ID': requestId },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(response.ok).toBe(true);
+      const [entry] = await entriesOf(requestId);
+      return { ...entry, changes: JSON.parse(entry.changes!) as Record<string, unknown> };
+    };
+    expect(await call('DELETE', `/api/v1/runs/${runIds[0]}`, 'audit-delete-run')).toMatchObject({
+      resource_type: 'run',
+      resource_id: String(runIds[0]),
+      status_code: 204,
+      changes: { operation: 'deleteRun' },
+    });
+    expect(await call('POST', `/api/v1/runs/${runIds[0]}/restore`, 'audit-restore-run')).toMatchObject({
+      changes: { operation: 'restoreRun' },
+    });
+    expect(
+      await call('PUT', `/api/v1/processes/${process.id}/retention`, 'audit-retention', {
+        retention_months: 1,
+      }),
+    ).toMatchObject({
+      resource_type: 'process',
+      changes: { operation: 'setProcessRetention', members: ['retention_months'], retention_months: 1 },
+    });
+    expect(await call('POST', `/api/v1/runs/${runIds[0]}/neutralize`, 'audit-neutralize')).toMatchObject({
+      changes: { operation: 'neutralizeRun', was_already_neutralized: false },
+    });
+    // Due by now: a month after creation, the batch finds the other run.
+    await server.container.orm.em
+      .fork()
+      .getConnection()
+      .execute('update process_run set scheduled_deletion_at = ? where id = ?', [
+        new Date(Date.now() - 1000),
+        runIds[1],
+      ]);
+    const batch = await call('POST', '/api/v1/admin/cleanup/neutralize?dry_run=false&limit=5', 'audit-batch');
+    expect(batch.changes).toEqual({
+      operation: 'neutralizeDueRuns',
+      dry_run: false,
+      neutralized_run_ids: [runIds[1]],
+      failed_run_ids: [],
+    });
+    expect(await call('DELETE', `/api/v1/processes/${process.id}`, 'audit-delete-process')).toMatchObject({
+      resource_type: 'process',
+      resource_id: String(process.id),
+      changes: { operation: 'deleteProcess' },
+    });
+    await call('POST', `/api/v1/processes/${process.id}/restore`, 'audit-restore-process');
+
+    // The scheduled cleanup has no request: its tick is recorded as the job it is.
+    const other = await server.json<{ id: number }>('POST', '/api/v1/processes', { name: 'Planlagt' });
+    const due = await server.json<{ id: number }>('POST', '/api/v1/runs', {
+      process_id: other.id,
+      entity_id: 'b-1',
+    });
+    await server.container.orm.em
+      .fork()
+      .getConnection()
+      .execute('update process_run set scheduled_deletion_at = ? where id = ?', [
+        new Date(Date.now() - 1000),
+        due.id,
+      ]);
+    const tick = await server.container.retentionCleanup.runOnce();
+    expect(tick.neutralized).toEqual([due.id]);
+    const [job] = await entriesOf(`retention-cleanup:${server.container.retentionCleanup.holder}`);
+    expect(job).toMatchObject({
+      method: 'JOB',
+      path: '/jobs/retention-cleanup',
+      status_code: 200,
+      api_key_id: null,
+    });
+    expect(JSON.parse(job.changes!)).toEqual({
+      operation: 'retentionCleanup',
+      neutralized_run_ids: [due.id],
+      failed_run_ids: [],
+    });
+  });
+
   it('writes nothing per request, the queue in one flush, and keeps the trail of a deleted key', async () => {
     const created = await server.json<{ id: number; key: string }>('POST', '/api/v1/api-keys', {
       name: 'Kortlivet',

@@ -1,5 +1,6 @@
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
+import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 
 type AdminOperation = 'getCleanupStats' | 'neutralizeDueRuns';
 
@@ -29,6 +30,10 @@ export function adminHandlers(container: Container): Pick<HandlerMap, AdminOpera
       const dryRun = sent.has('dry_run') ? req.query.dry_run !== false : !sent.has('batch_size');
       const batch = await container.lifecycle.neutralizeDue(container.em(), { limit, dryRun });
       const failedIds = batch.failed.map((failure) => failure.run_id);
+      noteAuditChanges(res, {
+        dry_run: batch.dryRun,
+        ...(batch.dryRun ? {} : { neutralized_run_ids: batch.neutralized, failed_run_ids: failedIds }),
+      });
       res.json({
         dry_run: batch.dryRun,
         total_found: batch.found,

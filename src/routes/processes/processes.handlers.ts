@@ -1,6 +1,7 @@
 import { requirePrincipal } from '../../auth/authenticate.ts';
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
+import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 import { sentBodyMembers } from '../../middleware/operation-router.ts';
 import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
 import { toFilterMetadata, toSearchableFields } from './process-fields.mapper.ts';
@@ -68,6 +69,7 @@ export function processesHandlers(container: Container): Pick<HandlerMap, Proces
         process_id,
         req.body.retention_months,
       );
+      noteAuditChanges(res, { retention_months: req.body.retention_months });
       res.json(toProcess(updated));
     },
     getProcessSearchableFields: async (req, res) => {

@@ -2,6 +2,7 @@ import type { Container } from '../../container.ts';
 import type { HandlerMap, QueryParams } from '../../contract.ts';
 import { isMetaField, RUN_ORDER_COLUMNS, type RunListFilters, type RunOrder } from '../../db/run-queries.ts';
 import { BadRequestError } from '../../errors/domain-errors.ts';
+import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
 import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
 import { toRunSearchItem } from './run-search.mapper.ts';
@@ -132,7 +133,9 @@ export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperati
       res.json(toProcessRun(await container.lifecycle.restoreRun(container.em(), req.params.run_id)));
     },
     neutralizeRun: async (req, res) => {
-      res.json(await container.lifecycle.neutralizeRun(container.em(), req.params.run_id));
+      const outcome = await container.lifecycle.neutralizeRun(container.em(), req.params.run_id);
+      noteAuditChanges(res, { was_already_neutralized: outcome.was_already_neutralized });
+      res.json(outcome);
     },
   };
 }
