@@ -2861,7 +2861,7 @@ export interface components {
              */
             resource_id: number | null;
             /**
-             * @description HTTP status code of the response.
+             * @description HTTP status code of the response; 0 in entries taken over from the original service that recorded none.
              * @example 200
              */
             status_code: number;
@@ -2881,10 +2881,10 @@ export interface components {
              */
             user_agent: string | null;
             /**
-             * @description The request's `X-Request-ID` (sent by the client or generated).
+             * @description The request's `X-Request-ID` (sent by the client or generated); null in entries taken over from the original service that recorded none.
              * @example 9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f
              */
-            request_id: string;
+            request_id: string | null;
             /**
              * @description The problem `detail` of an error response; null for successful requests.
              * @example Step run 123 has reached its maximum of 3 reruns

@@ -8,6 +8,17 @@ import { writeFileSync } from 'node:fs';
 import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApiKey, Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
+import {
+  auditLogCountQuery,
+  auditLogPageQuery,
+  auditStatsByActionQuery,
+  auditStatsByMethodQuery,
+  auditStatsTopUsersQuery,
+  auditStatsTotalsQuery,
+  distinctAuditValuesQuery,
+  type AuditLogFilters,
+  type AuditLogStatsScope,
+} from './audit-log-queries.ts';
 import { newestRunsQuery, runStatisticsQuery, successRatesQuery } from './dashboard-queries.ts';
 import { runCountQuery, runPageQuery, type RunListQuery } from './run-queries.ts';
 import {
@@ -61,6 +72,27 @@ const EVERY_FILTER: Omit<RunListQuery, 'order' | 'direction'> = {
   },
   offset: 100,
   limit: 50,
+};
+
+/** Every filter of listAuditLogs at once, with LIKE wildcards and non-Latin text in the path. */
+const EVERY_AUDIT_FILTER: AuditLogFilters = {
+  user_email: 'søren.østergård@aarhus.dk',
+  action: 'Genstart fejlet trin 🚀',
+  method: 'PATCH',
+  path: '/Step-Runs/100%_[ Æble',
+  status_code: 409,
+  min_duration: 500.5,
+  api_key_id: 5,
+  created_after: new Date('2026-01-01T00:00:00Z'),
+  created_before: new Date('2026-01-31T23:59:59Z'),
+  resource_type: 'step_run',
+  resource_id: 123,
+};
+
+/** The period of getAuditLogStats, for one user. */
+const AUDIT_STATS_SCOPE: AuditLogStatsScope = {
+  since: new Date('2026-01-04T10:15:00.123Z'),
+  user_email: 'jens.hansen@aarhus.dk',
 };
 
 const DELETION = {
@@ -231,6 +263,28 @@ const QUERIES: Record<string, Render> = {
       .limit(1000);
     return (await applySoftDeleteFilter(qb)).getFormattedQuery();
   },
+  'a page of audit entries with every filter, newest first (listAuditLogs)': (em) =>
+    auditLogPageQuery(em, 'mssql', {
+      filters: EVERY_AUDIT_FILTER,
+      offset: 100,
+      limit: 50,
+    }).getFormattedQuery(),
+  'the first page of audit entries without filters (listAuditLogs)': (em) =>
+    auditLogPageQuery(em, 'mssql', { filters: {}, offset: 0, limit: 50 }).getFormattedQuery(),
+  'the number of audit entries with every filter (listAuditLogs total)': (em) =>
+    auditLogCountQuery(em, 'mssql', EVERY_AUDIT_FILTER).getFormattedQuery(),
+  'distinct users of the audit log (listAuditLogUsers)': (em) =>
+    distinctAuditValuesQuery(em, 'user_email').getFormattedQuery(),
+  'distinct actions of the audit log (listAuditLogActions)': (em) =>
+    distinctAuditValuesQuery(em, 'action').getFormattedQuery(),
+  'audit totals, success/error counts and average duration of a period (getAuditLogStats)': (em) =>
+    auditStatsTotalsQuery(em, AUDIT_STATS_SCOPE).getFormattedQuery(),
+  'audit entries per method of a period, without a user filter (getAuditLogStats)': (em) =>
+    auditStatsByMethodQuery(em, { since: AUDIT_STATS_SCOPE.since }).getFormattedQuery(),
+  'audit entries per action of a period (getAuditLogStats)': (em) =>
+    auditStatsByActionQuery(em, AUDIT_STATS_SCOPE).getFormattedQuery(),
+  'the 10 users with the most audit entries of a period (getAuditLogStats)': (em) =>
+    auditStatsTopUsersQuery(em, { since: AUDIT_STATS_SCOPE.since }, 10).getFormattedQuery(),
 };
 
 const out = process.argv[2];

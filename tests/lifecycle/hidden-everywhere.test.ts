@@ -234,10 +234,10 @@ const NOT_ABOUT_PROCESS_DATA: Record<string, string> = {
   listApiKeysAdminAlias: 'API keys (deprecated alias of listApiKeys)',
   listAuditLogs:
     'the trail of API requests, the deletes and restores themselves included: a record of what was asked, ' +
-    'which a soft delete must not rewrite (and not implemented yet: 501)',
-  listAuditLogUsers: 'X-User values of the audit trail (and not implemented yet: 501)',
-  listAuditLogActions: 'X-Action values of the audit trail (and not implemented yet: 501)',
-  getAuditLogStats: 'request statistics of the audit trail (and not implemented yet: 501)',
+    'which a soft delete must not rewrite',
+  listAuditLogUsers: 'X-User values of the audit trail',
+  listAuditLogActions: 'X-Action values of the audit trail',
+  getAuditLogStats: 'request statistics of the audit trail',
 };
 
 /**

@@ -64,7 +64,7 @@ export interface AuditLog {
      */
     resource_id: number | null;
     /**
-     * HTTP status code of the response.
+     * HTTP status code of the response; 0 in entries taken over from the original service that recorded none.
      */
     status_code: number;
     /**
@@ -80,9 +80,9 @@ export interface AuditLog {
      */
     user_agent: string | null;
     /**
-     * The request's `X-Request-ID` (sent by the client or generated).
+     * The request's `X-Request-ID` (sent by the client or generated); null in entries taken over from the original service that recorded none.
      */
-    request_id: string;
+    request_id: string | null;
     /**
      * The problem `detail` of an error response; null for successful requests.
      */
