@@ -34,6 +34,7 @@ import {
   rescheduleRunsSql,
   restoreStatements,
 } from './lifecycle-queries.ts';
+import { topEndpointsQuery } from '../services/api-key-usage-stats.ts';
 import { LATEST_LAST_USED_AT } from '../services/api-key-usage.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
 import { closeOrm, createOrm } from './orm.ts';
@@ -254,6 +255,8 @@ const QUERIES: Record<string, Render> = {
     const { sql, params } = rescheduleRunsSql('mssql', 1, null);
     return em.getPlatform().formatQuery(sql, params);
   },
+  "a key's most-called paths of the last 7 days (getApiKeyUsageStats)": (em) =>
+    topEndpointsQuery(em, 5, new Date('2026-11-19T12:00:00Z')).getFormattedQuery(),
   'runs due for neutralisation, longest due first (getCleanupStats, neutralizeDueRuns)': async (em) => {
     const qb = em
       .createQueryBuilder(ProcessRun)

@@ -3,7 +3,8 @@ import type { HandlerMap } from '../../contract.ts';
 import { requirePrincipal } from '../../auth/authenticate.ts';
 import { ApiKey } from '../../entities/index.ts';
 import { UnauthorizedError } from '../../errors/domain-errors.ts';
-import { notImplemented } from '../not-implemented.ts';
+import { windowedUsage } from '../../services/api-key-usage-stats.ts';
+import { currentUsage } from '../api-keys/api-keys.mapper.ts';
 import { toApiKeyInfo, toCurrentApiKey } from './auth.mapper.ts';
 
 type AuthOperation = 'verifyApiKey' | 'getCurrentApiKey' | 'getApiKeyUsageStats';
@@ -26,6 +27,18 @@ export function authHandlers(container: Container): Pick<HandlerMap, AuthOperati
       const key = await callingKey(res);
       res.json(toCurrentApiKey(key, container.apiKeyUsage.unflushed(key.id)));
     },
-    getApiKeyUsageStats: notImplemented('getApiKeyUsageStats'),
+    getApiKeyUsageStats: async (_req, res) => {
+      const key = await callingKey(res);
+      const usage = currentUsage(key, container.apiKeyUsage.unflushed(key.id));
+      const windowed = await windowedUsage(container.em(), key.id);
+      res.json({
+        key_id: key.id,
+        usage_count: usage.usage_count,
+        last_used_at: usage.last_used_at,
+        daily_usage: windowed.daily,
+        weekly_usage: windowed.weekly,
+        top_endpoints: windowed.topEndpoints,
+      });
+    },
   };
 }
