@@ -18,6 +18,7 @@ import { admissionControl } from './middleware/admission.ts';
 import { cors } from './middleware/cors.ts';
 import { headAsGet } from './middleware/head-as-get.ts';
 import { operationRouter } from './middleware/operation-router.ts';
+import { limitAnonymous, limitPerKey, type RateLimitPolicy } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { stripTrailingSlash } from './middleware/trailing-slash.ts';
@@ -89,6 +90,14 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
     }),
   );
   app.use(container.requestScope);
+  const store = container.rateLimitStore;
+  const policy: RateLimitPolicy = {
+    perKey: config.rateLimitPerKey,
+    perAdminKey: config.rateLimitPerAdminKey,
+    perIp: config.rateLimitPerIp,
+    authFailuresPerIp: config.rateLimitAuthFailures,
+  };
+  if (store !== undefined) app.use(limitAnonymous(store, policy));
   app.use(
     authenticate({
       apiKeys: container.apiKeys,
@@ -97,6 +106,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
       logger,
     }),
   );
+  if (store !== undefined) app.use(limitPerKey(store, policy));
   app.use(
     router.bodyOf(
       express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }),

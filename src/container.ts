@@ -10,6 +10,11 @@ import { createOrm, closeOrm, migrateToLatest, ormDialect, type Orm } from './db
 import { createLogger, type Logger } from './logger.ts';
 import { ApiKeyUsageRecorder } from './services/api-key-usage.ts';
 import { AuditRecorder } from './services/audit-recorder.ts';
+import {
+  DatabaseRateLimitStore,
+  MemoryRateLimitStore,
+  type RateLimitStore,
+} from './services/rate-limit-store.ts';
 import { ApiKeyService } from './services/api-key.service.ts';
 import { DashboardService } from './services/dashboard.service.ts';
 import { JobLeases } from './services/job-lease.ts';
@@ -37,6 +42,8 @@ export interface Container {
   readonly apiKeyUsage: ApiKeyUsageRecorder;
   /** The audit trail's batched writer (src/middleware/audit-trail.ts queues an entry per request). */
   readonly audit: AuditRecorder;
+  /** Request counters of the rate limits; undefined when `RATE_LIMITS=off`. */
+  readonly rateLimitStore: RateLimitStore | undefined;
   readonly processes: ProcessService;
   readonly steps: StepService;
   readonly runs: RunService;
@@ -82,6 +89,11 @@ export async function createContainer(
     flushIntervalMs: config.auditFlushIntervalMs,
     maxQueued: config.auditMaxQueued,
   });
+  const rateLimitStore = !config.rateLimits
+    ? undefined
+    : config.rateLimitStore === 'database'
+      ? new DatabaseRateLimitStore(() => orm.em.fork())
+      : new MemoryRateLimitStore();
   const dialect = ormDialect(orm);
   const processes = new ProcessService({ dialect });
   const runs = new RunService({ dialect });
@@ -104,6 +116,7 @@ export async function createContainer(
     apiKeys: new ApiKeyService({ cacheTtlSeconds: config.authCacheTtlSeconds, logger }),
     apiKeyUsage,
     audit,
+    rateLimitStore,
     processes,
     steps: new StepService(),
     runs,
@@ -118,6 +131,7 @@ export async function createContainer(
       await retentionCleanup.stop();
       await apiKeyUsage.close();
       await audit.close();
+      await rateLimitStore?.close();
       await closeOrm(orm);
     },
   };

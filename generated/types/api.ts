@@ -3027,11 +3027,13 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Rate limit exceeded for this key or IP. */
+        /** @description Rate limit exceeded: per API key (1000 requests a minute for user keys, 5000 for admin keys, by default), per client address for requests without a key (100 a minute), or after too many failed authentications from the address (10 a minute; then refused until the window ends, whatever key is sent). Retry after `Retry-After` seconds. */
         TooManyRequests: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
                 "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3160,6 +3162,16 @@ export interface components {
          * @example 5
          */
         RetryAfter: number;
+        /**
+         * @description The rate limit that applies to the request (draft-ietf-httpapi-ratelimit-headers): `"key"` per API key, `"ip"` per client address for requests without a key; `q` requests per window of `w` seconds. Sent on every counted request (not on `/health` or the documentation).
+         * @example "key";q=1000;w=60
+         */
+        RateLimitPolicy: string;
+        /**
+         * @description What is left of that limit: `r` requests remaining in the current window, which ends in `t` seconds.
+         * @example "key";r=998;t=42
+         */
+        RateLimit: string;
         /**
          * @description RFC 8288 pagination links (`first`, `last`, and `prev`/`next` where they exist), each preserving every other query parameter of the request.
          * @example <http://localhost:8000/api/v1/runs?page=1&size=50>; rel="first", <http://localhost:8000/api/v1/runs?page=5&size=50>; rel="last", <http://localhost:8000/api/v1/runs?page=2&size=50>; rel="next"

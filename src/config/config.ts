@@ -67,6 +67,18 @@ export interface Config {
   readonly auditFlushIntervalMs: number;
   /** `AUDIT_MAX_QUEUED`: audit entries kept in memory while the database refuses them (default 100,000). */
   readonly auditMaxQueued: number;
+  /** `RATE_LIMITS`: `on` (default) or `off` (a gateway in front limits instead). */
+  readonly rateLimits: boolean;
+  /** `RATE_LIMIT_PER_KEY_PER_MINUTE`: requests a user key may make per minute (default 1000, seed 004). */
+  readonly rateLimitPerKey: number;
+  /** `RATE_LIMIT_ADMIN_PER_MINUTE`: the same for admin keys (default 5000: dashboards and batch jobs). */
+  readonly rateLimitPerAdminKey: number;
+  /** `RATE_LIMIT_PER_IP_PER_MINUTE`: requests without a key per client IP and minute (default 100). */
+  readonly rateLimitPerIp: number;
+  /** `RATE_LIMIT_AUTH_FAILURES_PER_MINUTE`: failed authentications per client IP and minute (default 10). */
+  readonly rateLimitAuthFailures: number;
+  /** `RATE_LIMIT_STORE`: `memory` (per instance, default) or `database` (one limit for every instance). */
+  readonly rateLimitStore: 'memory' | 'database';
 }
 
 export class ConfigError extends Error {
@@ -147,6 +159,12 @@ export function loadConfig(env: Env): Config {
     retentionCleanupLeaseSeconds: int('RETENTION_CLEANUP_LEASE_SECONDS', 300, 5, 86_400),
     auditFlushIntervalMs: int('AUDIT_FLUSH_INTERVAL_MS', 1000, 50, 60_000),
     auditMaxQueued: int('AUDIT_MAX_QUEUED', 100_000, 1000, 10_000_000),
+    rateLimits: bool('RATE_LIMITS', true),
+    rateLimitPerKey: int('RATE_LIMIT_PER_KEY_PER_MINUTE', 1000, 1, 10_000_000),
+    rateLimitPerAdminKey: int('RATE_LIMIT_ADMIN_PER_MINUTE', 5000, 1, 10_000_000),
+    rateLimitPerIp: int('RATE_LIMIT_PER_IP_PER_MINUTE', 100, 1, 10_000_000),
+    rateLimitAuthFailures: int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 10, 1, 10_000_000),
+    rateLimitStore: oneOf('RATE_LIMIT_STORE', 'memory', ['memory', 'database'] as const),
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -6,6 +6,7 @@
 import { ApiKey } from './api-key.entity.ts';
 import { AuditLog } from './audit-log.entity.ts';
 import { JobLease } from './job-lease.entity.ts';
+import { RateLimitWindow } from './rate-limit-window.entity.ts';
 import { Process } from './process.entity.ts';
 import { ProcessRun } from './process-run.entity.ts';
 import { ProcessStep } from './process-step.entity.ts';
@@ -14,13 +15,23 @@ import { ProcessStepRun } from './process-step-run.entity.ts';
 export { ApiKey, API_KEY_ROLES, type ApiKeyRole } from './api-key.entity.ts';
 export { AuditLog } from './audit-log.entity.ts';
 export { JobLease } from './job-lease.entity.ts';
+export { RateLimitWindow } from './rate-limit-window.entity.ts';
 export { Process } from './process.entity.ts';
 export { ProcessRun, RUN_STATUSES, type RunStatus } from './process-run.entity.ts';
 export { ProcessStep } from './process-step.entity.ts';
 export { ProcessStepRun, STEP_RUN_STATUSES, type StepRunStatus } from './process-step-run.entity.ts';
 export { SOFT_DELETE_FILTER } from './common.ts';
 
-export const entities = [Process, ProcessStep, ProcessRun, ProcessStepRun, ApiKey, AuditLog, JobLease];
+export const entities = [
+  Process,
+  ProcessStep,
+  ProcessRun,
+  ProcessStepRun,
+  ApiKey,
+  AuditLog,
+  JobLease,
+  RateLimitWindow,
+];
 
 /** Entities that have `deleted_at` / `deletion_token` and the default `softDelete` filter. */
 export const softDeletableEntities = [Process, ProcessStep, ProcessRun, ProcessStepRun];

@@ -73,3 +73,9 @@ export class ServiceUnavailableError extends DomainError {
     super('service_unavailable', message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
   }
 }
+
+export class TooManyRequestsError extends DomainError {
+  constructor(message: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
+    super('rate_limited', message, { headers: { ...headers, 'Retry-After': String(retryAfterSeconds) } });
+  }
+}

@@ -113,9 +113,9 @@ describe('errors are RFC 9457 problem details', () => {
   });
 
   it('501 for an operation whose capability has not landed yet', async () => {
-    const response = await server.request('/api/v1/auth/usage-stats');
+    const response = await server.request('/api/v1/step-runs/1/reruns');
     const problem = await expectProblem(response, 501, 'not_implemented');
-    expect(problem.detail).toContain('getApiKeyUsageStats');
+    expect(problem.detail).toContain('listStepRunReruns');
   });
 
   it('echoes a sane X-Request-ID and replaces an unsafe one', async () => {

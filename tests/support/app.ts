@@ -39,6 +39,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOG_LEVEL: 'silent',
     VALIDATE_RESPONSES: 'fail',
     APP_ENV: 'test',
+    // Tests make hundreds of requests a minute with one key; tests/server/rate-limits.test.ts turns
+    // the limits on (RATE_LIMITS=on) to test them.
+    RATE_LIMITS: 'off',
     ...env,
   });
   const container = await createContainer(config, {
