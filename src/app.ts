@@ -110,6 +110,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(
     router.bodyOf(
       express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }),
+      config.bodyLimitBytes,
     ),
   );
   app.use(router.dropUnknownMembers);

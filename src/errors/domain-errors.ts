@@ -79,3 +79,10 @@ export class TooManyRequestsError extends DomainError {
     super('rate_limited', message, { headers: { ...headers, 'Retry-After': String(retryAfterSeconds) } });
   }
 }
+
+export class PayloadTooLargeError extends DomainError {
+  constructor(message: string) {
+    // The announced body is not read: the connection closes after the answer.
+    super('payload_too_large', message, { headers: { Connection: 'close' } });
+  }
+}

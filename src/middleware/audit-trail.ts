@@ -73,7 +73,7 @@ const EXEMPT_OPERATIONS = new Set(['getServiceInfo', 'getHealth']);
 function headerText(req: Request, name: string, max: number): string | null {
   const value = req
     .get(name)
-    ?.replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    ?.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
     .trim();
   return value ? value.slice(0, max) : null;
 }

@@ -15,6 +15,7 @@ import {
   BadRequestError,
   NotFoundError,
   DomainError,
+  PayloadTooLargeError,
   ValidationError,
   type ValidationIssue,
 } from '../errors/domain-errors.ts';
@@ -50,7 +51,7 @@ export interface OperationRouter {
   /** The one matcher: sets the operation and `req.openapi`, or refuses the request (404/405/400). */
   readonly resolve: RequestHandler;
   /** Runs `parse` only for operations that declare a request body; other requests' bodies are never read. */
-  readonly bodyOf: (parse: RequestHandler) => RequestHandler;
+  readonly bodyOf: (parse: RequestHandler, limitBytes: number) => RequestHandler;
   /** Removes body members the contract does not name where it says they are ignored. */
   readonly dropUnknownMembers: RequestHandler;
   /** Refuses U+0000 anywhere in the body, query or path parameters (422), before validation. */
@@ -108,11 +109,20 @@ export function operationRouter(
     });
   };
 
+  /**
+   * Runs `parse` only for operations that declare a body. A body announced larger than `limitBytes` is
+   * refused at once, unread, and the connection closed: body-parser would read it all before answering,
+   * so a client announcing megabytes and sending none held a request slot until the socket timed out.
+   */
   const bodyOf =
-    (parse: RequestHandler): RequestHandler =>
+    (parse: RequestHandler, limitBytes: number): RequestHandler =>
     (req, res, next) => {
-      if (routedOperation(res)?.hasBody === true) return parse(req, res, next);
-      next();
+      if (routedOperation(res)?.hasBody !== true) return next();
+      const announced = Number(req.get('content-length'));
+      if (Number.isFinite(announced) && announced > limitBytes) {
+        throw new PayloadTooLargeError('The request body is larger than the configured limit');
+      }
+      return parse(req, res, next);
     };
 
   /**
@@ -132,13 +142,30 @@ export function operationRouter(
   };
 
   const refuseNul: RequestHandler = (req, _res, next) => {
+    const depth = nestingDepth(req.body);
+    if (depth > MAX_JSON_DEPTH) {
+      throw new ValidationError(
+        `Request validation failed: the body nests deeper than ${MAX_JSON_DEPTH} levels`,
+        [
+          {
+            location: 'body',
+            field: '/',
+            message: `must not nest deeper than ${MAX_JSON_DEPTH} levels`,
+            code: 'depth',
+          },
+        ],
+      );
+    }
     const issues: ValidationIssue[] = [];
+    findNonDecimalIntegers(req, issues);
     findNul(req.body, 'body', '', issues);
     findNul(req.query, 'query', '', issues);
     findNul(pathParamsOf(req), 'path', '', issues);
     if (issues.length > 0) {
       throw new ValidationError(
-        `Request validation failed: text must not contain the NUL character (U+0000)`,
+        issues.some((issue) => issue.code === 'nul')
+          ? `Request validation failed: text must not contain the NUL character (U+0000)`
+          : 'Request validation failed: integers must be written in decimal digits',
         issues,
       );
     }
@@ -237,6 +264,58 @@ function decodeParams(raw: Record<string, string>): Record<string, string> {
     }
   }
   return decoded;
+}
+
+/** How deep JSON bodies may nest (objects and arrays); deeper ones are refused before anything reads them. */
+export const MAX_JSON_DEPTH = 32;
+
+/** The nesting depth of a parsed JSON value (0 for a scalar), computed without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(current)) {
+      if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+const DECIMAL_INTEGER = /^-?\d+$/;
+
+/**
+ * Path and query parameters the contract types as integers must be written in decimal digits: the
+ * validator coerces with `Number()`, which also takes `Infinity`, `1e309`, `0x1`, `+1` and ` 1`, giving one
+ * resource several names and letting a non-finite number reach the SQL.
+ */
+function findNonDecimalIntegers(req: Request, issues: ValidationIssue[]): void {
+  const operation = (req as Request & { openapi?: { schema?: { parameters?: unknown[] } } }).openapi?.schema;
+  for (const parameter of operation?.parameters ?? []) {
+    const {
+      name,
+      in: location,
+      schema,
+    } = parameter as {
+      name: string;
+      in: 'path' | 'query' | 'header' | 'cookie';
+      schema?: { type?: unknown };
+    };
+    const types = Array.isArray(schema?.type) ? (schema.type as unknown[]) : [schema?.type];
+    if (!types.includes('integer') || (location !== 'path' && location !== 'query')) continue;
+    const raw: unknown =
+      location === 'path' ? pathParamsOf(req)[name] : (req.query as Record<string, unknown>)[name];
+    const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    for (const value of values) {
+      if (typeof value === 'string' && !DECIMAL_INTEGER.test(value)) {
+        issues.push({ location, field: name, message: 'must be an integer in decimal digits', code: 'type' });
+        break;
+      }
+    }
+  }
 }
 
 function findNul(
