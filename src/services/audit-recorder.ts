@@ -8,30 +8,12 @@
  * interval; the queue is bounded (`AUDIT_MAX_QUEUED`), beyond it the oldest entries are dropped and the
  * number dropped is logged, so an unreachable database cannot exhaust memory.
  */
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, RequiredEntityData } from '@mikro-orm/core';
 import { AuditLog } from '../entities/index.ts';
 import type { Logger } from '../logger.ts';
 
-/** One audit entry, as the `audit_log` row it becomes (the id comes from the database). */
-export interface AuditEntry {
-  created_at: Date;
-  api_key_id: number | null;
-  api_key_name: string | null;
-  user_email: string | null;
-  action: string | null;
-  method: string;
-  path: string;
-  query_params: Record<string, unknown> | null;
-  resource_type: string | null;
-  resource_id: string | null;
-  status_code: number;
-  duration_ms: number;
-  ip_address: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  error_message: string | null;
-  changes: Record<string, unknown> | null;
-}
+/** One audit entry: the `audit_log` row it becomes, without the id the database gives it. */
+export type AuditEntry = Omit<RequiredEntityData<AuditLog>, 'id'>;
 
 const ROWS_PER_INSERT = 100;
 

@@ -1,18 +1,8 @@
+import type { Schemas } from '../../src/contract.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.ts';
 
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  status_code: number;
-  error_type: string;
-  timestamp: string;
-  request_id: string;
-  errors?: { location: string; field?: string; message: string; code?: string }[];
-}
+type Problem = Schemas['Problem'];
 
 async function expectProblem(response: Response, status: number, errorType: string): Promise<Problem> {
   expect(response.status).toBe(status);
