@@ -11,21 +11,27 @@
  * BENCH_POSTGRES_URL names a PostgreSQL server (a role with CREATEDB), on a fresh database created there
  * for the bench and dropped afterwards.
  *
+ * The lifecycle group (`lifecycle`, lifecycle-bench.ts) times the data lifecycle's set-based operations on
+ * such a database, freshly seeded, on the process with the most runs: its retention (rescheduling all its
+ * runs), the cleanup stats and batch neutralisation of 5,000 due runs, the delete and restore of the
+ * process (cascading to its steps, runs and step runs) and of single runs; each checked as it goes.
+ *
  *   make bench                    # BENCH_SECONDS=5 BENCH_CONNECTIONS=32 by default
  *   BENCH_ONLY=runs BENCH_POSTGRES_URL=$(bash .ci/postgres.sh) make bench   # only the run scenarios
+ *   BENCH_ONLY=lifecycle BENCH_POSTGRES_URL=$(bash .ci/postgres.sh) make bench   # only the lifecycle
  *
  * Environment:
- *   BENCH_ONLY            groups to run, comma-separated: memory, http (the GET / … scenarios), runs
- *                         (default: all three)
+ *   BENCH_ONLY            groups to run, comma-separated: memory, http (the GET / … scenarios), runs,
+ *                         lifecycle (default: all four)
  *   BENCH_SECONDS         measured seconds per http scenario (default 5; each also warms up for 2 s first);
  *                         BENCH_RUNS_SECONDS for run scenarios (default 10); BENCH_MEMORY_SECONDS for
  *                         the memory measurement (default 20)
  *   BENCH_CONNECTIONS     concurrent connections (default 32)
- *   BENCH_RUNS            runs seeded for the run scenarios (default 100000)
- *   BENCH_POSTGRES_URL    PostgreSQL server to run the run scenarios on as well (any database in the URL;
- *                         the bench creates `pd_test_bench_*` next to it and drops it at the end)
- *   BENCH_RUNS_ON         databases of the run scenarios, comma-separated: sqlite, postgresql (default:
- *                         sqlite, and postgresql when BENCH_POSTGRES_URL is set)
+ *   BENCH_RUNS            runs seeded for the run and lifecycle groups (default 100000)
+ *   BENCH_POSTGRES_URL    PostgreSQL server to run the run and lifecycle groups on as well (any database in
+ *                         the URL; the bench creates `pd_test_bench_*` next to it and drops it at the end)
+ *   BENCH_RUNS_ON         databases of the run and lifecycle groups, comma-separated: sqlite, postgresql
+ *                         (default: sqlite, and postgresql when BENCH_POSTGRES_URL is set)
  *   BENCH_DATABASE_URL    database of the memory and http groups (default: a fresh SQLite file each)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +43,7 @@ import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm
 import { ApiKeyService } from '../../src/services/api-key.service.ts';
 import { dropServerDatabase, onAdminDatabase, TEST_DATABASE_PREFIX } from '../support/database.ts';
 import { BOOTSTRAP_KEY_PATTERN, freePort, spawnServer } from '../support/processes.ts';
+import { measureLifecycle, printLifecycleTable, type LifecycleReport } from './lifecycle-bench.ts';
 import { danishName, entityId, prng, runMeta, seedRuns, type SeededData } from './seed-runs.ts';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -45,7 +52,7 @@ const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const seededRuns = Number(process.env['BENCH_RUNS'] ?? 100_000);
 const postgresUrl = process.env['BENCH_POSTGRES_URL']?.trim() || undefined;
 
-const GROUPS = ['memory', 'http', 'runs'] as const;
+const GROUPS = ['memory', 'http', 'runs', 'lifecycle'] as const;
 type Group = (typeof GROUPS)[number];
 const groups = new Set<Group>(
   (process.env['BENCH_ONLY']?.trim() || GROUPS.join(','))
@@ -110,6 +117,8 @@ async function startServer(
       API_PORT: String(port),
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'error',
+      // The load generator makes thousands of requests a minute with one key.
+      RATE_LIMITS: 'off',
       ...env,
     },
   });
@@ -382,29 +391,51 @@ interface RunsReport {
 }
 
 /**
- * The run scenarios on a fresh database `on`: migrate, seed in bulk, (PostgreSQL: VACUUM ANALYZE, as
- * autovacuum would soon after such a load), then one server and six scenarios of `runsSeconds` each.
- * Reads come first, so they see exactly the seeded data; then creates and reports.
+ * Seeds BENCH_RUNS runs in bulk into the migrated, empty database of `orm`, then on PostgreSQL runs
+ * VACUUM ANALYZE, as autovacuum would soon after such a load.
  */
-async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
+async function seedRunsDatabase(
+  orm: Orm,
+  on: RunsDatabase,
+): Promise<{ seeded: SeededData; analyzeMs?: number }> {
+  const seeded = await seedRuns(orm, seededRuns);
+  if (on !== 'postgresql') return { seeded };
+  const started = performance.now();
+  await orm.em
+    .fork()
+    .getConnection()
+    .execute('vacuum analyze process, process_step, process_run, process_step_run');
+  return { seeded, analyzeMs: performance.now() - started };
+}
+
+/** Runs `work` on a fresh database `on`, dropping it afterwards, on Ctrl-C too. */
+async function onRunsDatabase<T>(
+  on: RunsDatabase,
+  work: (database: { url: string; label: string }) => Promise<T>,
+): Promise<T> {
   const database = await createRunsDatabase(on);
   // Ctrl-C: the server (same process group) gets the signal too; the database is dropped, not left over.
   const onInterrupt = () => void database.dispose().finally(() => process.exit(130));
   process.once('SIGINT', onInterrupt);
   try {
-    let analyzeMs: number | undefined;
-    const { seeded, adminKey } = await withOrm(database.url, async (orm) => {
-      const seeded = await seedRuns(orm, seededRuns);
-      if (on === 'postgresql') {
-        const started = performance.now();
-        await orm.em
-          .fork()
-          .getConnection()
-          .execute('vacuum analyze process, process_step, process_run, process_step_run');
-        analyzeMs = performance.now() - started;
-      }
-      return { seeded, adminKey: await createAdminKey(orm) };
-    });
+    return await work(database);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    await database.dispose();
+  }
+}
+
+/**
+ * The run scenarios on a fresh database `on`: migrate, seed in bulk (seedRunsDatabase), then one server
+ * and the scenarios of `runsSeconds` each. Reads come first, so they see exactly the seeded data; then
+ * creates and reports.
+ */
+async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
+  return onRunsDatabase(on, async (database) => {
+    const { seeded, analyzeMs, adminKey } = await withOrm(database.url, async (orm) => ({
+      ...(await seedRunsDatabase(orm, on)),
+      adminKey: await createAdminKey(orm),
+    }));
     const server = await startServer({}, { databaseUrl: database.url, adminKey });
     try {
       const headers = { 'X-API-Key': server.adminKey };
@@ -530,10 +561,42 @@ async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
     } finally {
       await server.stop();
     }
-  } finally {
-    process.off('SIGINT', onInterrupt);
-    await database.dispose();
-  }
+  });
+}
+
+interface LifecycleRunsReport extends LifecycleReport {
+  database: string;
+  seeded: SeededData;
+  analyzeMs?: number;
+  /** Peak RSS of the server (VmHWM), MB. */
+  peakRssMb: number;
+}
+
+/**
+ * The lifecycle group on a fresh database `on` seeded as for the run scenarios: one server, and the
+ * lifecycle operations of lifecycle-bench.ts on it, with this process's own connection to the database
+ * for their setup and checks.
+ */
+async function measureLifecycleOn(on: RunsDatabase): Promise<LifecycleRunsReport> {
+  return onRunsDatabase(on, (database) =>
+    withOrm(database.url, async (orm) => {
+      const { seeded, analyzeMs } = await seedRunsDatabase(orm, on);
+      const adminKey = await createAdminKey(orm);
+      const server = await startServer({}, { databaseUrl: database.url, adminKey });
+      try {
+        const report = await measureLifecycle(server, orm, seeded);
+        return {
+          ...report,
+          database: database.label,
+          seeded,
+          ...(analyzeMs === undefined ? {} : { analyzeMs }),
+          peakRssMb: Math.round(server.peakRssMb()),
+        };
+      } finally {
+        await server.stop();
+      }
+    }),
+  );
 }
 
 console.log(
@@ -557,6 +620,11 @@ if (groups.has('http')) {
 const runsReports: RunsReport[] = [];
 if (groups.has('runs')) {
   for (const on of runsDatabases) runsReports.push(await measureRuns(on));
+}
+
+const lifecycleReports: LifecycleRunsReport[] = [];
+if (groups.has('lifecycle')) {
+  for (const on of runsDatabases) lifecycleReports.push(await measureLifecycleOn(on));
 }
 
 const database = process.env['BENCH_DATABASE_URL'] ? 'PostgreSQL' : 'SQLite';
@@ -607,4 +675,17 @@ for (const report of runsReports) {
   );
   printTable(report.rows);
   console.log(`  runs matched by the lists (first page before the scenarios): ${report.totals.join('; ')}`);
+}
+for (const report of lifecycleReports) {
+  const { seeded } = report;
+  console.log(
+    `\nlifecycle: ${report.database}, Node ${process.version}; ${seeded.runs} runs and ${seeded.stepRuns} step ` +
+      `runs of ${seeded.processIds.length} processes seeded in ${(seeded.seedMs / 1000).toFixed(1)} s` +
+      (report.analyzeMs === undefined
+        ? ''
+        : ` (then VACUUM ANALYZE ${(report.analyzeMs / 1000).toFixed(1)} s)`) +
+      `; process ${report.process.id} (${report.process.name}), the one with the most runs: ` +
+      `${report.process.runs} runs; server peak RSS ${report.peakRssMb} MB\n`,
+  );
+  printLifecycleTable(report);
 }
