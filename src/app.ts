@@ -74,7 +74,7 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.set('trust proxy', config.trustProxy);
   app.use(requestId());
   app.use(accessLog(logger));
-  app.use(auditTrail(container.audit));
+  if (config.auditTrail) app.use(auditTrail(container.audit));
   app.use(securityHeaders());
   app.use(stripTrailingSlash());
   app.use(headAsGet());

@@ -63,6 +63,11 @@ export interface Config {
    * a crashed holder's lease expires after this (default 300).
    */
   readonly retentionCleanupLeaseSeconds: number;
+  /**
+   * `AUDIT_TRAIL`: `on` (default). `off` records nothing — only for measuring what the trail costs
+   * (`make bench`); an installation holding personal data keeps it on.
+   */
+  readonly auditTrail: boolean;
   /** `AUDIT_FLUSH_INTERVAL_MS`: how often queued audit entries are written, in batches (default 1000). */
   readonly auditFlushIntervalMs: number;
   /** `AUDIT_MAX_QUEUED`: audit entries kept in memory while the database refuses them (default 100,000). */
@@ -157,6 +162,7 @@ export function loadConfig(env: Env): Config {
     ),
     retentionCleanupBatchSize: int('RETENTION_CLEANUP_BATCH_SIZE', 100, 1, 1000),
     retentionCleanupLeaseSeconds: int('RETENTION_CLEANUP_LEASE_SECONDS', 300, 5, 86_400),
+    auditTrail: bool('AUDIT_TRAIL', true),
     auditFlushIntervalMs: int('AUDIT_FLUSH_INTERVAL_MS', 1000, 50, 60_000),
     auditMaxQueued: int('AUDIT_MAX_QUEUED', 100_000, 1000, 10_000_000),
     rateLimits: bool('RATE_LIMITS', true),

@@ -277,3 +277,22 @@ describe('the audit trail', () => {
     );
   });
 });
+
+describe('the audit trail switched off (AUDIT_TRAIL=off, for measuring its cost)', () => {
+  it('records nothing', async () => {
+    const server = await startTestServer({ AUDIT_TRAIL: 'off' });
+    try {
+      expect(
+        (await server.request('/api/v1/processes', { headers: { 'X-Request-ID': 'unrecorded' } })).status,
+      ).toBe(200);
+      await server.container.audit.flush();
+      const rows = await server.container.orm.em
+        .fork()
+        .getConnection()
+        .execute<unknown[]>('select id from audit_log where request_id = ?', ['unrecorded']);
+      expect(rows).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -21,8 +21,8 @@
  *   BENCH_ONLY=lifecycle BENCH_POSTGRES_URL=$(bash .ci/postgres.sh) make bench   # only the lifecycle
  *
  * Environment:
- *   BENCH_ONLY            groups to run, comma-separated: memory, http (the GET / … scenarios), runs,
- *                         lifecycle (default: all four)
+ *   BENCH_ONLY            groups to run, comma-separated: memory, http (the GET / … scenarios), security
+ *                         (audit trail and rate limits off and on), runs, lifecycle (default: all five)
  *   BENCH_SECONDS         measured seconds per http scenario (default 5; each also warms up for 2 s first);
  *                         BENCH_RUNS_SECONDS for run scenarios (default 10); BENCH_MEMORY_SECONDS for
  *                         the memory measurement (default 20)
@@ -52,7 +52,7 @@ const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const seededRuns = Number(process.env['BENCH_RUNS'] ?? 100_000);
 const postgresUrl = process.env['BENCH_POSTGRES_URL']?.trim() || undefined;
 
-const GROUPS = ['memory', 'http', 'runs', 'lifecycle'] as const;
+const GROUPS = ['memory', 'http', 'security', 'runs', 'lifecycle'] as const;
 type Group = (typeof GROUPS)[number];
 const groups = new Set<Group>(
   (process.env['BENCH_ONLY']?.trim() || GROUPS.join(','))
@@ -336,6 +336,57 @@ const scenarios: { env: Record<string, string>; runs: (s: Server) => Promise<Row
 ];
 
 /**
+ * What the audit trail and the rate limits cost (issue 12): a read (`GET /api/v1/auth/verify`) and a write
+ * (`POST /api/v1/processes`) with an admin key, on a fresh SQLite server, with each switched off and on.
+ * The limit is set beyond reach, so every request is counted and none refused.
+ */
+const securityScenarios: { label: string; env: Record<string, string> }[] = [
+  { label: 'audit off, rate limits off', env: { AUDIT_TRAIL: 'off', RATE_LIMITS: 'off' } },
+  { label: 'audit on, rate limits off', env: { AUDIT_TRAIL: 'on', RATE_LIMITS: 'off' } },
+  {
+    label: 'audit off, rate limits on',
+    env: { AUDIT_TRAIL: 'off', RATE_LIMITS: 'on', RATE_LIMIT_ADMIN_PER_MINUTE: '1000000000' },
+  },
+  {
+    label: 'audit on, rate limits on',
+    env: { AUDIT_TRAIL: 'on', RATE_LIMITS: 'on', RATE_LIMIT_ADMIN_PER_MINUTE: '1000000000' },
+  },
+];
+
+async function measureSecurity(): Promise<Row[]> {
+  const measured: Row[] = [];
+  for (const { label, env } of securityScenarios) {
+    const server = await startServer(env);
+    try {
+      const headers = { 'X-API-Key': server.adminKey };
+      measured.push(
+        await measure(`GET /api/v1/auth/verify (${label})`, server, '/api/v1/auth/verify', headers, 200),
+      );
+      measured.push(
+        await measure(
+          `POST /api/v1/processes (${label})`,
+          server,
+          {
+            path: '/api/v1/processes',
+            method: 'POST',
+            setupRequest: (request) => ({
+              ...request,
+              headers: { ...request.headers, 'Content-Type': 'application/json' },
+              body: JSON.stringify({ name: 'Måling', meta: { afdeling: 'Borgerservice' } }),
+            }),
+          },
+          headers,
+          201,
+        ),
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+  return measured;
+}
+
+/**
  * Memory as the review measured it: a fresh server, 8 connections alternating `GET /` and `GET /health`
  * for `BENCH_MEMORY_SECONDS` (default 20); RSS after start, at the end and at its peak (VmHWM).
  */
@@ -616,6 +667,8 @@ if (groups.has('http')) {
     }
   }
 }
+
+if (groups.has('security')) rows.push(...(await measureSecurity()));
 
 const runsReports: RunsReport[] = [];
 if (groups.has('runs')) {
