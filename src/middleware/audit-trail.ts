@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import { principalOf } from '../auth/authenticate.ts';
 import type { AuditEntry, AuditRecorder } from '../services/audit-recorder.ts';
-import { routedOperation, sentBodyMembers } from './operation-router.ts';
+import { rawQuery, routedOperation, sentBodyMembers, UNMETERED_OPERATIONS } from './operation-router.ts';
 
 /** Query parameters whose values never hold personal data: ids, paging, sorting, switches, periods. */
 const SAFE_QUERY_PARAMETERS = new Set([
@@ -67,8 +67,6 @@ const CREATED_TYPES: Readonly<Record<string, string>> = {
   createApiKey: 'api_key',
 };
 
-const EXEMPT_OPERATIONS = new Set(['getServiceInfo', 'getHealth']);
-
 /** A header value fit for a column: control characters become spaces, trimmed, at most `max` characters. */
 function headerText(req: Request, name: string, max: number): string | null {
   const value = req
@@ -79,10 +77,8 @@ function headerText(req: Request, name: string, max: number): string | null {
 }
 
 function queryParameters(req: Request): Record<string, unknown> | null {
-  const start = req.originalUrl.indexOf('?');
-  if (start < 0) return null;
   const result: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(req.originalUrl.slice(start + 1))) {
+  for (const [name, value] of rawQuery(req)) {
     const shown = SAFE_QUERY_PARAMETERS.has(name) ? value.slice(0, 200) : REDACTED;
     const previous = result[name];
     if (previous === undefined) result[name] = shown;
@@ -136,7 +132,7 @@ export function noteAuditChanges(res: Response, changes: Record<string, unknown>
 /** Whether the request is outside the audit trail: the service root, health and the documentation. */
 function exempt(req: Request, res: Response): boolean {
   const operation = routedOperation(res);
-  if (operation !== undefined) return EXEMPT_OPERATIONS.has(operation.operationId);
+  if (operation !== undefined) return UNMETERED_OPERATIONS.has(operation.operationId);
   return !req.path.toLowerCase().startsWith('/api/');
 }
 

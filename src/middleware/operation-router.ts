@@ -42,6 +42,23 @@ export function sentBodyMembers(res: Response): ReadonlySet<string> {
   return (res.locals[SENT_MEMBERS] as ReadonlySet<string> | undefined) ?? new Set();
 }
 
+/**
+ * The query string exactly as the client sent it, parsed (no defaults filled in, repeated names kept);
+ * empty without one. `req.query` cannot tell what was sent: the validator fills in defaults.
+ */
+export function rawQuery(req: { originalUrl: string }): URLSearchParams {
+  const start = req.originalUrl.indexOf('?');
+  return new URLSearchParams(start < 0 ? '' : req.originalUrl.slice(start + 1));
+}
+
+/** The query parameter names the client sent. */
+export function sentQueryParameters(req: { originalUrl: string }): ReadonlySet<string> {
+  return new Set(rawQuery(req).keys());
+}
+
+/** Operations outside the audit trail and the rate limits: the service root and the health check. */
+export const UNMETERED_OPERATIONS: ReadonlySet<string> = new Set(['getServiceInfo', 'getHealth']);
+
 /** The operation a request was routed to (set by `resolve`, read by authentication and dispatch). */
 export function routedOperation(res: Response): OperationRoute | undefined {
   return res.locals['operation'] as OperationRoute | undefined;

@@ -14,11 +14,10 @@
 import type { RequestHandler, Response } from 'express';
 import { presentedKey, principalOf } from '../auth/authenticate.ts';
 import { TooManyRequestsError } from '../errors/domain-errors.ts';
-import type { RateLimitStore, WindowCount } from '../services/rate-limit-store.ts';
-import { routedOperation } from './operation-router.ts';
+import type { RateLimitStore } from '../services/rate-limit-store.ts';
+import { routedOperation, UNMETERED_OPERATIONS } from './operation-router.ts';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
-const EXEMPT_OPERATIONS = new Set(['getHealth', 'getServiceInfo']);
 
 export interface RateLimitPolicy {
   perKey: number;
@@ -27,16 +26,35 @@ export interface RateLimitPolicy {
   authFailuresPerIp: number;
 }
 
-function setHeaders(res: Response, policy: string, limit: number, state: WindowCount, now: number): number {
-  const resetSeconds = Math.max(1, Math.ceil((state.resetAt - now) / 1000));
+/** Whole seconds until `resetAt`, at least 1 (a `Retry-After` of 0 would invite an immediate retry). */
+function secondsUntil(resetAt: number, now: number): number {
+  return Math.max(1, Math.ceil((resetAt - now) / 1000));
+}
+
+/**
+ * Counts the request in `bucket` under the policy named `policy`, sets the RateLimit headers, and refuses
+ * it with a 429 beyond `limit`.
+ */
+async function enforce(
+  res: Response,
+  store: RateLimitStore,
+  policy: string,
+  bucket: string,
+  limit: number,
+  now: number,
+): Promise<void> {
+  const state = await store.hit(bucket, RATE_LIMIT_WINDOW_MS, now);
+  const resetSeconds = secondsUntil(state.resetAt, now);
   res.setHeader('RateLimit-Policy', `"${policy}";q=${limit};w=${RATE_LIMIT_WINDOW_MS / 1000}`);
   res.setHeader('RateLimit', `"${policy}";r=${Math.max(0, limit - state.count)};t=${resetSeconds}`);
-  return resetSeconds;
+  if (state.count > limit) {
+    throw new TooManyRequestsError(`Rate limit exceeded; retry in ${resetSeconds} seconds`, resetSeconds);
+  }
 }
 
 function exempt(res: Response): boolean {
   const operation = routedOperation(res);
-  return operation === undefined || EXEMPT_OPERATIONS.has(operation.operationId);
+  return operation === undefined || UNMETERED_OPERATIONS.has(operation.operationId);
 }
 
 /**
@@ -57,7 +75,7 @@ export function limitAnonymous(store: RateLimitStore, policy: RateLimitPolicy): 
       });
       const failures = await store.peek(`auth-failures:${ip}`, RATE_LIMIT_WINDOW_MS, now);
       if (failures.count >= policy.authFailuresPerIp) {
-        const retry = Math.max(1, Math.ceil((failures.resetAt - now) / 1000));
+        const retry = secondsUntil(failures.resetAt, now);
         throw new TooManyRequestsError(
           `Too many failed authentications from this address; retry in ${retry} seconds`,
           retry,
@@ -65,11 +83,7 @@ export function limitAnonymous(store: RateLimitStore, policy: RateLimitPolicy): 
       }
       return next();
     }
-    const state = await store.hit(`ip:${ip}`, RATE_LIMIT_WINDOW_MS, now);
-    const retry = setHeaders(res, 'ip', policy.perIp, state, now);
-    if (state.count > policy.perIp) {
-      throw new TooManyRequestsError(`Rate limit exceeded; retry in ${retry} seconds`, retry);
-    }
+    await enforce(res, store, 'ip', `ip:${ip}`, policy.perIp, now);
     next();
   };
 }
@@ -79,13 +93,8 @@ export function limitPerKey(store: RateLimitStore, policy: RateLimitPolicy): Req
   return async (_req, res, next) => {
     const principal = principalOf(res);
     if (principal === undefined || exempt(res)) return next();
-    const now = Date.now();
     const limit = principal.role === 'admin' ? policy.perAdminKey : policy.perKey;
-    const state = await store.hit(`key:${principal.keyId}`, RATE_LIMIT_WINDOW_MS, now);
-    const retry = setHeaders(res, 'key', limit, state, now);
-    if (state.count > limit) {
-      throw new TooManyRequestsError(`Rate limit exceeded; retry in ${retry} seconds`, retry);
-    }
+    await enforce(res, store, 'key', `key:${principal.keyId}`, limit, Date.now());
     next();
   };
 }

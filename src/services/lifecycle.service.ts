@@ -52,6 +52,23 @@ async function executeAll(statements: { execute(mode: 'run'): Promise<unknown> }
   for (const statement of statements) await statement.execute('run');
 }
 
+/**
+ * Brings back what the delete of row `id` hid: every row carrying its token, or, for a row deleted without
+ * one (not by this service), only the row itself.
+ */
+async function restoreDeletion(
+  tx: EntityManager,
+  table: 'process' | 'process_run',
+  id: number,
+  token: string | null | undefined,
+): Promise<void> {
+  if (token === null || token === undefined) {
+    await (tx as SqlEntityManager).execute(`update ${table} set deleted_at = null where id = ?`, [id], 'run');
+  } else {
+    await executeAll(restoreStatements(tx as SqlEntityManager, token));
+  }
+}
+
 function newDeletion(): Deletion {
   return { deleted_at: new Date(), deletion_token: randomUUID() };
 }
@@ -106,11 +123,7 @@ export class LifecycleService {
       const process = await tx.findOne(Process, { id }, { ...includeDeleted });
       if (process === null) throw new NotFoundError(`Process ${id} not found`);
       if (process.deleted_at === null || process.deleted_at === undefined) return;
-      await executeAll(restoreStatements(tx as SqlEntityManager, process.deletion_token ?? randomUUID()));
-      if (process.deletion_token === null || process.deletion_token === undefined) {
-        // Deleted without a token (by the original service before adoption): only the row itself is known.
-        await tx.nativeUpdate(Process, { id }, { deleted_at: null }, { ...includeDeleted });
-      }
+      await restoreDeletion(tx, 'process', id, process.deletion_token);
     });
     em.clear();
     return this.#processes.get(em, id);
@@ -146,10 +159,7 @@ export class LifecycleService {
           `Run ${id} belongs to process ${run.process.id}, which is deleted; restore the process first`,
         );
       }
-      await executeAll(restoreStatements(tx as SqlEntityManager, run.deletion_token ?? randomUUID()));
-      if (run.deletion_token === null || run.deletion_token === undefined) {
-        await tx.nativeUpdate(ProcessRun, { id }, { deleted_at: null }, { ...includeDeleted });
-      }
+      await restoreDeletion(tx, 'process_run', id, run.deletion_token);
     });
     em.clear();
     return this.#runs.get(em, id);

@@ -1,15 +1,9 @@
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
 import { noteAuditChanges } from '../../middleware/audit-trail.ts';
+import { sentQueryParameters } from '../../middleware/operation-router.ts';
 
 type AdminOperation = 'getCleanupStats' | 'neutralizeDueRuns';
-
-/** The query parameter names the client sent (the validator fills in defaults, so `req.query` cannot tell). */
-function sentQueryParameters(req: { originalUrl: string }): ReadonlySet<string> {
-  const query = req.originalUrl.indexOf('?');
-  if (query < 0) return new Set();
-  return new Set(new URLSearchParams(req.originalUrl.slice(query + 1)).keys());
-}
 
 /** Handlers of the `admin` tag: the retention cleanup on demand. */
 export function adminHandlers(container: Container): Pick<HandlerMap, AdminOperation> {
