@@ -151,29 +151,34 @@ export function auditStatsTotalsQuery(em: SqlEntityManager, scope: AuditLogStats
   ]);
 }
 
+/**
+ * The entries of `entries` counted per value of `column` (rows `{ value, count }`), most first, ties by
+ * value; entries without a value left out; at most `limit` rows when given.
+ */
+export function countsPerValue(
+  entries: AuditQueryBuilder,
+  column: 'method' | 'action' | 'user_email' | 'path',
+  limit?: number,
+) {
+  const counted = entries
+    .andWhere({ [column]: { $ne: null } })
+    .select([raw(`a.${column}`).as('value'), raw('count(*)').as('count')])
+    .groupBy(`a.${column}`)
+    .orderBy([{ [raw('count(*)')]: 'desc' }, { [column]: 'asc' }]);
+  return limit === undefined ? counted : counted.limit(limit);
+}
+
 /** The number of entries of `scope` per HTTP method (`value`), most first. */
 export function auditStatsByMethodQuery(em: SqlEntityManager, scope: AuditLogStatsScope) {
-  return scoped(em, scope)
-    .select([raw('a.method').as('value'), raw('count(*)').as('count')])
-    .groupBy('a.method')
-    .orderBy([{ [raw('count(*)')]: 'desc' }, { method: 'asc' }]);
+  return countsPerValue(scoped(em, scope), 'method');
 }
 
 /** The number of entries of `scope` per action (`value`), most first; entries without an action left out. */
 export function auditStatsByActionQuery(em: SqlEntityManager, scope: AuditLogStatsScope) {
-  return scoped(em, scope)
-    .andWhere({ action: { $ne: null } })
-    .select([raw('a.action').as('value'), raw('count(*)').as('count')])
-    .groupBy('a.action')
-    .orderBy([{ [raw('count(*)')]: 'desc' }, { action: 'asc' }]);
+  return countsPerValue(scoped(em, scope), 'action');
 }
 
 /** The `limit` users (`value`) with the most entries in `scope`, most first; entries without a user left out. */
 export function auditStatsTopUsersQuery(em: SqlEntityManager, scope: AuditLogStatsScope, limit: number) {
-  return scoped(em, scope)
-    .andWhere({ user_email: { $ne: null } })
-    .select([raw('a.user_email').as('value'), raw('count(*)').as('count')])
-    .groupBy('a.user_email')
-    .orderBy([{ [raw('count(*)')]: 'desc' }, { user_email: 'asc' }])
-    .limit(limit);
+  return countsPerValue(scoped(em, scope), 'user_email', limit);
 }

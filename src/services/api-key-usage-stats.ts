@@ -3,8 +3,9 @@
  * row plus the uses not flushed yet (api-key-usage.ts: counted in batches, never per request); the
  * windowed figures come from the audit trail, counted and grouped in the database.
  */
-import { raw, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import { countsPerValue } from '../db/audit-log-queries.ts';
 import { AuditLog } from '../entities/index.ts';
 
 const HOUR_MS = 3_600_000;
@@ -29,22 +30,19 @@ export async function windowedUsage(
   const [daily, weekly, top] = await Promise.all([
     em.count(AuditLog, { api_key_id: keyId, created_at: { $gte: dayAgo } }),
     em.count(AuditLog, { api_key_id: keyId, created_at: { $gte: weekAgo } }),
-    topEndpointsQuery(sql, keyId, weekAgo).execute<{ path: string; calls: number | string }[]>('all', false),
+    topEndpointsQuery(sql, keyId, weekAgo).execute<{ value: string; count: number | string }[]>('all', false),
   ]);
   return {
     daily,
     weekly,
-    topEndpoints: top.map((row) => ({ endpoint: row.path, count: Number(row.calls) })),
+    topEndpoints: top.map((row) => ({ endpoint: row.value, count: Number(row.count) })),
   };
 }
 
 /** The key's most-called paths since `since`, most calls first, then by path; at most TOP_ENDPOINTS. */
 export function topEndpointsQuery(em: SqlEntityManager, keyId: number, since: Date) {
-  return em
+  const entries = em
     .createQueryBuilder(AuditLog, 'a')
-    .select(['a.path', raw('count(*) as calls')])
-    .where({ api_key_id: keyId, created_at: { $gte: since } })
-    .groupBy('a.path')
-    .orderBy([{ [raw('count(*)')]: 'desc' }, { path: 'asc' }])
-    .limit(TOP_ENDPOINTS);
+    .where({ api_key_id: keyId, created_at: { $gte: since } });
+  return countsPerValue(entries, 'path', TOP_ENDPOINTS);
 }
