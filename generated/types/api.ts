@@ -2827,6 +2827,12 @@ export interface components {
              */
             api_key_name: string | null;
             /**
+             * @description Role of that key at the time of the request; null when no valid key was sent, and in entries recorded before the role was kept or taken over from the original service.
+             * @example user
+             * @enum {string|null}
+             */
+            role: "admin" | "user" | null;
+            /**
              * @description The person acting, from the request's `X-User` header; null when not sent.
              * @example mette.jorgensen@aarhus.dk
              */
@@ -2846,6 +2852,11 @@ export interface components {
              * @example /api/v1/step-runs/123/rerun
              */
             path: string;
+            /**
+             * @description The operationId (in this contract) of the operation the request was routed to; null when the path and method match none, and in entries recorded before it was kept or taken over from the original service.
+             * @example rerunStepRun
+             */
+            operation_id: string | null;
             /** @description The query parameters as sent (repeated ones as arrays); null when there were none. */
             query_params: {
                 [key: string]: unknown;
@@ -4805,6 +4816,16 @@ export interface operations {
                  * @example 5
                  */
                 api_key_id?: number;
+                /**
+                 * @description Only entries made with a key of this role (at the time of the request).
+                 * @example user
+                 */
+                role?: "admin" | "user";
+                /**
+                 * @description Only entries routed to this operation (the contract's operationId), exact match.
+                 * @example rerunStepRun
+                 */
+                operation_id?: string;
                 /**
                  * @description Only entries created at or after this time (ISO 8601; an offset-less time is read as UTC).
                  * @example 2026-01-01T00:00:00Z

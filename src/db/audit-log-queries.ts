@@ -26,6 +26,10 @@ export interface AuditLogFilters {
   /** At least this many milliseconds. */
   min_duration?: number;
   api_key_id?: number;
+  /** The key's role at the time of the request. */
+  role?: 'admin' | 'user';
+  /** Exact match of the contract's operationId. */
+  operation_id?: string;
   /** Inclusive. */
   created_after?: Date;
   /** Inclusive. */
@@ -87,6 +91,8 @@ function applyFilters(
   if (filters.status_code !== undefined) add({ status_code: filters.status_code });
   if (filters.min_duration !== undefined) add({ duration_ms: { $gte: filters.min_duration } });
   if (filters.api_key_id !== undefined) add({ api_key_id: filters.api_key_id });
+  if (filters.role !== undefined) add({ api_key_role: filters.role });
+  if (filters.operation_id !== undefined) add({ operation_id: filters.operation_id });
   if (filters.created_after !== undefined) add({ created_at: { $gte: filters.created_after } });
   if (filters.created_before !== undefined) add({ created_at: { $lte: filters.created_before } });
   if (filters.resource_type !== undefined) add({ resource_type: filters.resource_type });

@@ -31,8 +31,10 @@ function row(values: Row): Omit<AuditLog, 'id'> {
   return {
     api_key_id: null,
     api_key_name: null,
+    api_key_role: null,
     user_email: null,
     action: null,
+    operation_id: null,
     query_params: null,
     resource_type: null,
     resource_id: null,
@@ -55,10 +57,12 @@ const LISTED = {
     created_at: at('2020-01-05T10:00:00.000Z'),
     api_key_id: 1,
     api_key_name: 'Driftsteam – Økonomi og Løn',
+    api_key_role: 'admin',
     user_email: 'mette.jorgensen@aarhus.dk',
     action: 'Genstart fejlet trin',
     method: 'POST',
     path: '/api/v1/step-runs/123/rerun',
+    operation_id: 'rerunStepRun',
     resource_type: 'step_run',
     resource_id: '123',
     status_code: 409,
@@ -73,9 +77,11 @@ const LISTED = {
     created_at: at('2020-01-05T10:00:00.000Z'),
     api_key_id: 5,
     api_key_name: 'RPA robot – Borgerservice',
+    api_key_role: 'user',
     user_email: 'jens.hansen@aarhus.dk',
     method: 'PATCH',
     path: '/api/v1/step-runs/123',
+    operation_id: 'updateStepRun',
     resource_type: 'step_run',
     resource_id: '123',
     status_code: 200,
@@ -87,8 +93,10 @@ const LISTED = {
     created_at: at('2020-01-04T08:00:00.000Z'),
     api_key_id: 5,
     api_key_name: 'RPA robot – Borgerservice',
+    api_key_role: 'user',
     method: 'GET',
     path: '/api/v1/runs',
+    operation_id: 'listRuns',
     query_params: { status: ['failed', 'running'], page: '2' },
     status_code: 200,
     duration_ms: 500,
@@ -229,10 +237,12 @@ describe('GET /audit-logs (listAuditLogs)', () => {
       created_at: '2020-01-05T10:00:00.000Z',
       api_key_id: 1,
       api_key_name: 'Driftsteam – Økonomi og Løn',
+      role: 'admin',
       user_email: 'mette.jorgensen@aarhus.dk',
       action: 'Genstart fejlet trin',
       method: 'POST',
       path: '/api/v1/step-runs/123/rerun',
+      operation_id: 'rerunStepRun',
       query_params: null,
       resource_type: 'step_run',
       resource_id: 123,
@@ -250,6 +260,8 @@ describe('GET /audit-logs (listAuditLogs)', () => {
     expect(shown('f')).toMatchObject({
       api_key_id: null,
       api_key_name: null,
+      role: null,
+      operation_id: null,
       user_email: null,
       action: null,
       resource_type: null,
@@ -361,6 +373,10 @@ describe('GET /audit-logs (listAuditLogs)', () => {
     expect(await found('api_key_id=5')).toEqual(['b', 'c']);
     expect(await found('api_key_id=1')).toEqual(['a', 'd', 'e']);
     expect(await found('api_key_id=99')).toEqual([]);
+    expect(await found('role=user')).toEqual(['b', 'c']);
+    expect(await found('role=admin')).toEqual(['a']);
+    expect(await found('operation_id=updateStepRun')).toEqual(['b']);
+    expect(await found('operation_id=listRuns&role=user')).toEqual(['c']);
   });
 
   it('filters by created_after and created_before, both inclusive, offset-less times as UTC', async () => {
@@ -397,6 +413,8 @@ describe('GET /audit-logs (listAuditLogs)', () => {
 
   it.each([
     'method=FOO',
+    'role=superuser',
+    'role=',
     'method=get',
     'status_code=99',
     'status_code=600',

@@ -10,10 +10,12 @@ interface AuditRow {
   id: number;
   api_key_id: number | null;
   api_key_name: string | null;
+  api_key_role: string | null;
   user_email: string | null;
   action: string | null;
   method: string;
   path: string;
+  operation_id: string | null;
   query_params: string | null;
   resource_type: string | null;
   resource_id: string | null;
@@ -72,10 +74,12 @@ describe('the audit trail', () => {
     expect(more).toEqual([]);
     expect(entry).toMatchObject({
       api_key_name: 'Test admin',
+      api_key_role: 'admin',
       user_email: 'mette.jorgensen@aarhus.dk',
       action: 'Opret kørsel',
       method: 'POST',
       path: '/api/v1/runs',
+      operation_id: 'createRun',
       query_params: null,
       resource_type: 'run',
       resource_id: String(run.id),
@@ -102,6 +106,7 @@ describe('the audit trail', () => {
     expect(await entriesOf('audit-404')).toMatchObject([
       {
         method: 'GET',
+        operation_id: 'getRun',
         status_code: 404,
         resource_type: 'run',
         resource_id: '999999',
@@ -115,7 +120,14 @@ describe('the audit trail', () => {
     });
     expect(refused.status).toBe(401);
     const [entry] = await entriesOf('audit-401');
-    expect(entry).toMatchObject({ api_key_id: null, api_key_name: null, status_code: 401, method: 'GET' });
+    expect(entry).toMatchObject({
+      api_key_id: null,
+      api_key_name: null,
+      api_key_role: null,
+      operation_id: 'listProcesses',
+      status_code: 401,
+      method: 'GET',
+    });
     expect(JSON.stringify(entry)).not.toContain(wrongKey);
   });
 
@@ -267,14 +279,19 @@ describe('the audit trail', () => {
     expect(server.container.audit.pending).toBe(0);
     const rows = await em
       .getConnection()
-      .execute<{ api_key_name: string; path: string }[]>(
-        'select api_key_name, path from audit_log where api_key_id = ?',
+      .execute<{ api_key_name: string; api_key_role: string; path: string }[]>(
+        'select api_key_name, api_key_role, path from audit_log where api_key_id = ?',
         [created.id],
       );
     expect(rows).toHaveLength(5);
-    expect(rows.every((row) => row.api_key_name === 'Kortlivet' && row.path === '/api/v1/auth/verify')).toBe(
-      true,
-    );
+    expect(
+      rows.every(
+        (row) =>
+          row.api_key_name === 'Kortlivet' &&
+          row.api_key_role === 'user' &&
+          row.path === '/api/v1/auth/verify',
+      ),
+    ).toBe(true);
   });
 });
 

@@ -29,6 +29,8 @@ function auditLogFilters(query: QueryParams<'listAuditLogs'>): AuditLogFilters {
     status_code: query.status_code,
     min_duration: query.min_duration,
     api_key_id: query.api_key_id,
+    role: query.role,
+    operation_id: query.operation_id,
     created_after: timestamp('created_after', query.created_after),
     created_before: timestamp('created_before', query.created_before),
     resource_type: query.resource_type,

@@ -26,10 +26,13 @@ export function toAuditLog(entry: AuditLog): Schemas['AuditLog'] {
     created_at: entry.created_at.toISOString(),
     api_key_id: entry.api_key_id ?? null,
     api_key_name: entry.api_key_name ?? null,
+    // Null in entries recorded before the role was kept, and in those adopted from the original service.
+    role: entry.api_key_role === 'admin' || entry.api_key_role === 'user' ? entry.api_key_role : null,
     user_email: entry.user_email ?? null,
     action: entry.action ?? null,
     method: entry.method,
     path: entry.path,
+    operation_id: entry.operation_id ?? null,
     query_params: jsonObject(entry.query_params),
     resource_type: entry.resource_type ?? null,
     resource_id: resourceId(entry.resource_id),

@@ -70,6 +70,14 @@ export interface ListAuditLogsRequest {
      */
     api_key_id?: number;
     /**
+     * Only entries made with a key of this role (at the time of the request).
+     */
+    role?: ListAuditLogsRoleEnum;
+    /**
+     * Only entries routed to this operation (the contract's operationId), exact match.
+     */
+    operation_id?: string;
+    /**
      * Only entries created at or after this time (ISO 8601; an offset-less time is read as UTC).
      */
     created_after?: Date;
@@ -181,6 +189,8 @@ export interface AuditLogsApiInterface {
      * @param {number} [status_code] Only entries answered with this HTTP status code.
      * @param {number} [min_duration] Only entries that took at least this many milliseconds.
      * @param {number} [api_key_id] Only entries made with this API key.
+     * @param {'admin' | 'user'} [role] Only entries made with a key of this role (at the time of the request).
+     * @param {string} [operation_id] Only entries routed to this operation (the contract\&#39;s operationId), exact match.
      * @param {Date} [created_after] Only entries created at or after this time (ISO 8601; an offset-less time is read as UTC).
      * @param {Date} [created_before] Only entries created at or before this time (ISO 8601; an offset-less time is read as UTC).
      * @param {string} [resource_type] Only entries about this kind of resource (e.g. &#x60;process&#x60;, &#x60;run&#x60;, &#x60;step_run&#x60;, &#x60;api_key&#x60;).
@@ -202,6 +212,8 @@ export interface AuditLogsApiInterface {
      * @param {number} [status_code] Only entries answered with this HTTP status code.
      * @param {number} [min_duration] Only entries that took at least this many milliseconds.
      * @param {number} [api_key_id] Only entries made with this API key.
+     * @param {'admin' | 'user'} [role] Only entries made with a key of this role (at the time of the request).
+     * @param {string} [operation_id] Only entries routed to this operation (the contract\&#39;s operationId), exact match.
      * @param {Date} [created_after] Only entries created at or after this time (ISO 8601; an offset-less time is read as UTC).
      * @param {Date} [created_before] Only entries created at or before this time (ISO 8601; an offset-less time is read as UTC).
      * @param {string} [resource_type] Only entries about this kind of resource (e.g. &#x60;process&#x60;, &#x60;run&#x60;, &#x60;step_run&#x60;, &#x60;api_key&#x60;).
@@ -422,6 +434,14 @@ export class AuditLogsApi extends runtime.BaseAPI implements AuditLogsApiInterfa
             queryParameters['api_key_id'] = requestParameters['api_key_id'];
         }
 
+        if (requestParameters['role'] != null) {
+            queryParameters['role'] = requestParameters['role'];
+        }
+
+        if (requestParameters['operation_id'] != null) {
+            queryParameters['operation_id'] = requestParameters['operation_id'];
+        }
+
         if (requestParameters['created_after'] != null) {
             queryParameters['created_after'] = runtime.serializeDateTime(requestParameters['created_after'] as any);
         }
@@ -506,3 +526,11 @@ export const ListAuditLogsMethodEnum = {
     OPTIONS: 'OPTIONS',
 } as const;
 export type ListAuditLogsMethodEnum = typeof ListAuditLogsMethodEnum[keyof typeof ListAuditLogsMethodEnum];
+/**
+ * @export
+ */
+export const ListAuditLogsRoleEnum = {
+    admin: 'admin',
+    user: 'user',
+} as const;
+export type ListAuditLogsRoleEnum = typeof ListAuditLogsRoleEnum[keyof typeof ListAuditLogsRoleEnum];

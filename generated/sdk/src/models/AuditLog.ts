@@ -36,6 +36,10 @@ export interface AuditLog {
      */
     api_key_name: string | null;
     /**
+     * Role of that key at the time of the request; null when no valid key was sent, and in entries recorded before the role was kept or taken over from the original service.
+     */
+    role: AuditLogRoleEnum | null;
+    /**
      * The person acting, from the request's `X-User` header; null when not sent.
      */
     user_email: string | null;
@@ -51,6 +55,10 @@ export interface AuditLog {
      * Request path without the query string.
      */
     path: string;
+    /**
+     * The operationId (in this contract) of the operation the request was routed to; null when the path and method match none, and in entries recorded before it was kept or taken over from the original service.
+     */
+    operation_id: string | null;
     /**
      * The query parameters as sent (repeated ones as arrays); null when there were none.
      */
@@ -93,6 +101,17 @@ export interface AuditLog {
     changes: { [key: string]: any; } | null;
 }
 
+
+/**
+ * @export
+ */
+export const AuditLogRoleEnum = {
+    admin: 'admin',
+    user: 'user',
+} as const;
+export type AuditLogRoleEnum = typeof AuditLogRoleEnum[keyof typeof AuditLogRoleEnum];
+
+
 /**
  * Check if a given object implements the AuditLog interface.
  */
@@ -101,10 +120,12 @@ export function instanceOfAuditLog(value: object): value is AuditLog {
     if (!('created_at' in value) || value['created_at'] === undefined) return false;
     if (!('api_key_id' in value) || value['api_key_id'] === undefined) return false;
     if (!('api_key_name' in value) || value['api_key_name'] === undefined) return false;
+    if (!('role' in value) || value['role'] === undefined) return false;
     if (!('user_email' in value) || value['user_email'] === undefined) return false;
     if (!('action' in value) || value['action'] === undefined) return false;
     if (!('method' in value) || value['method'] === undefined) return false;
     if (!('path' in value) || value['path'] === undefined) return false;
+    if (!('operation_id' in value) || value['operation_id'] === undefined) return false;
     if (!('query_params' in value) || value['query_params'] === undefined) return false;
     if (!('resource_type' in value) || value['resource_type'] === undefined) return false;
     if (!('resource_id' in value) || value['resource_id'] === undefined) return false;
@@ -132,10 +153,12 @@ export function AuditLogFromJSONTyped(json: any, ignoreDiscriminator: boolean): 
         'created_at': (json['created_at'] == null ? json['created_at'] : parseDateTime(json['created_at'])),
         'api_key_id': json['api_key_id'],
         'api_key_name': json['api_key_name'],
+        'role': json['role'],
         'user_email': json['user_email'],
         'action': json['action'],
         'method': json['method'],
         'path': json['path'],
+        'operation_id': json['operation_id'],
         'query_params': json['query_params'],
         'resource_type': json['resource_type'],
         'resource_id': json['resource_id'],
@@ -164,10 +187,12 @@ export function AuditLogToJSONTyped(value?: AuditLog | null, ignoreDiscriminator
         'created_at': value['created_at'] == null ? value['created_at'] : serializeDateTime(value['created_at']),
         'api_key_id': value['api_key_id'],
         'api_key_name': value['api_key_name'],
+        'role': value['role'],
         'user_email': value['user_email'],
         'action': value['action'],
         'method': value['method'],
         'path': value['path'],
+        'operation_id': value['operation_id'],
         'query_params': value['query_params'],
         'resource_type': value['resource_type'],
         'resource_id': value['resource_id'],
