@@ -8,7 +8,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createContainer, type Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
-import { answerClientErrors } from './middleware/client-errors.ts';
+import { createHttpServer } from './http-server.ts';
 import { OriginalDatabaseError, withStartupLock } from './db/orm.ts';
 import { flushLogger } from './logger.ts';
 import { createFirstAdminKey } from './services/bootstrap.ts';
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     throw error;
   }
   await announceFirstAdminKey(container);
-  const app = createApp(container);
-  const server = app.listen(config.port, config.host, () => {
+  const server = createHttpServer(createApp(container), config);
+  server.listen(config.port, config.host, () => {
     container.logger.info('listening', {
       url: `http://${config.host}:${config.port}`,
       docs: `http://${config.host}:${config.port}/docs`,
@@ -48,7 +48,6 @@ async function main(): Promise<void> {
   if (config.retentionCleanupIntervalMs !== null) {
     container.retentionCleanup.start(config.retentionCleanupIntervalMs);
   }
-  answerClientErrors(server);
   server.on('error', (error) => {
     container.logger.error('server error', { error: String(error) });
     process.exit(1);

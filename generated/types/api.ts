@@ -1250,7 +1250,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            error_type: "validation_error" | "bad_request" | "authentication_error" | "authorization_error" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "not_implemented" | "service_unavailable" | "internal_error";
+            error_type: "validation_error" | "bad_request" | "authentication_error" | "authorization_error" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "request_timeout" | "unsupported_media_type" | "rate_limited" | "not_implemented" | "service_unavailable" | "internal_error";
             /**
              * Format: date-time
              * @description When the error occurred (UTC).

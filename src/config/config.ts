@@ -29,6 +29,14 @@ export interface Config {
   /** `SHUTDOWN_TIMEOUT_MS`: how long a SIGTERM waits for in-flight requests before closing anyway. */
   readonly shutdownTimeoutMs: number;
   /**
+   * `REQUEST_TIMEOUT_MS`: how long a client may take to send a whole request, headers and body; a slower
+   * one gets 408 and its connection is closed (a slow-body client cannot hold a connection for Node's
+   * default five minutes).
+   */
+  readonly requestTimeoutMs: number;
+  /** `HEADERS_TIMEOUT_MS`: how long a client may take to send the request's headers (at most the above). */
+  readonly headersTimeoutMs: number;
+  /**
    * `TRUST_PROXY`: whether `X-Forwarded-For/-Proto/-Host` are believed (client IP in logs, scheme and host
    * of pagination links): `false` (default), `true`, a number of proxy hops, or addresses/subnets
    * (comma list), as Express's `trust proxy` setting.
@@ -147,6 +155,8 @@ export function loadConfig(env: Env): Config {
     authCacheTtlSeconds: int('AUTH_CACHE_TTL_SECONDS', 5, 0, 300),
     usageFlushIntervalMs: int('USAGE_FLUSH_INTERVAL_MS', 5_000, 100, 600_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 120_000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
     trustProxy: parseTrustProxy(text('TRUST_PROXY', 'false')),
     environment: text('APP_ENV', 'development'),
     dbPoolSize: int('DB_POOL_SIZE', 10, 1, 1000),

@@ -15,30 +15,48 @@ export function answerClientErrors(server: Server): void {
       socket.destroy();
       return;
     }
-    if (error.code === 'HPE_HEADER_OVERFLOW' || error.code === 'HPE_REQUEST_TIMEOUT') {
+    if (error.code === 'HPE_HEADER_OVERFLOW') {
       socket.end(
-        `HTTP/1.1 ${error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '408 Request Timeout'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
       );
       return;
     }
-    const requestId = randomUUID();
-    const problem = problemBody(
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_REQUEST_TIMEOUT') {
+      // The request (headers or body) did not arrive in time. A response already begun is cut short.
+      const response = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (response?.headersSent === true) {
+        socket.destroy();
+        return;
+      }
+      answer(
+        socket,
+        'request_timeout',
+        'The request was not received in time: send the headers and the whole body without pausing',
+      );
+      return;
+    }
+    answer(
+      socket,
       'bad_request',
       'The request line or headers are not valid HTTP: percent-encode non-ASCII characters and spaces in the URL (UTF-8)',
-      '/',
-      requestId,
-    );
-    const body = JSON.stringify(problem);
-    socket.end(
-      [
-        `HTTP/1.1 ${problem.status} Bad Request`,
-        'Content-Type: application/problem+json',
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        `X-Request-ID: ${requestId}`,
-        'Connection: close',
-        '',
-        body,
-      ].join('\r\n'),
     );
   });
+}
+
+/** Writes a problem response straight to the socket and closes the connection. */
+function answer(socket: Duplex, type: 'bad_request' | 'request_timeout', detail: string): void {
+  const requestId = randomUUID();
+  const problem = problemBody(type, detail, '/', requestId);
+  const body = JSON.stringify(problem);
+  socket.end(
+    [
+      `HTTP/1.1 ${problem.status} ${problem.title}`,
+      'Content-Type: application/problem+json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      `X-Request-ID: ${requestId}`,
+      'Connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
 }

@@ -9,7 +9,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/logger.ts';
-import { answerClientErrors } from '../../src/middleware/client-errors.ts';
+import { createHttpServer } from '../../src/http-server.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestServer {
@@ -50,8 +50,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const em = container.orm.em.fork();
   const admin = await container.apiKeys.create(em, { name: 'Test admin', role: 'admin' });
   const user = await container.apiKeys.create(em, { name: 'Test robot', role: 'user' });
-  const server: Server = createApp(container).listen(0, '127.0.0.1');
-  answerClientErrors(server);
+  const server: Server = createHttpServer(createApp(container), config).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -82,6 +82,7 @@ export const ProblemErrorTypeEnum = {
     method_not_allowed: 'method_not_allowed',
     conflict: 'conflict',
     payload_too_large: 'payload_too_large',
+    request_timeout: 'request_timeout',
     unsupported_media_type: 'unsupported_media_type',
     rate_limited: 'rate_limited',
     not_implemented: 'not_implemented',
