@@ -28,7 +28,7 @@ ROBOT_PIP_PINS := mbu-process-dashboard-shared-components==$(ROBOT_CLIENT_VERSIO
 	requests==2.34.2 urllib3==2.8.0 idna==3.20 certifi==2026.10.19.post1 charset-normalizer==3.5.3 \
 	pydantic==2.14.3 pydantic-core==2.50.4 typing-extensions==4.16.0 typing-inspection==0.4.5 annotated-types==0.8.0
 
-.PHONY: help node deps run admin-key adopt test test-sqlite test-postgres typecheck lint format lint-spec \
+.PHONY: help node deps run worker admin-key adopt test test-sqlite test-postgres typecheck lint format lint-spec \
 	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke audit fuzz robot ci clean
 
 help: ## list the targets
@@ -53,6 +53,9 @@ deps: $(STAMP) ## install npm dependencies exactly as locked
 
 run: deps ## start the API on the embedded SQLite database (an admin key is printed on first start)
 	npm start
+
+worker: deps ## run a rerun worker on its own (no HTTP API), on DATABASE_URL as `make run` does
+	npm run --silent worker
 
 admin-key: deps ## create an admin API key and print it once (ARGS="--name ... --role user" to change)
 	npm run admin-key -- $(ARGS)

@@ -22,6 +22,9 @@ import { LifecycleService } from './services/lifecycle.service.ts';
 import { ProcessFieldsService } from './services/process-fields.service.ts';
 import { ProcessService } from './services/process.service.ts';
 import { RetentionCleanup } from './services/retention-cleanup.ts';
+import { RerunQueue } from './reruns/rerun-queue.ts';
+import { RerunWorker } from './reruns/rerun-worker.ts';
+import { RerunService } from './services/rerun.service.ts';
 import { RunSearchService } from './services/run-search.service.ts';
 import { RunService } from './services/run.service.ts';
 import { StepRunService } from './services/step-run.service.ts';
@@ -54,6 +57,9 @@ export interface Container {
   readonly lifecycle: LifecycleService;
   /** The scheduled retention cleanup; `server.ts` starts it when `RETENTION_CLEANUP_INTERVAL` is set. */
   readonly retentionCleanup: RetentionCleanup;
+  readonly reruns: RerunService;
+  /** This process's rerun worker; `server.ts` starts it when `RERUN_WORKER` is on, `worker.ts` always. */
+  readonly rerunWorker: RerunWorker;
   readonly startedAt: Date;
   close(): Promise<void>;
 }
@@ -107,6 +113,19 @@ export async function createContainer(
     leaseMs: config.retentionCleanupLeaseSeconds * 1000,
     audit,
   });
+  const rerunQueue = new RerunQueue({
+    em: () => orm.em.fork(),
+    dialect,
+    leaseMarginSeconds: config.rerunLeaseMarginSeconds,
+  });
+  const rerunWorker = new RerunWorker({
+    em: () => orm.em.fork(),
+    queue: rerunQueue,
+    settings: config,
+    logger,
+    concurrency: config.rerunWorkerConcurrency,
+    pollIntervalMs: config.rerunPollIntervalMs,
+  });
   return {
     config,
     logger,
@@ -126,8 +145,11 @@ export async function createContainer(
     dashboards: new DashboardService({ dialect, processes }),
     lifecycle,
     retentionCleanup,
+    reruns: new RerunService({ settings: config, queue: rerunQueue, onQueued: () => rerunWorker.wake() }),
+    rerunWorker,
     startedAt: new Date(),
     close: async () => {
+      await rerunWorker.stop(config.shutdownTimeoutMs);
       await retentionCleanup.stop();
       await apiKeyUsage.close();
       await audit.close();

@@ -43,11 +43,13 @@ async function main(): Promise<void> {
       docs: `http://${config.host}:${config.port}/docs`,
       database: parseDatabaseUrl(config.databaseUrl).dialect,
       retention_cleanup_interval_ms: config.retentionCleanupIntervalMs,
+      rerun_worker: config.rerunWorker ? container.rerunWorker.id : 'off',
     });
   });
   if (config.retentionCleanupIntervalMs !== null) {
     container.retentionCleanup.start(config.retentionCleanupIntervalMs);
   }
+  if (config.rerunWorker) container.rerunWorker.start();
   server.on('error', (error) => {
     container.logger.error('server error', { error: String(error) });
     process.exit(1);

@@ -1095,6 +1095,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/rerun-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rerun queue and its jobs
+         * @description The durable rerun queue as an administrator watches it (admin only): `queue` counts the jobs in
+         *     each state and tells how long the oldest queued job has waited; `items` is one page of jobs,
+         *     newest first, each with every attempt made (its worker, start and end, outcome, HTTP status and a
+         *     message). A job is created by `POST /api/v1/step-runs/{step_run_id}/rerun` for the new step run;
+         *     it is `queued` until a worker claims it, `running` while an attempt is under way (under a lease:
+         *     a job whose worker died is claimed again once `lease_expires_at` has passed, and that attempt is
+         *     recorded as `lease_expired`), `queued` again while retries remain (until `next_attempt_at`), then
+         *     `succeeded`, `failed`, or `cancelled` (its step run was deleted or reported on meanwhile).
+         *
+         *     Attempt messages name the target's host and the HTTP status or network failure, never what the
+         *     external system answered (that may hold personal data; the step run's `failure.message` has an
+         *     excerpt and is neutralised with the run).
+         */
+        get: operations["listRerunJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-logs": {
         parameters: {
             query?: never;
@@ -2807,6 +2838,175 @@ export interface components {
              * @example []
              */
             failed_run_ids: number[];
+        };
+        /** @description How many rerun jobs are in each state, and since when the oldest queued one has waited. */
+        RerunQueueDepth: {
+            /**
+             * @description Jobs waiting for their first attempt or a retry.
+             * @example 1
+             */
+            queued: number;
+            /**
+             * @description Jobs a worker holds now (or held, until their lease expires).
+             * @example 0
+             */
+            running: number;
+            /** @example 41 */
+            succeeded: number;
+            /** @example 2 */
+            failed: number;
+            /** @example 0 */
+            cancelled: number;
+            /**
+             * Format: date-time
+             * @description The `next_attempt_at` of the queued job due first; null when none is queued.
+             * @example 2026-01-05T10:31:00.000Z
+             */
+            oldest_queued_at: string | null;
+        };
+        /** @description One attempt of a rerun job. */
+        RerunJobAttempt: {
+            /**
+             * @description The attempt's number (1 for the first call).
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description The worker that made it (`host:pid:random`).
+             * @example api-1:2817:9f3a1c
+             */
+            worker: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:30:00.105Z
+             */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @description Null while the attempt is under way.
+             * @example 2026-01-05T10:30:00.412Z
+             */
+            finished_at: string | null;
+            /**
+             * @description How it ended: `success`; `network_error`, `timeout`, `rate_limit` (HTTP 429), `server_error` (HTTP 5xx), `client_error` (other statuses, not retried); `refused` (the target is not allowed or not configured: no call was made); `lease_expired` (its worker stopped or lost the lease first); `cancelled` (no call: the step run was deleted or reported on). Null while under way.
+             * @example server_error
+             * @enum {string|null}
+             */
+            outcome: "success" | "network_error" | "timeout" | "rate_limit" | "server_error" | "client_error" | "refused" | "lease_expired" | "cancelled" | null;
+            /**
+             * @description The status the target answered; null when it did not answer.
+             * @example 503
+             */
+            http_status: number | null;
+            /**
+             * @description What went wrong, without the target's answer; null for a success.
+             * @example rpa.aarhus.dk answered 503 Service Unavailable
+             */
+            message: string | null;
+            /**
+             * @description How long the call took; null when no call was made or it is under way.
+             * @example 301.7
+             */
+            duration_ms: number | null;
+        };
+        /** @description One durable rerun job, with its attempts. */
+        RerunJob: {
+            /** @example 44 */
+            id: number;
+            /**
+             * @description The new step run the job executes.
+             * @example 156
+             */
+            step_run_id: number;
+            /**
+             * @description The failed step run it reruns.
+             * @example 123
+             */
+            original_step_run_id: number;
+            /** @example 42 */
+            run_id: number;
+            /**
+             * @description The target (see `POST /api/v1/step-runs/{step_run_id}/rerun`).
+             * @example http
+             * @enum {string}
+             */
+            adapter: "http" | "automation_server";
+            /**
+             * @example queued
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /**
+             * @description Attempts started so far.
+             * @example 1
+             */
+            attempts: number;
+            /**
+             * @description The first attempt plus one retry per `retry_delays` entry.
+             * @example 4
+             */
+            max_attempts: number;
+            /**
+             * @description Timeout of one call.
+             * @example 300
+             */
+            timeout_seconds: number;
+            /**
+             * Format: date-time
+             * @description When the job may next be claimed.
+             * @example 2026-01-05T10:31:00.000Z
+             */
+            next_attempt_at: string;
+            /**
+             * @description The worker holding the job; null when none does.
+             * @example null
+             */
+            lease_owner: string | null;
+            /**
+             * Format: date-time
+             * @description When that worker's lease ends (the call's timeout plus a margin).
+             * @example null
+             */
+            lease_expires_at: string | null;
+            /**
+             * @description The last failed attempt's message; null when none failed.
+             * @example rpa.aarhus.dk answered 503 Service Unavailable
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:30:00.412Z
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description When the job ended; null while it has not.
+             * @example null
+             */
+            finished_at: string | null;
+            /** @description Every attempt, in order. */
+            attempt_history: components["schemas"]["RerunJobAttempt"][];
+        };
+        /** @description The rerun queue's depth and one page of its jobs, newest first. */
+        RerunJobPage: {
+            queue: components["schemas"]["RerunQueueDepth"];
+            items: components["schemas"]["RerunJob"][];
+            /**
+             * @description Number of jobs matching the filters.
+             * @example 44
+             */
+            total: number;
+            /** @example 1 */
+            page: number;
+            /** @example 50 */
+            size: number;
+            /** @example 1 */
+            pages: number;
         };
         /** @description One audited API request. Every request is recorded except `/`, `/health` and the documentation. API keys are never recorded, only their id and name. */
         AuditLog: {
@@ -4769,6 +4969,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CleanupNeutralizeResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listRerunJobs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only jobs in this state.
+                 * @example failed
+                 */
+                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                /**
+                 * @description Only the job executing this step run, or the jobs rerunning it.
+                 * @example 156
+                 */
+                step_run_id?: number;
+                /**
+                 * @description Page number, 1-based.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page (1–100).
+                 * @example 50
+                 */
+                size?: components["parameters"]["Size"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue's depth and one page of jobs, newest first. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    Link: components["headers"]["Link"];
+                    "X-Total-Count": components["headers"]["XTotalCount"];
+                    "X-Page": components["headers"]["XPage"];
+                    "X-Page-Size": components["headers"]["XPageSize"];
+                    "X-Total-Pages": components["headers"]["XTotalPages"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RerunJobPage"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -2,6 +2,8 @@
  * Configuration, read once from the environment by `src/server.ts` (and the CLIs), validated, typed and
  * frozen. Nothing else reads `process.env`.
  */
+import { parseAllowedHostEntry } from '../reruns/outbound-guard.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type ResponseValidation = 'fail' | 'log' | 'off';
 
@@ -92,6 +94,31 @@ export interface Config {
   readonly rateLimitAuthFailures: number;
   /** `RATE_LIMIT_STORE`: `memory` (per instance, default) or `database` (one limit for every instance). */
   readonly rateLimitStore: 'memory' | 'database';
+  /**
+   * `RERUN_ALLOWED_HOSTS`: the hosts a rerun may call (comma list of `host`, `host:port`, `*.suffix`, IP
+   * literals); empty (default): no generic HTTP rerun target is allowed.
+   */
+  readonly rerunAllowedHosts: readonly string[];
+  /**
+   * `RERUN_ALLOW_PRIVATE_ADDRESSES`: whether an allowed host NAME may resolve to a private, loopback or
+   * link-local address (default false; an IP literal on the list is always allowed).
+   */
+  readonly rerunAllowPrivateAddresses: boolean;
+  /** `RERUN_WORKER`: run the rerun worker inside the API process (default on; `make worker` runs one alone). */
+  readonly rerunWorker: boolean;
+  /** `RERUN_WORKER_CONCURRENCY`: rerun jobs one worker executes at once (default 4). */
+  readonly rerunWorkerConcurrency: number;
+  /** `RERUN_POLL_INTERVAL_MS`: how often an idle worker looks for due jobs (default 1000). */
+  readonly rerunPollIntervalMs: number;
+  /**
+   * `RERUN_LEASE_MARGIN_SECONDS`: a claimed job's lease lasts its call's timeout plus this (default 30);
+   * a job whose worker died is claimed again once its lease has expired.
+   */
+  readonly rerunLeaseMarginSeconds: number;
+  /** `AUTOMATION_SERVER_URL`: base URL of the original's automation server (rerun target `workitem_id`). */
+  readonly automationServerUrl: string | null;
+  /** `AUTOMATION_SERVER_TOKEN`: its bearer token. */
+  readonly automationServerToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -181,11 +208,51 @@ export function loadConfig(env: Env): Config {
     rateLimitPerIp: int('RATE_LIMIT_PER_IP_PER_MINUTE', 100, 1, 10_000_000),
     rateLimitAuthFailures: int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 10, 1, 10_000_000),
     rateLimitStore: oneOf('RATE_LIMIT_STORE', 'memory', ['memory', 'database'] as const),
+    rerunAllowedHosts: parseAllowedHosts(text('RERUN_ALLOWED_HOSTS', ''), problems),
+    rerunAllowPrivateAddresses: bool('RERUN_ALLOW_PRIVATE_ADDRESSES', false),
+    rerunWorker: bool('RERUN_WORKER', true),
+    rerunWorkerConcurrency: int('RERUN_WORKER_CONCURRENCY', 4, 1, 256),
+    rerunPollIntervalMs: int('RERUN_POLL_INTERVAL_MS', 1000, 10, 600_000),
+    rerunLeaseMarginSeconds: int('RERUN_LEASE_MARGIN_SECONDS', 30, 1, 3600),
+    automationServerUrl: parseAutomationServerUrl(text('AUTOMATION_SERVER_URL', ''), problems),
+    automationServerToken: text('AUTOMATION_SERVER_TOKEN', '') || null,
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return Object.freeze(config);
+}
+
+/** `RERUN_ALLOWED_HOSTS`: a comma list of entries the outbound guard understands; a bad entry is refused. */
+function parseAllowedHosts(raw: string, problems: string[]): readonly string[] {
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (parseAllowedHostEntry(entry) === undefined) {
+      problems.push(`RERUN_ALLOWED_HOSTS entry "${entry}" is not a host, host:port, *.suffix or IP address`);
+    }
+  }
+  return Object.freeze(entries);
+}
+
+/** `AUTOMATION_SERVER_URL`: an http(s) URL without credentials, query or fragment; unset → null. */
+function parseAutomationServerUrl(raw: string, problems: string[]): string | null {
+  if (raw === '') return null;
+  const url = URL.parse(raw);
+  if (
+    url === null ||
+    !['http:', 'https:'].includes(url.protocol) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    problems.push('AUTOMATION_SERVER_URL must be an http(s) URL without credentials, query or fragment');
+    return null;
+  }
+  return raw.replace(/\/+$/, '');
 }
 
 /** The original's keep-list (reference/original-rules.md "Lifecycle"). */

@@ -7,6 +7,7 @@ import { ApiKey } from './api-key.entity.ts';
 import { AuditLog } from './audit-log.entity.ts';
 import { JobLease } from './job-lease.entity.ts';
 import { RateLimitWindow } from './rate-limit-window.entity.ts';
+import { RerunJob, RerunJobAttempt } from './rerun-job.entity.ts';
 import { Process } from './process.entity.ts';
 import { ProcessRun } from './process-run.entity.ts';
 import { ProcessStep } from './process-step.entity.ts';
@@ -16,6 +17,16 @@ export { ApiKey, API_KEY_ROLES, type ApiKeyRole } from './api-key.entity.ts';
 export { AuditLog } from './audit-log.entity.ts';
 export { JobLease } from './job-lease.entity.ts';
 export { RateLimitWindow } from './rate-limit-window.entity.ts';
+export {
+  RerunJob,
+  RerunJobAttempt,
+  RERUN_ADAPTERS,
+  RERUN_ATTEMPT_OUTCOMES,
+  RERUN_JOB_STATUSES,
+  type RerunAdapter,
+  type RerunAttemptOutcome,
+  type RerunJobStatus,
+} from './rerun-job.entity.ts';
 export { Process } from './process.entity.ts';
 export { ProcessRun, RUN_STATUSES, type RunStatus } from './process-run.entity.ts';
 export { ProcessStep } from './process-step.entity.ts';
@@ -31,6 +42,8 @@ export const entities = [
   AuditLog,
   JobLease,
   RateLimitWindow,
+  RerunJob,
+  RerunJobAttempt,
 ];
 
 /** Entities that have `deleted_at` / `deletion_token` and the default `softDelete` filter. */

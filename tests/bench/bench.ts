@@ -337,7 +337,8 @@ const scenarios: { env: Record<string, string>; runs: (s: Server) => Promise<Row
 
 /**
  * What the audit trail and the rate limits cost (issue 12): a read (`GET /api/v1/auth/verify`) and a write
- * (`POST /api/v1/processes`) with an admin key, on a fresh SQLite server, with each switched off and on.
+ * (`POST /api/v1/processes`) with an admin key, on a fresh server (SQLite, or BENCH_DATABASE_URL), with each
+ * switched off and on, and the limits counted in the database (`RATE_LIMIT_STORE=database`).
  * The limit is set beyond reach, so every request is counted and none refused.
  */
 const securityScenarios: { label: string; env: Record<string, string> }[] = [
@@ -350,6 +351,15 @@ const securityScenarios: { label: string; env: Record<string, string> }[] = [
   {
     label: 'audit on, rate limits on',
     env: { AUDIT_TRAIL: 'on', RATE_LIMITS: 'on', RATE_LIMIT_ADMIN_PER_MINUTE: '10000000' },
+  },
+  {
+    label: 'audit on, rate limits on, database store',
+    env: {
+      AUDIT_TRAIL: 'on',
+      RATE_LIMITS: 'on',
+      RATE_LIMIT_ADMIN_PER_MINUTE: '10000000',
+      RATE_LIMIT_STORE: 'database',
+    },
   },
 ];
 

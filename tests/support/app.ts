@@ -42,6 +42,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     // Tests make hundreds of requests a minute with one key; tests/server/rate-limits.test.ts turns
     // the limits on (RATE_LIMITS=on) to test them.
     RATE_LIMITS: 'off',
+    // The rerun tests (tests/reruns) turn the worker on; elsewhere no job is ever executed.
+    RERUN_WORKER: 'off',
     ...env,
   });
   const container = await createContainer(config, {
@@ -51,6 +53,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const admin = await container.apiKeys.create(em, { name: 'Test admin', role: 'admin' });
   const user = await container.apiKeys.create(em, { name: 'Test robot', role: 'user' });
   const server: Server = createHttpServer(createApp(container), config).listen(0, '127.0.0.1');
+  if (config.rerunWorker) container.rerunWorker.start();
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

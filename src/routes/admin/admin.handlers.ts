@@ -2,12 +2,27 @@ import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
 import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 import { sentQueryParameters } from '../../middleware/operation-router.ts';
+import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
+import { toRerunJob, toRerunQueueDepth } from './rerun-jobs.mapper.ts';
 
-type AdminOperation = 'getCleanupStats' | 'neutralizeDueRuns';
+type AdminOperation = 'getCleanupStats' | 'neutralizeDueRuns' | 'listRerunJobs';
 
-/** Handlers of the `admin` tag: the retention cleanup on demand. */
+/** Handlers of the `admin` tag: the retention cleanup on demand, the rerun queue. */
 export function adminHandlers(container: Container): Pick<HandlerMap, AdminOperation> {
   return {
+    listRerunJobs: async (req, res) => {
+      const page = pageRequest(req.query);
+      const em = container.em();
+      const { items, total } = await container.reruns.jobs(em, {
+        status: req.query.status,
+        step_run_id: req.query.step_run_id,
+        offset: pageOffset(page),
+        limit: page.size,
+      });
+      const depth = await container.reruns.depth(em);
+      const meta = sendPageHeaders(req, res, page, total);
+      res.json({ queue: toRerunQueueDepth(depth), items: items.map(toRerunJob), ...meta });
+    },
     getCleanupStats: async (req, res) => {
       const due = await container.lifecycle.dueRuns(container.em(), req.query.limit ?? 10);
       res.json({

@@ -2,7 +2,7 @@ import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
 import { ValidationError } from '../../errors/domain-errors.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
-import { notImplemented } from '../not-implemented.ts';
+import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 import { toProcessStepRun } from './step-runs.mapper.ts';
 
 type StepRunsOperation =
@@ -27,7 +27,7 @@ function bodyTimestamp(name: string, value: string | null | undefined): Date | n
   return date;
 }
 
-/** Handlers of the `step-runs` tag. Operations still answering 501 belong to a later issue. */
+/** Handlers of the `step-runs` tag. */
 export function stepRunsHandlers(container: Container): Pick<HandlerMap, StepRunsOperation> {
   const { stepRuns } = container;
   return {
@@ -52,8 +52,36 @@ export function stepRunsHandlers(container: Container): Pick<HandlerMap, StepRun
       });
       res.json(toProcessStepRun(updated));
     },
-    rerunStepRun: notImplemented('rerunStepRun'),
-    listStepRunReruns: notImplemented('listStepRunReruns'),
+    rerunStepRun: async (req, res) => {
+      const started = await container.reruns.rerun(
+        container.em(),
+        req.params.step_run_id,
+        req.body?.meta ?? null,
+      );
+      noteAuditChanges(res, {
+        new_step_run_id: started.stepRun.id,
+        rerun_job_id: started.job.id,
+        adapter: started.target.adapter,
+      });
+      const stepRun = toProcessStepRun(started.stepRun);
+      res.json({
+        id: stepRun.id,
+        original_step_run_id: started.original.id,
+        status: stepRun.status,
+        created_at: stepRun.created_at,
+        message: 'Step rerun initiated successfully',
+        step_run: stepRun,
+        rerun_result: {
+          result: 'queued',
+          message: `Rerun queued for ${started.target.shownUrl}`,
+          adapter: started.target.adapter,
+        },
+      });
+    },
+    listStepRunReruns: async (req, res) => {
+      const chain = await container.reruns.history(container.em(), req.params.step_run_id);
+      res.json(chain.map(toProcessStepRun));
+    },
     listRunStepRuns: async (req, res) => {
       const found = await stepRuns.listByRun(container.em(), req.params.run_id);
       res.json(found.map(toProcessStepRun));

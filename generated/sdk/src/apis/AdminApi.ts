@@ -28,12 +28,36 @@ import {
     ProblemFromJSON,
     ProblemToJSON,
 } from '../models/Problem.js';
+import {
+    type RerunJobPage,
+    RerunJobPageFromJSON,
+    RerunJobPageToJSON,
+} from '../models/RerunJobPage.js';
 
 export interface GetCleanupStatsRequest {
     /**
      * How many sample run ids to return (1–100).
      */
     limit?: number;
+}
+
+export interface ListRerunJobsRequest {
+    /**
+     * Only jobs in this state.
+     */
+    status?: ListRerunJobsStatusEnum;
+    /**
+     * Only the job executing this step run, or the jobs rerunning it.
+     */
+    step_run_id?: number;
+    /**
+     * Page number, 1-based.
+     */
+    page?: number;
+    /**
+     * Items per page (1–100).
+     */
+    size?: number;
 }
 
 export interface NeutralizeDueRunsRequest {
@@ -81,6 +105,36 @@ export interface AdminApiInterface {
      * Runs due for neutralisation
      */
     getCleanupStats(requestParameters: GetCleanupStatsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<CleanupStats>;
+
+    /**
+     * Creates request options for listRerunJobs without sending the request
+     * @param {'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'} [status] Only jobs in this state.
+     * @param {number} [step_run_id] Only the job executing this step run, or the jobs rerunning it.
+     * @param {number} [page] Page number, 1-based.
+     * @param {number} [size] Items per page (1–100).
+     * @throws {RequiredError}
+     * @memberof AdminApiInterface
+     */
+    listRerunJobsRequestOpts(requestParameters: ListRerunJobsRequest): Promise<runtime.RequestOpts>;
+
+    /**
+     * The durable rerun queue as an administrator watches it (admin only): `queue` counts the jobs in each state and tells how long the oldest queued job has waited; `items` is one page of jobs, newest first, each with every attempt made (its worker, start and end, outcome, HTTP status and a message). A job is created by `POST /api/v1/step-runs/{step_run_id}/rerun` for the new step run; it is `queued` until a worker claims it, `running` while an attempt is under way (under a lease: a job whose worker died is claimed again once `lease_expires_at` has passed, and that attempt is recorded as `lease_expired`), `queued` again while retries remain (until `next_attempt_at`), then `succeeded`, `failed`, or `cancelled` (its step run was deleted or reported on meanwhile).  Attempt messages name the target\'s host and the HTTP status or network failure, never what the external system answered (that may hold personal data; the step run\'s `failure.message` has an excerpt and is neutralised with the run). 
+     * @summary The rerun queue and its jobs
+     * @param {'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'} [status] Only jobs in this state.
+     * @param {number} [step_run_id] Only the job executing this step run, or the jobs rerunning it.
+     * @param {number} [page] Page number, 1-based.
+     * @param {number} [size] Items per page (1–100).
+     * @param {*} [options] Override http request option.
+     * @throws {RequiredError}
+     * @memberof AdminApiInterface
+     */
+    listRerunJobsRaw(requestParameters: ListRerunJobsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<RerunJobPage>>;
+
+    /**
+     * The durable rerun queue as an administrator watches it (admin only): `queue` counts the jobs in each state and tells how long the oldest queued job has waited; `items` is one page of jobs, newest first, each with every attempt made (its worker, start and end, outcome, HTTP status and a message). A job is created by `POST /api/v1/step-runs/{step_run_id}/rerun` for the new step run; it is `queued` until a worker claims it, `running` while an attempt is under way (under a lease: a job whose worker died is claimed again once `lease_expires_at` has passed, and that attempt is recorded as `lease_expired`), `queued` again while retries remain (until `next_attempt_at`), then `succeeded`, `failed`, or `cancelled` (its step run was deleted or reported on meanwhile).  Attempt messages name the target\'s host and the HTTP status or network failure, never what the external system answered (that may hold personal data; the step run\'s `failure.message` has an excerpt and is neutralised with the run). 
+     * The rerun queue and its jobs
+     */
+    listRerunJobs(requestParameters: ListRerunJobsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<RerunJobPage>;
 
     /**
      * Creates request options for neutralizeDueRuns without sending the request
@@ -173,6 +227,73 @@ export class AdminApi extends runtime.BaseAPI implements AdminApiInterface {
     }
 
     /**
+     * Creates request options for listRerunJobs without sending the request
+     */
+    async listRerunJobsRequestOpts(requestParameters: ListRerunJobsRequest): Promise<runtime.RequestOpts> {
+        const queryParameters: any = {};
+
+        if (requestParameters['status'] != null) {
+            queryParameters['status'] = requestParameters['status'];
+        }
+
+        if (requestParameters['step_run_id'] != null) {
+            queryParameters['step_run_id'] = requestParameters['step_run_id'];
+        }
+
+        if (requestParameters['page'] != null) {
+            queryParameters['page'] = requestParameters['page'];
+        }
+
+        if (requestParameters['size'] != null) {
+            queryParameters['size'] = requestParameters['size'];
+        }
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        if (this.configuration && this.configuration.apiKey) {
+            headerParameters["X-API-Key"] = await this.configuration.apiKey("X-API-Key"); // ApiKeyHeader authentication
+        }
+
+        if (this.configuration && this.configuration.accessToken) {
+            const token = this.configuration.accessToken;
+            const tokenString = await token("BearerAuth", []);
+
+            if (tokenString) {
+                headerParameters["Authorization"] = `Bearer ${tokenString}`;
+            }
+        }
+
+        let urlPath = `/api/v1/admin/rerun-jobs`;
+
+        return {
+            path: urlPath,
+            method: 'GET',
+            headers: headerParameters,
+            query: queryParameters,
+        };
+    }
+
+    /**
+     * The durable rerun queue as an administrator watches it (admin only): `queue` counts the jobs in each state and tells how long the oldest queued job has waited; `items` is one page of jobs, newest first, each with every attempt made (its worker, start and end, outcome, HTTP status and a message). A job is created by `POST /api/v1/step-runs/{step_run_id}/rerun` for the new step run; it is `queued` until a worker claims it, `running` while an attempt is under way (under a lease: a job whose worker died is claimed again once `lease_expires_at` has passed, and that attempt is recorded as `lease_expired`), `queued` again while retries remain (until `next_attempt_at`), then `succeeded`, `failed`, or `cancelled` (its step run was deleted or reported on meanwhile).  Attempt messages name the target\'s host and the HTTP status or network failure, never what the external system answered (that may hold personal data; the step run\'s `failure.message` has an excerpt and is neutralised with the run). 
+     * The rerun queue and its jobs
+     */
+    async listRerunJobsRaw(requestParameters: ListRerunJobsRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<RerunJobPage>> {
+        const requestOptions = await this.listRerunJobsRequestOpts(requestParameters);
+        const response = await this.request(requestOptions, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => RerunJobPageFromJSON(jsonValue));
+    }
+
+    /**
+     * The durable rerun queue as an administrator watches it (admin only): `queue` counts the jobs in each state and tells how long the oldest queued job has waited; `items` is one page of jobs, newest first, each with every attempt made (its worker, start and end, outcome, HTTP status and a message). A job is created by `POST /api/v1/step-runs/{step_run_id}/rerun` for the new step run; it is `queued` until a worker claims it, `running` while an attempt is under way (under a lease: a job whose worker died is claimed again once `lease_expires_at` has passed, and that attempt is recorded as `lease_expired`), `queued` again while retries remain (until `next_attempt_at`), then `succeeded`, `failed`, or `cancelled` (its step run was deleted or reported on meanwhile).  Attempt messages name the target\'s host and the HTTP status or network failure, never what the external system answered (that may hold personal data; the step run\'s `failure.message` has an excerpt and is neutralised with the run). 
+     * The rerun queue and its jobs
+     */
+    async listRerunJobs(requestParameters: ListRerunJobsRequest = {}, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<RerunJobPage> {
+        const response = await this.listRerunJobsRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
      * Creates request options for neutralizeDueRuns without sending the request
      */
     async neutralizeDueRunsRequestOpts(requestParameters: NeutralizeDueRunsRequest): Promise<runtime.RequestOpts> {
@@ -236,3 +357,15 @@ export class AdminApi extends runtime.BaseAPI implements AdminApiInterface {
     }
 
 }
+
+/**
+ * @export
+ */
+export const ListRerunJobsStatusEnum = {
+    queued: 'queued',
+    running: 'running',
+    succeeded: 'succeeded',
+    failed: 'failed',
+    cancelled: 'cancelled',
+} as const;
+export type ListRerunJobsStatusEnum = typeof ListRerunJobsStatusEnum[keyof typeof ListRerunJobsStatusEnum];
