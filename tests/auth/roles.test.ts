@@ -50,6 +50,7 @@ describe('roles, for every operation of the contract', () => {
         'listAuditLogUsers',
         'listAuditLogActions',
         'getAuditLogStats',
+        'listRerunJobs',
       ].sort(),
     );
   });

@@ -102,12 +102,6 @@ describe('errors are RFC 9457 problem details', () => {
     await expectProblem(response, 415, 'unsupported_media_type');
   });
 
-  it('501 for an operation whose capability has not landed yet', async () => {
-    const response = await server.request('/api/v1/step-runs/1/reruns');
-    const problem = await expectProblem(response, 501, 'not_implemented');
-    expect(problem.detail).toContain('listStepRunReruns');
-  });
-
   it('echoes a sane X-Request-ID and replaces an unsafe one', async () => {
     const kept = await server.request('/api/v1/nothing-here', {
       headers: { 'X-Request-ID': 'robot-42.run:7' },

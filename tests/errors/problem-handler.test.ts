@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemHandler } from '../../src/errors/problem-handler.ts';
 import { createLogger } from '../../src/logger.ts';
 import { requestId } from '../../src/middleware/request-id.ts';
+import { notImplemented } from '../../src/routes/not-implemented.ts';
 
 /** The translator on its own: errors thrown by handlers become the right problem, never a bare 500. */
 describe('problemHandler', () => {
@@ -22,6 +23,15 @@ describe('problemHandler', () => {
     connection: () => new ConnectionException(new Error('Connection terminated')),
     refused: () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }),
     bug: () => new TypeError("Cannot read properties of undefined (reading 'id') at /work/main/src/x.ts:1"),
+    // What the placeholder of an operation whose capability has not landed throws (src/routes/not-implemented.ts).
+    placeholder: () => {
+      try {
+        (notImplemented('rerunStepRun') as () => void)();
+      } catch (error) {
+        return error;
+      }
+      return new Error('the placeholder did not throw');
+    },
   };
   let baseUrl: string;
   let close: () => Promise<void>;
@@ -61,5 +71,13 @@ describe('problemHandler', () => {
       /duplicate key|foreign key|deadlock|ECONNREFUSED|Cannot read|\/work\//,
     );
     expect(logged.at(-1)).toContain(response.headers.get('x-request-id') ?? 'no request id');
+  });
+
+  it('answers 501 for an operation whose capability has not landed yet, naming it', async () => {
+    const response = await fetch(`${baseUrl}/fail/placeholder`);
+    expect(response.status).toBe(501);
+    const problem = (await response.json()) as Record<string, unknown>;
+    expect(problem).toMatchObject({ status: 501, error_type: 'not_implemented' });
+    expect(problem['detail']).toContain('rerunStepRun');
   });
 });

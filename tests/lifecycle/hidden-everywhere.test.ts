@@ -227,8 +227,7 @@ const NOT_ABOUT_PROCESS_DATA: Record<string, string> = {
   getHealth: 'liveness and database check (status, version, uptime); no counts of anything',
   verifyApiKey: 'a summary of the calling API key',
   getCurrentApiKey: 'the details of the calling API key',
-  getApiKeyUsageStats:
-    "the calling key's request counts from the audit log, not process data (and not implemented yet: 501)",
+  getApiKeyUsageStats: "the calling key's request counts from the audit log, not process data",
   listApiKeys: 'API keys',
   getApiKey: 'one API key',
   listApiKeysAdminAlias: 'API keys (deprecated alias of listApiKeys)',
@@ -238,12 +237,15 @@ const NOT_ABOUT_PROCESS_DATA: Record<string, string> = {
   listAuditLogUsers: 'X-User values of the audit trail',
   listAuditLogActions: 'X-Action values of the audit trail',
   getAuditLogStats: 'request statistics of the audit trail',
+  listRerunJobs:
+    'the rerun queue: ids, states and attempts of jobs, no process data; a job of a deleted run stays ' +
+    'listed (cancelled, if it had not run) as the record of what was executed',
 };
 
 /**
  * The operations the repository records as still answering 501 (tests/fuzz/placeholders.test.ts keeps
  * this list equal to the placeholder handlers). A checked read operation may answer 501 only while it is
- * listed there (listStepRunReruns and getCleanupStats today); once it lands, its check is strict.
+ * listed there; once it lands, its check is strict.
  */
 const NOT_IMPLEMENTED_YET = new Set(
   readFileSync(join(import.meta.dirname, '../fuzz/not-implemented-yet.txt'), 'utf8')
