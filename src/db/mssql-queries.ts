@@ -34,6 +34,7 @@ import {
   rescheduleRunsSql,
   restoreStatements,
 } from './lifecycle-queries.ts';
+import { anyDueJobSql, claimJobsSql } from './rerun-queue-queries.ts';
 import { topEndpointsQuery } from '../services/api-key-usage-stats.ts';
 import { LATEST_LAST_USED_AT } from '../services/api-key-usage.ts';
 import { applySoftDeleteFilter } from './soft-delete.ts';
@@ -265,6 +266,21 @@ const QUERIES: Record<string, Render> = {
       .orderBy({ scheduled_deletion_at: 'asc', id: 'asc' })
       .limit(1000);
     return (await applySoftDeleteFilter(qb)).getFormattedQuery();
+  },
+  "is any rerun job due (an idle worker's poll)": (em) => {
+    const { sql, params } = anyDueJobSql('mssql', new Date('2026-11-26T12:00:00Z'));
+    return em.getPlatform().formatQuery(sql, params);
+  },
+  'a worker claims up to 4 due rerun jobs (UPDLOCK, READPAST)': (em) => {
+    const now = new Date('2026-11-26T12:00:00Z');
+    const { sql, params } = claimJobsSql('mssql', {
+      worker: 'api-1:2817:9f3a1c',
+      token: '7d7f2b1e-2a4c-4f1e-9b7a-3c2d1e0f9a8b',
+      now,
+      leaseExpiresAt: new Date(now.getTime() + 30_000),
+      limit: 4,
+    });
+    return em.getPlatform().formatQuery(sql, params);
   },
   'a page of audit entries with every filter, newest first (listAuditLogs)': (em) =>
     auditLogPageQuery(em, 'mssql', {
