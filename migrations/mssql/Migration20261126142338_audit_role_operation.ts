@@ -7,7 +7,9 @@ export class Migration20261126142338_audit_role_operation extends Migration {
   override name = 'Migration20261126142338_audit_role_operation';
 
   override up(): void | Promise<void> {
-    this.addSql(`alter table [audit_log] add [api_key_role] nvarchar(10) null, [operation_id] nvarchar(100) null;`);
+    // One column per statement: Babelfish (T-SQL on PostgreSQL) refuses a list of columns in one ADD.
+    this.addSql(`alter table [audit_log] add [api_key_role] nvarchar(10) null;`);
+    this.addSql(`alter table [audit_log] add [operation_id] nvarchar(100) null;`);
     this.addSql(`create index [audit_log_operation_id_index] on [audit_log] ([operation_id]);`);
   }
 
@@ -15,7 +17,8 @@ export class Migration20261126142338_audit_role_operation extends Migration {
     this.addSql(`drop index [audit_log_operation_id_index] on [audit_log];`);
     this.addSql(`declare @constraint0 varchar(100) = (select default_constraints.name from sys.all_columns join sys.tables on all_columns.object_id = tables.object_id join sys.schemas on tables.schema_id = schemas.schema_id join sys.default_constraints on all_columns.default_object_id = default_constraints.object_id where schemas.name = 'dbo' and tables.name = 'audit_log' and all_columns.name = 'api_key_role') if @constraint0 is not null exec('alter table [audit_log] drop constraint ' + @constraint0);`);
     this.addSql(`declare @constraint1 varchar(100) = (select default_constraints.name from sys.all_columns join sys.tables on all_columns.object_id = tables.object_id join sys.schemas on tables.schema_id = schemas.schema_id join sys.default_constraints on all_columns.default_object_id = default_constraints.object_id where schemas.name = 'dbo' and tables.name = 'audit_log' and all_columns.name = 'operation_id') if @constraint1 is not null exec('alter table [audit_log] drop constraint ' + @constraint1);`);
-    this.addSql(`alter table [audit_log] drop column [api_key_role], [operation_id];`);
+    this.addSql(`alter table [audit_log] drop column [api_key_role];`);
+    this.addSql(`alter table [audit_log] drop column [operation_id];`);
   }
 
 }
