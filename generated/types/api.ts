@@ -646,12 +646,16 @@ export interface paths {
          *     targets, verifying TLS:
          *
          *     - **Generic HTTP** (product README), when `rerun_config.api_endpoint` is set: `POST` to it with
-         *       `Content-Type: application/json`, `Idempotency-Key: step-run-{new id}` and the body
+         *       `Content-Type: application/json`, `Idempotency-Key: step-run-{new id}` (the same on every
+         *       attempt, so the external system can deduplicate), `X-Rerun-Attempt: {n}` and the body
          *       `{"step_run_id", "original_step_run_id", "run_id", "process_id", "step_id", "step_index",
-         *       "entity_id", "subprocess_id", "rerun_count", "meta"}`; timeout `timeout_seconds` (default 30).
-         *       A failure listed in `failure_conditions` (`network_error`, `timeout`, `rate_limit`,
-         *       `server_error`) is retried after each delay of `retry_delays`. The new step run goes `running`
-         *       when the call starts, then `success` on a 2xx answer, else `failed`.
+         *       "entity_id", "subprocess_id", "rerun_count", "attempt", "meta"}`; timeout `timeout_seconds`
+         *       (default 30, at most 3600) for the whole call. A failure listed in `failure_conditions`
+         *       (`network_error`, `timeout`, `rate_limit` (HTTP 429; its `Retry-After` is honoured when longer
+         *       than the delay), `server_error` (HTTP 5xx); default all four) is retried once after each delay
+         *       of `retry_delays` (seconds); other answers are not retried, and redirects are not followed. The
+         *       new step run goes `running` when the call starts, then `success` on a 2xx answer, else
+         *       `failed`.
          *     - **Automation server** (the original service's adapter), when only `rerun_config.workitem_id` is
          *       set: `PUT {AUTOMATION_SERVER_URL}/workitems/{workitem_id}/status` with `{"status": "new"}` and
          *       `Authorization: Bearer {AUTOMATION_SERVER_TOKEN}`, 30 s timeout; `200` = success. The new step
@@ -659,8 +663,11 @@ export interface paths {
          *       (robots find it with `GET /api/v1/step-runs/run/{run_id}/step/{step_id}`).
          *
          *     When the target fails for good, the new step run becomes `failed` with `failure` =
-         *     `{error: "Rerun failed", message, adapter, result_type}` (`failure`, `source_error` or
-         *     `not_supported`). Every job outcome recomputes the run's status.
+         *     `{error: "Rerun failed", message, adapter, result_type}` (`failure`; `source_error` when the
+         *     target refused the request with a 4xx; `not_supported` when the target is not allowed or not
+         *     configured any more). Every job outcome recomputes the run's status. A job whose step run was
+         *     deleted, or reported on by a robot, before the job ran is cancelled without a call. Admins watch
+         *     the queue and each job's attempts with `GET /api/v1/admin/rerun-jobs`.
          */
         post: operations["rerunStepRun"];
         delete?: never;
