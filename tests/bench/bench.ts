@@ -16,22 +16,31 @@
  * runs), the cleanup stats and batch neutralisation of 5,000 due runs, the delete and restore of the
  * process (cascading to its steps, runs and step runs) and of single runs; each checked as it goes.
  *
+ * The rerun group (`reruns`, rerun-bench.ts) measures the rerun queue (issue 11 item 7): BENCH_RERUN_JOBS
+ * reruns queued through `POST /step-runs/{id}/rerun` on a fresh database while no worker runs, then
+ * executed by 1 and by 4 worker processes (`node src/worker.ts`, 4 jobs at once each) against an external
+ * system in this process answering 200 at once: jobs completed per second, each result checked.
+ *
  *   make bench                    # BENCH_SECONDS=5 BENCH_CONNECTIONS=32 by default
  *   BENCH_ONLY=runs BENCH_POSTGRES_URL=$(bash .ci/postgres.sh) make bench   # only the run scenarios
  *   BENCH_ONLY=lifecycle BENCH_POSTGRES_URL=$(bash .ci/postgres.sh) make bench   # only the lifecycle
+ *   BENCH_ONLY=reruns BENCH_POSTGRES_URL=$(bash .ci/postgres.sh) make bench      # only the rerun queue
  *
  * Environment:
  *   BENCH_ONLY            groups to run, comma-separated: memory, http (the GET / … scenarios), security
- *                         (audit trail and rate limits off and on), runs, lifecycle (default: all five)
+ *                         (audit trail and rate limits off and on), runs, lifecycle, reruns (default: all
+ *                         six)
  *   BENCH_SECONDS         measured seconds per http scenario (default 5; each also warms up for 2 s first);
  *                         BENCH_RUNS_SECONDS for run scenarios (default 10); BENCH_MEMORY_SECONDS for
  *                         the memory measurement (default 20)
  *   BENCH_CONNECTIONS     concurrent connections (default 32)
  *   BENCH_RUNS            runs seeded for the run and lifecycle groups (default 100000)
- *   BENCH_POSTGRES_URL    PostgreSQL server to run the run and lifecycle groups on as well (any database in
- *                         the URL; the bench creates `pd_test_bench_*` next to it and drops it at the end)
- *   BENCH_RUNS_ON         databases of the run and lifecycle groups, comma-separated: sqlite, postgresql
- *                         (default: sqlite, and postgresql when BENCH_POSTGRES_URL is set)
+ *   BENCH_RERUN_JOBS      rerun jobs queued for each measurement of the rerun group (default 2000)
+ *   BENCH_POSTGRES_URL    PostgreSQL server to run the run, lifecycle and rerun groups on as well (any
+ *                         database in the URL; the bench creates `pd_test_bench_*` next to it and drops it at
+ *                         the end)
+ *   BENCH_RUNS_ON         databases of the run, lifecycle and rerun groups, comma-separated: sqlite,
+ *                         postgresql (default: sqlite, and postgresql when BENCH_POSTGRES_URL is set)
  *   BENCH_DATABASE_URL    database of the memory and http groups (default: a fresh SQLite file each)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,15 +53,17 @@ import { ApiKeyService } from '../../src/services/api-key.service.ts';
 import { dropServerDatabase, onAdminDatabase, TEST_DATABASE_PREFIX } from '../support/database.ts';
 import { BOOTSTRAP_KEY_PATTERN, freePort, spawnServer } from '../support/processes.ts';
 import { measureLifecycle, printLifecycleTable, type LifecycleReport } from './lifecycle-bench.ts';
+import { measureReruns, printRerunTable, RERUN_WORKER_PROCESSES, type RerunReport } from './rerun-bench.ts';
 import { danishName, entityId, prng, runMeta, seedRuns, type SeededData } from './seed-runs.ts';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const runsSeconds = Number(process.env['BENCH_RUNS_SECONDS'] ?? 10);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const seededRuns = Number(process.env['BENCH_RUNS'] ?? 100_000);
+const rerunJobs = Number(process.env['BENCH_RERUN_JOBS'] ?? 2000);
 const postgresUrl = process.env['BENCH_POSTGRES_URL']?.trim() || undefined;
 
-const GROUPS = ['memory', 'http', 'security', 'runs', 'lifecycle'] as const;
+const GROUPS = ['memory', 'http', 'security', 'runs', 'lifecycle', 'reruns'] as const;
 type Group = (typeof GROUPS)[number];
 const groups = new Set<Group>(
   (process.env['BENCH_ONLY']?.trim() || GROUPS.join(','))
@@ -660,6 +671,36 @@ async function measureLifecycleOn(on: RunsDatabase): Promise<LifecycleRunsReport
   );
 }
 
+/**
+ * The rerun group on a fresh database `on` for `workers` worker processes: one server executing nothing
+ * (`RERUN_WORKER=off`), and the queue measured by rerun-bench.ts, with this process's own connection to
+ * the database for its checks.
+ */
+async function measureRerunsOn(
+  on: RunsDatabase,
+  workers: number,
+): Promise<RerunReport & { database: string }> {
+  return onRunsDatabase(on, (database) =>
+    withOrm(database.url, async (orm) => {
+      const adminKey = await createAdminKey(orm);
+      const server = await startServer(
+        { RERUN_WORKER: 'off', RERUN_ALLOWED_HOSTS: '127.0.0.1' },
+        { databaseUrl: database.url, adminKey },
+      );
+      try {
+        const report = await measureReruns(server, orm, {
+          databaseUrl: database.url,
+          workers,
+          jobs: rerunJobs,
+        });
+        return { ...report, database: database.label };
+      } finally {
+        await server.stop();
+      }
+    }),
+  );
+}
+
 console.log(
   `load average at the start: ${loadavg()
     .map((load) => load.toFixed(2))
@@ -688,6 +729,13 @@ if (groups.has('runs')) {
 const lifecycleReports: LifecycleRunsReport[] = [];
 if (groups.has('lifecycle')) {
   for (const on of runsDatabases) lifecycleReports.push(await measureLifecycleOn(on));
+}
+
+const rerunReports: (RerunReport & { database: string })[] = [];
+if (groups.has('reruns')) {
+  for (const on of runsDatabases) {
+    for (const workers of RERUN_WORKER_PROCESSES) rerunReports.push(await measureRerunsOn(on, workers));
+  }
 }
 
 const database = process.env['BENCH_DATABASE_URL'] ? 'PostgreSQL' : 'SQLite';
@@ -751,4 +799,12 @@ for (const report of lifecycleReports) {
       `${report.process.runs} runs; server peak RSS ${report.peakRssMb} MB\n`,
   );
   printLifecycleTable(report);
+}
+if (rerunReports.length > 0) {
+  console.log(
+    `\nreruns: jobs completed per second by the rerun queue, Node ${process.version}; an external system ` +
+      'answering 200 at once; workers = worker processes (node src/worker.ts), each executing up to 4 jobs ' +
+      'at once; seconds = all workers up to the last job finished\n',
+  );
+  printRerunTable(rerunReports);
 }
