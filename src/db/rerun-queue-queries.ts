@@ -2,7 +2,7 @@
  * The claim of the rerun queue (src/reruns/rerun-queue.ts): one UPDATE that takes up to `limit` due jobs
  * for one worker, marking them with the claim's token. Plain SQL per dialect, because the way to skip rows
  * another worker is claiming differs:
- * - PostgreSQL: the candidates are selected `FOR UPDATE SKIP LOCKED`;
+ * - PostgreSQL: the candidates are selected `FOR UPDATE SKIP LOCKED`, once, in a materialised CTE;
  * - SQL Server: `WITH (UPDLOCK, READPAST, ROWLOCK)`, the same semantics (Hangfire's queue does this);
  * - SQLite: one writer at a time holds the database, so the statement alone is the claim.
  *
@@ -40,20 +40,23 @@ export interface Claim {
 
 /** The claim statement and its parameters. */
 export function claimJobsSql(dialect: Dialect, claim: Claim): { sql: string; params: unknown[] } {
-  const limitFirst = dialect === 'mssql';
+  const set =
+    "update rerun_job set status = 'running', attempts = attempts + 1, lease_owner = ?, lease_token = ?, " +
+    'lease_expires_at = ?, updated_at = ?';
+  const setParams = [claim.worker, claim.token, claim.leaseExpiresAt, claim.now];
   const due = [claim.now, claim.now];
+  if (dialect === 'postgresql') {
+    // The candidates are chosen once, in a CTE: as an IN subquery of the UPDATE, PostgreSQL may run the
+    // locking subquery more than once, and the claim then takes more jobs than `limit` (measured: all 7
+    // due jobs for a limit of 3).
+    return {
+      sql: `with candidates as materialized (${candidates(dialect)}) ${set} where id in (select id from candidates) and ${DUE}`,
+      params: [...due, claim.limit, ...setParams, ...due],
+    };
+  }
   return {
-    sql:
-      `update rerun_job set status = 'running', attempts = attempts + 1, lease_owner = ?, lease_token = ?, ` +
-      `lease_expires_at = ?, updated_at = ? where id in (${candidates(dialect)}) and ${DUE}`,
-    params: [
-      claim.worker,
-      claim.token,
-      claim.leaseExpiresAt,
-      claim.now,
-      ...(limitFirst ? [claim.limit, ...due] : [...due, claim.limit]),
-      ...due,
-    ],
+    sql: `${set} where id in (${candidates(dialect)}) and ${DUE}`,
+    params: [...setParams, ...(dialect === 'mssql' ? [claim.limit, ...due] : [...due, claim.limit]), ...due],
   };
 }
 

@@ -587,6 +587,27 @@ describe('a rerun job whose step run changed before a worker took it', () => {
     expect((await server.json<StepRun>('GET', `/api/v1/step-runs/${stepRunId}`)).status).toBe('success');
   });
 
+  it('claims at most the number of jobs asked for, oldest due first, each once', async () => {
+    const queued: number[] = [];
+    for (let i = 0; i < 7; i++) queued.push((await queuedRerun()).stepRunId);
+    const queue = new RerunQueue({
+      em: () => server.container.orm.em.fork(),
+      dialect: ormDialect(server.container.orm),
+      leaseMarginSeconds: 30,
+    });
+    const first = await queue.claim('worker-a', 3);
+    const second = await queue.claim('worker-b', 3);
+    const third = await queue.claim('worker-c', 3);
+    expect([first.length, second.length, third.length]).toEqual([3, 3, 1]);
+    expect([...first, ...second, ...third].map((claimed) => claimed.job.step_run_id)).toEqual(queued);
+    expect(await queue.claim('worker-d', 3)).toEqual([]);
+    // Leave nothing claimed for the tests after this one.
+    await server.container.orm.em
+      .fork()
+      .getConnection()
+      .execute("update rerun_job set status = 'cancelled', lease_token = null where status = 'running'");
+  });
+
   it('is executed again by another worker once the lease of a worker that died has expired', async () => {
     target.reset([respond(200)]);
     const { stepRunId } = await queuedRerun();
