@@ -1,40 +1,19 @@
 /**
- * The process entry point: the only place that reads the environment, builds the container, listens and
- * handles shutdown signals.
+ * The API's process entry point: builds the container from the environment (process-entry.ts), listens,
+ * starts the background work, and handles shutdown signals.
  */
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config/config.ts';
-import { createContainer, type Container } from './container.ts';
+import type { Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
 import { createHttpServer } from './http-server.ts';
-import { OriginalDatabaseError, withStartupLock } from './db/orm.ts';
-import { flushLogger } from './logger.ts';
+import { withStartupLock } from './db/orm.ts';
+import { closeAndExit, containerOrExit, runMain } from './process-entry.ts';
 import { createFirstAdminKey } from './services/bootstrap.ts';
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  let container: Container;
-  try {
-    container = await createContainer(config);
-  } catch (error) {
-    if (error instanceof OriginalDatabaseError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const container = await containerOrExit();
+  const { config } = container;
   await announceFirstAdminKey(container);
   const server = createHttpServer(createApp(container), config);
   server.listen(config.port, config.host, () => {
@@ -90,13 +69,7 @@ async function shutdown(signal: string, server: Server, container: Container): P
     server.close(() => resolve());
     server.closeIdleConnections();
   });
-  await container.close();
-  container.logger.info('stopped');
-  await flushLogger(container.logger);
-  process.exit(0);
+  await closeAndExit(container);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

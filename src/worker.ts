@@ -5,45 +5,23 @@
  * migrations like the API does, and stops on SIGTERM/SIGINT after the attempts under way (bounded by
  * `SHUTDOWN_TIMEOUT_MS`; a job still running then is executed again once its lease has expired).
  */
-import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig, type Config } from './config/config.ts';
-import { createContainer } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
-import { flushLogger } from './logger.ts';
+import { closeAndExit, containerOrExit, runMain } from './process-entry.ts';
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const container = await createContainer(config);
+  const container = await containerOrExit();
   container.rerunWorker.start();
   container.logger.info('rerun worker started', {
     worker: container.rerunWorker.id,
-    database: parseDatabaseUrl(config.databaseUrl).dialect,
-    concurrency: config.rerunWorkerConcurrency,
+    database: parseDatabaseUrl(container.config.databaseUrl).dialect,
+    concurrency: container.config.rerunWorkerConcurrency,
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void (async () => {
-        container.logger.info('rerun worker stopping', { signal });
-        await container.close();
-        container.logger.info('rerun worker stopped');
-        await flushLogger(container.logger);
-        process.exit(0);
-      })();
+      container.logger.info('rerun worker stopping', { signal });
+      void closeAndExit(container);
     });
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -1,6 +1,6 @@
 /**
- * Configuration, read once from the environment by `src/server.ts` (and the CLIs), validated, typed and
- * frozen. Nothing else reads `process.env`.
+ * Configuration, read once from the environment by the entry points (`src/process-entry.ts`) and the CLIs,
+ * validated, typed and frozen. Nothing else reads `process.env`.
  */
 import { parseAllowedHostEntry } from '../reruns/outbound-guard.ts';
 
