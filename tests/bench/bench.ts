@@ -348,8 +348,9 @@ const scenarios: { env: Record<string, string>; runs: (s: Server) => Promise<Row
 
 /**
  * What the audit trail and the rate limits cost (issue 12): a read (`GET /api/v1/auth/verify`) and a write
- * (`POST /api/v1/processes`) with an admin key, on a fresh server (SQLite, or BENCH_DATABASE_URL), with each
- * switched off and on, and the limits counted in the database (`RATE_LIMIT_STORE=database`).
+ * (`POST /api/v1/processes`) with an admin key, each scenario on a fresh server and database (SQLite, and
+ * PostgreSQL with BENCH_POSTGRES_URL, as the runs group), with each switched off and on, and the limits
+ * counted in the database (`RATE_LIMIT_STORE=database`).
  * The limit is set beyond reach, so every request is counted and none refused.
  */
 const securityScenarios: { label: string; env: Record<string, string> }[] = [
@@ -376,33 +377,48 @@ const securityScenarios: { label: string; env: Record<string, string> }[] = [
 
 async function measureSecurity(): Promise<Row[]> {
   const measured: Row[] = [];
-  for (const { label, env } of securityScenarios) {
-    const server = await startServer(env);
-    try {
-      const headers = { 'X-API-Key': server.adminKey };
-      measured.push(
-        await measure(`GET /api/v1/auth/verify (${label})`, server, '/api/v1/auth/verify', headers, 200),
-      );
-      measured.push(
-        await measure(
-          `POST /api/v1/processes (${label})`,
-          server,
-          {
-            path: '/api/v1/processes',
-            method: 'POST',
-            setupRequest: (request) => ({
-              ...request,
-              headers: { ...request.headers, 'Content-Type': 'application/json' },
-              body: JSON.stringify({ name: 'Måling', meta: { afdeling: 'Borgerservice' } }),
-            }),
-          },
-          headers,
-          201,
-        ),
-      );
-    } finally {
-      await server.stop();
+  for (const on of runsDatabases) {
+    for (const scenario of securityScenarios) {
+      measured.push(...(await measureSecurityScenario(on, scenario)));
     }
+  }
+  return measured;
+}
+
+/** One scenario of `securityScenarios` on a fresh database of its own. */
+async function measureSecurityScenario(
+  on: RunsDatabase,
+  scenario: (typeof securityScenarios)[number],
+): Promise<Row[]> {
+  const measured: Row[] = [];
+  const database = await createRunsDatabase(on);
+  const label = `${scenario.label}; ${database.label}`;
+  const server = await startServer(scenario.env, { databaseUrl: database.url });
+  try {
+    const headers = { 'X-API-Key': server.adminKey };
+    measured.push(
+      await measure(`GET /api/v1/auth/verify (${label})`, server, '/api/v1/auth/verify', headers, 200),
+    );
+    measured.push(
+      await measure(
+        `POST /api/v1/processes (${label})`,
+        server,
+        {
+          path: '/api/v1/processes',
+          method: 'POST',
+          setupRequest: (request) => ({
+            ...request,
+            headers: { ...request.headers, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ name: 'Måling', meta: { afdeling: 'Borgerservice' } }),
+          }),
+        },
+        headers,
+        201,
+      ),
+    );
+  } finally {
+    await server.stop();
+    await database.dispose();
   }
   return measured;
 }
