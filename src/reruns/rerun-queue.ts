@@ -129,6 +129,23 @@ export class RerunQueue {
   }
 
   /**
+   * Makes the lease of `claimed` outlast a call of `timeoutSeconds` from now (in `tx`): the step run's
+   * `rerun_config` may have been changed since the job was queued, and a lease shorter than the call would
+   * let another worker make the same call again.
+   */
+  async fitLease(tx: EntityManager, claimed: ClaimedJob, timeoutSeconds: number): Promise<void> {
+    if (Number(claimed.job.timeout_seconds) === timeoutSeconds) return;
+    await tx.nativeUpdate(
+      RerunJob,
+      { id: claimed.job.id, lease_token: claimed.token },
+      {
+        timeout_seconds: timeoutSeconds,
+        lease_expires_at: new Date(Date.now() + timeoutSeconds * 1000 + this.#leaseMarginMs),
+      },
+    );
+  }
+
+  /**
    * Records how the attempt of `claimed` ended and the job's next state, in `tx` (the caller's
    * transaction, which also updates the step run). False, with only the attempt recorded, when the worker
    * no longer holds the job's lease: another worker has it now.

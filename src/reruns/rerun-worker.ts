@@ -233,6 +233,7 @@ export class RerunWorker {
           { message, resultType: 'not_supported' },
         );
       }
+      await this.#options.queue.fitLease(tx, claimed, resolved.target.timeoutSeconds);
       if (job.adapter === 'http' && stepRun.status === 'pending') {
         const now = new Date();
         stepRun.status = 'running';

@@ -587,6 +587,19 @@ describe('a rerun job whose step run changed before a worker took it', () => {
     expect((await server.json<StepRun>('GET', `/api/v1/step-runs/${stepRunId}`)).status).toBe('success');
   });
 
+  it('fits the lease to a timeout changed on the step run after the rerun was queued', async () => {
+    target.reset([respond(200)]);
+    const { stepRunId } = await queuedRerun();
+    expect((await jobOf(stepRunId)).timeout_seconds).toBe(30);
+    await server.json('PATCH', `/api/v1/step-runs/${stepRunId}`, {
+      status: 'pending',
+      rerun_config: { timeout_seconds: 90 },
+    });
+    expect(await server.container.rerunWorker.drain()).toBe(1);
+    expect(target.requests).toHaveLength(1);
+    expect(await jobOf(stepRunId)).toMatchObject({ status: 'succeeded', timeout_seconds: 90 });
+  });
+
   it('claims at most the number of jobs asked for, oldest due first, each once', async () => {
     const queued: number[] = [];
     for (let i = 0; i < 7; i++) queued.push((await queuedRerun()).stepRunId);
