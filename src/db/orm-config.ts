@@ -20,6 +20,7 @@ import type { PoolConfig } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager, SqlOptions } from '@mikro-orm/sql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from '../entities/index.ts';
+import { addTrigramIndexesOnPostgres } from './postgres-trigram-indexes.ts';
 import { storeJsonAsTextOnPostgres } from './json-properties.ts';
 import { parseDatabaseUrl, type Dialect, type ServerDatabaseUrl } from './database-url.ts';
 
@@ -148,8 +149,14 @@ export async function buildOrmConfig(
         ...common,
         driver: PostgreSqlDriver,
         ...serverConnection(parsed),
-        // JSON as the text written, as the original stored it (see json-properties.ts).
-        discovery: { onMetadata: storeJsonAsTextOnPostgres },
+        // JSON as the text written, as the original stored it (see json-properties.ts); trigram indexes
+        // for the "contains" searches (postgres-trigram-indexes.ts).
+        discovery: {
+          onMetadata: (meta) => {
+            storeJsonAsTextOnPostgres(meta);
+            addTrigramIndexesOnPostgres(meta);
+          },
+        },
         // Merged into the pg Pool options: also bounds the wait for a free connection when all are in use.
         driverOptions: { connectionTimeoutMillis: acquireTimeoutMs },
       };

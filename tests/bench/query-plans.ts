@@ -14,6 +14,11 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { runStatisticsQuery, successRatesQuery } from '../../src/db/dashboard-queries.ts';
 import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
 import { runCountQuery, runPageQuery } from '../../src/db/run-queries.ts';
+import {
+  runSearchCountQuery,
+  runSearchPageQuery,
+  SEARCHED_RUN_COLUMNS,
+} from '../../src/db/run-search-queries.ts';
 import { ProcessRun } from '../../src/entities/index.ts';
 import { seedRuns } from './seed-runs.ts';
 
@@ -35,6 +40,12 @@ try {
   }
   const page = { order: { column: 'created_at' as const }, direction: 'desc' as const, offset: 0, limit: 50 };
   const aarhus = new Map([['kommune', ['Aarhus']]]);
+  const search = (text: string) => ({
+    text,
+    fields: SEARCHED_RUN_COLUMNS.map((column) => ({ column })),
+    offset: 0,
+    limit: 50,
+  });
   const cases: [string, string][] = [
     ['list runs, no filter: total', runCountQuery(em, dialect, {}).getFormattedQuery()],
     [
@@ -60,6 +71,28 @@ try {
     [
       'list runs, process_id=1&meta_filter=kommune:Aarhus: total',
       runCountQuery(em, dialect, { process_id: 1, meta: aarhus }).getFormattedQuery(),
+    ],
+    [
+      'list runs, entity_name=hansen (contains): total',
+      runCountQuery(em, dialect, { entity_name: 'hansen' }).getFormattedQuery(),
+    ],
+    [
+      'list runs, entity_name=hansen (contains): first page',
+      runPageQuery(em, dialect, { filters: { entity_name: 'hansen' }, ...page }).getFormattedQuery(),
+    ],
+    [
+      'list runs, entity_name=Åse Æbelø (contains, one name of 320): total',
+      runCountQuery(em, dialect, { entity_name: 'Åse Æbelø' }).getFormattedQuery(),
+    ],
+    [
+      'list runs, entity_name=Æbelø (contains, rarer): total',
+      runCountQuery(em, dialect, { entity_name: 'Æbelø' }).getFormattedQuery(),
+    ],
+    ['search q=hansen: total', runSearchCountQuery(em, dialect, search('hansen')).getFormattedQuery()],
+    ['search q=hansen: first page', runSearchPageQuery(em, dialect, search('hansen')).getFormattedQuery()],
+    [
+      'search q=0101 (an entity_id prefix): total',
+      runSearchCountQuery(em, dialect, search('0101')).getFormattedQuery(),
     ],
     ['dashboards: statistics of process 1', runStatisticsQuery(em, dialect, 1).getFormattedQuery()],
     [
