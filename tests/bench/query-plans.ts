@@ -102,7 +102,9 @@ try {
   ];
   const { version } = (
     await connection.execute<{ version: string }[]>(
-      dialect === 'sqlite' ? 'select sqlite_version() as version' : 'select version() as version',
+      dialect === 'sqlite'
+        ? 'select sqlite_version() as version'
+        : "select current_setting('server_version') as version",
     )
   )[0];
   const out: string[] = [`## ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ${version}, ${runs} runs\n`];
