@@ -9,6 +9,7 @@ import type { Logger } from '../../src/logger.ts';
 import { ApiKeyUsageRecorder } from '../../src/services/api-key-usage.ts';
 import { ApiKeyService } from '../../src/services/api-key.service.ts';
 import { createMigratedTestOrm, renameTableSql, type TestDatabase } from '../support/database.ts';
+import { waitFor } from '../support/wait.ts';
 
 /** A logger that keeps what is logged at error level. */
 function capturingLogger(): Logger & {
@@ -34,14 +35,6 @@ function watchUnhandledRejections(): { rejections: unknown[]; stop(): void } {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('API key usage flush', () => {
   let db: TestDatabase;
@@ -72,7 +65,12 @@ describe('API key usage flush', () => {
       await execute(renameTableSql(db.dialect, 'api_key', 'api_key_away'));
       try {
         for (let i = 0; i < 3; i++) recorder.record(id, at);
-        await until(() => logger.errors.length >= 3); // several timed flushes failed
+        // Several timed flushes failed.
+        await waitFor(
+          () => logger.errors.length,
+          (errors) => errors >= 3,
+          { timeoutMs: 5_000, intervalMs: 5, what: 'three failed flushes' },
+        );
         expect(logger.errors[0]?.message).toMatch(/could not record API key usage/);
         await recorder.flush(); // the batch of a flush in flight is out of unflushed() until it fails
         expect(recorder.unflushed(id)).toEqual({ count: 3, lastUsedAt: at });

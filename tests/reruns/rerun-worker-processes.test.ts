@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import { hang, respond, startFakeExternal, type FakeExternal } from '../support/fake-external.ts';
 import { testDialect } from '../support/database.ts';
+import { waitFor } from '../support/wait.ts';
 
 const WORKER_ENTRY = join(import.meta.dirname, '../../src/worker.ts');
 
@@ -54,21 +55,6 @@ interface RerunJobPage {
   queue: Record<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled', number>;
   items: RerunJob[];
   total: number;
-}
-
-/** Resolves once `check` returns something other than undefined; fails with `what` after `timeoutMs`. */
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | undefined> | T | undefined,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /**
@@ -149,11 +135,15 @@ describe('rerun workers as separate processes (npm run worker)', () => {
         .map((line) => JSON.parse(line) as Record<string, unknown>);
     const worker: WorkerProcess = { child, id: '', output: () => output, logLines, exited };
     workers.push(worker);
-    const started = await waitFor(`worker ${child.pid} to start`, 20_000, () => {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
-      return logLines().find((line) => line['message'] === 'rerun worker started');
-    });
-    worker.id = String(started['worker']);
+    const started = await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
+        return logLines().find((line) => line['message'] === 'rerun worker started');
+      },
+      (line) => line !== undefined,
+      { what: `worker ${child.pid} to start`, timeoutMs: 20_000 },
+    );
+    worker.id = String(started?.['worker']);
     return worker;
   }
 
@@ -228,7 +218,11 @@ describe('rerun workers as separate processes (npm run worker)', () => {
     const first = await startWorker(workerEnv);
 
     const newId = await rerun(original);
-    await waitFor('the first call', 10_000, () => (fake.requests.length >= 1 ? true : undefined));
+    await waitFor(
+      () => fake.requests.length,
+      (calls) => calls >= 1,
+      { what: 'the first call' },
+    );
     // Killed well within the call's 2 s timeout: the attempt never ends.
     expect(await kill(first)).toEqual({ code: null, signal: 'SIGKILL' });
 
@@ -241,8 +235,10 @@ describe('rerun workers as separate processes (npm run worker)', () => {
     expect(await stepRunStatus(newId)).toBe('running');
 
     const second = await startWorker(workerEnv);
-    await waitFor(`step run ${newId} to succeed`, 15_000, async () =>
-      (await stepRunStatus(newId)) === 'success' ? true : undefined,
+    await waitFor(
+      () => stepRunStatus(newId),
+      (status) => status === 'success',
+      { what: `step run ${newId} to succeed`, timeoutMs: 15_000 },
     );
 
     expect(fake.requests).toHaveLength(2);
@@ -309,13 +305,17 @@ describe('rerun workers as separate processes (npm run worker)', () => {
     const newIds = await Promise.all(originals.map(rerun));
     expect(new Set(newIds).size).toBe(40);
 
-    await waitFor('40 succeeded jobs', 25_000, async () => {
-      const { queue } = await jobsOf('size=1');
-      if (queue.failed + queue.cancelled > 0) {
-        throw new Error(`jobs ended otherwise: ${JSON.stringify(queue)}`);
-      }
-      return queue.succeeded === 40 ? true : undefined;
-    });
+    await waitFor(
+      async () => {
+        const { queue } = await jobsOf('size=1');
+        if (queue.failed + queue.cancelled > 0) {
+          throw new Error(`jobs ended otherwise: ${JSON.stringify(queue)}`);
+        }
+        return queue.succeeded;
+      },
+      (succeeded) => succeeded === 40,
+      { what: '40 succeeded jobs', timeoutMs: 25_000 },
+    );
     const statuses = await Promise.all(newIds.map(stepRunStatus));
     expect(statuses).toEqual(newIds.map(() => 'success'));
 

@@ -19,6 +19,7 @@ import {
 import { RerunQueue } from '../../src/reruns/rerun-queue.ts';
 import { ormDialect } from '../../src/db/orm.ts';
 import { expectProblem } from '../support/responses.ts';
+import { waitFor } from '../support/wait.ts';
 
 type StepRun = Schemas['ProcessStepRun'];
 type RerunResponse = Schemas['StepRunRerunResponse'];
@@ -31,25 +32,6 @@ async function expectDetail(response: Response, status: number, detail?: string 
   const problem = await expectProblem(response, status);
   if (typeof detail === 'string') expect(problem.detail).toBe(detail);
   else if (detail !== undefined) expect(problem.detail).toMatch(detail);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `read` until `done` holds for its value (or fails after `timeoutMs` with the last value). */
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value)) {
-    if (Date.now() > deadline)
-      throw new Error(`still not done after ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await sleep(25);
-    value = await read();
-  }
-  return value;
 }
 
 describe('reruns', () => {
@@ -130,11 +112,11 @@ describe('reruns', () => {
     return job;
   };
   /** Waits until the job of step run `id` has ended, and answers it. */
-  const endedJob = (id: number, timeoutMs?: number) =>
+  const endedJob = (id: number) =>
     waitFor(
       () => jobOf(id),
       (job) => ['succeeded', 'failed', 'cancelled'].includes(job.status),
-      timeoutMs,
+      { what: `the job of step run ${id} to end` },
     );
 
   it('queues a rerun, calls the target once with the documented payload, and the step run and run succeed', async () => {
