@@ -64,20 +64,6 @@ export async function hideUnderDeletedProcess(em: EntityManager, processId: numb
   return true;
 }
 
-/**
- * Locks row `id` of `table` (`process` or `process_run`) for the rest of the transaction with an UPDATE that
- * changes nothing: a write lock on every database (PostgreSQL and SQL Server: the row's, held to commit;
- * SQLite: the database's), so the caller's next read sees the row as the last writer committed it, and a
- * concurrent delete or neutralisation waits. Row counts are not used: Babelfish reports them wrongly.
- */
-export async function lockLifecycleRow(em: EntityManager, table: 'process' | 'process_run', id: number) {
-  await (em as SqlEntityManager).execute(
-    `update ${table} set deleted_at = deleted_at where id = ?`,
-    [id],
-    'run',
-  );
-}
-
 /** Statements hiding the live run `runId` with its live step runs. */
 export function deleteRunStatements(em: SqlEntityManager, runId: number, deletion: Deletion) {
   return [

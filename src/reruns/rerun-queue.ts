@@ -19,6 +19,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import { anyDueJobSql, claimJobsSql } from '../db/rerun-queue-queries.ts';
+import { lockRow } from '../db/row-lock.ts';
 import {
   RerunJob,
   RerunJobAttempt,
@@ -153,12 +154,8 @@ export class RerunQueue {
   async settle(tx: EntityManager, claimed: ClaimedJob, settlement: Settlement): Promise<boolean> {
     const now = new Date();
     const message = settlement.message?.slice(0, MESSAGE_LENGTH) ?? null;
-    // Locks the job's row (an UPDATE that changes nothing) before reading who holds it.
-    await (tx as SqlEntityManager).execute(
-      'update rerun_job set lease_owner = lease_owner where id = ?',
-      [claimed.job.id],
-      'run',
-    );
+    // Locks the job's row before reading who holds it.
+    await lockRow(tx, 'rerun_job', claimed.job.id);
     const job = await tx.findOne(RerunJob, { id: claimed.job.id }, { refresh: true });
     const held = job !== null && job.lease_token === claimed.token;
     await tx.nativeUpdate(

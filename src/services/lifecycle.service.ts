@@ -13,11 +13,11 @@ import {
   deleteProcessStatements,
   deleteRunStatements,
   hideUnderDeletedProcess,
-  lockLifecycleRow,
   rescheduleRuns,
   restoreStatements,
   type Deletion,
 } from '../db/lifecycle-queries.ts';
+import { lockRow } from '../db/row-lock.ts';
 import { includeDeleted } from '../db/soft-delete.ts';
 import { Process, ProcessRun, ProcessStepRun } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
@@ -104,7 +104,7 @@ export class LifecycleService {
   async deleteProcess(em: EntityManager, id: number): Promise<void> {
     await em.transactional(async (tx) => {
       // Locked first, so of two concurrent deletes the second sees the first's work and does nothing.
-      await lockLifecycleRow(tx, 'process', id);
+      await lockRow(tx, 'process', id);
       const process = await tx.findOne(Process, { id }, { ...includeDeleted, refresh: true });
       if (process === null) throw new NotFoundError(`Process ${id} not found`);
       if (process.deleted_at !== null && process.deleted_at !== undefined) return;
@@ -135,7 +135,7 @@ export class LifecycleService {
    */
   async deleteRun(em: EntityManager, id: number): Promise<void> {
     await em.transactional(async (tx) => {
-      await lockLifecycleRow(tx, 'process_run', id);
+      await lockRow(tx, 'process_run', id);
       const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null) throw new NotFoundError(`Run ${id} not found`);
       if (run.deleted_at !== null && run.deleted_at !== undefined) return;
@@ -242,7 +242,7 @@ export class LifecycleService {
   async #neutralize(em: EntityManager, id: number): Promise<boolean> {
     return em.transactional(async (tx) => {
       const now = new Date();
-      await lockLifecycleRow(tx, 'process_run', id);
+      await lockRow(tx, 'process_run', id);
       const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null || run.is_neutralized) return false;
       run.is_neutralized = true;

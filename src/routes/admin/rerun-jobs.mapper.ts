@@ -1,8 +1,7 @@
 import type { Schemas } from '../../contract.ts';
 import type { RerunJobAttempt } from '../../entities/index.ts';
 import type { RerunJobWithAttempts, RerunQueueDepth } from '../../services/rerun.service.ts';
-
-const iso = (date: Date | null | undefined): string | null => date?.toISOString() ?? null;
+import { iso } from '../../util/timestamps.ts';
 
 /** The queue's depth as the contract shows it. */
 export function toRerunQueueDepth(depth: RerunQueueDepth): Schemas['RerunQueueDepth'] {
