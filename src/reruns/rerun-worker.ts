@@ -203,7 +203,6 @@ export class RerunWorker {
           failStepRun(stepRun, job.adapter, failure.message, failure.resultType);
           await tx.flush();
           await recomputeRunStatus(tx, run);
-          await tx.flush();
         }
         return { kind: 'done' } as const;
       };
@@ -242,7 +241,6 @@ export class RerunWorker {
         stepRun.updated_at = now;
         await tx.flush();
         await recomputeRunStatus(tx, run);
-        await tx.flush();
       }
       // The automation server takes its own request; the generic target gets the documented payload.
       if (resolved.target.adapter === 'automation_server') {
@@ -323,7 +321,6 @@ export class RerunWorker {
       }
       await tx.flush();
       await recomputeRunStatus(tx, run);
-      await tx.flush();
     });
   }
 }

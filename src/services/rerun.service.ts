@@ -16,7 +16,7 @@ import {
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
 import type { RerunQueue } from '../reruns/rerun-queue.ts';
 import { resolveRerunTarget, type RerunSettings, type RerunTarget } from '../reruns/rerun-target.ts';
-import { lockRun, recomputeRunStatus } from './run.service.ts';
+import { recomputeRunStatus, withLockedStepRun } from './run.service.ts';
 
 export interface RerunStarted {
   stepRun: ProcessStepRun;
@@ -56,13 +56,7 @@ export class RerunService {
    * `rerun_config` and `max_reruns`, `meta` as given), queues its job and recomputes the run's status.
    */
   async rerun(em: EntityManager, id: number, meta: Record<string, unknown> | null): Promise<RerunStarted> {
-    const found = await em.findOne(ProcessStepRun, { id });
-    if (found === null) throw new NotFoundError(`Step run ${id} not found`);
-    const runId = found.run.id;
-    const started = await em.transactional(async (tx) => {
-      const run = await lockRun(tx, runId);
-      const original = run === undefined ? null : await tx.findOne(ProcessStepRun, { id }, { refresh: true });
-      if (run === undefined || original === null) throw new NotFoundError(`Step run ${id} not found`);
+    const started = await withLockedStepRun(em, id, async (tx, run, original) => {
       if (!original.can_rerun) {
         throw new ConflictError(`Step run ${id} cannot be rerun: its step is not rerunnable`);
       }
@@ -102,9 +96,7 @@ export class RerunService {
         max_attempts: 1 + resolved.target.retryDelays.length,
         timeout_seconds: resolved.target.timeoutSeconds,
       });
-      await tx.flush();
       await recomputeRunStatus(tx, run);
-      await tx.flush();
       return { stepRun, original, job, target: resolved.target };
     });
     this.#onQueued();

@@ -75,6 +75,27 @@ export async function lockRun(tx: EntityManager, runId: number): Promise<Process
 }
 
 /**
+ * Runs `work` in one transaction that has locked the run of the live step run `id` (see `lockRun`) and read
+ * the step run fresh after the lock; NotFoundError when the step run, or its run, does not exist or is
+ * soft-deleted (before or while waiting for the lock).
+ */
+export async function withLockedStepRun<T>(
+  em: EntityManager,
+  id: number,
+  work: (tx: EntityManager, run: ProcessRun, stepRun: ProcessStepRun) => Promise<T>,
+): Promise<T> {
+  const found = await em.findOne(ProcessStepRun, { id });
+  if (found === null) throw new NotFoundError(`Step run ${id} not found`);
+  const runId = found.run.id;
+  return em.transactional(async (tx) => {
+    const run = await lockRun(tx, runId);
+    const stepRun = run === undefined ? null : await tx.findOne(ProcessStepRun, { id }, { refresh: true });
+    if (run === undefined || stepRun === null) throw new NotFoundError(`Step run ${id} not found`);
+    return work(tx, run, stepRun);
+  });
+}
+
+/**
  * Recomputes the status of `run` (locked with `lockRun` in this transaction) from its current step runs,
  * read fresh from the database, with the timestamp transitions of run-status.ts. The caller flushes.
  */

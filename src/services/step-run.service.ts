@@ -1,7 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
-import { currentStepRunsOf, lockRun, newStepRun, recomputeRunStatus } from './run.service.ts';
+import {
+  currentStepRunsOf,
+  lockRun,
+  newStepRun,
+  recomputeRunStatus,
+  withLockedStepRun,
+} from './run.service.ts';
 
 export interface NewStepRun {
   run_id: number;
@@ -65,13 +71,7 @@ export class StepRunService {
    * - `pending` and `running` clear `failure`.
    */
   async report(em: EntityManager, id: number, report: StepRunReport): Promise<ProcessStepRun> {
-    const found = await em.findOne(ProcessStepRun, { id });
-    if (found === null) throw new NotFoundError(`Step run ${id} not found`);
-    const runId = found.run.id;
-    return em.transactional(async (tx) => {
-      const run = await lockRun(tx, runId);
-      const stepRun = run === undefined ? null : await tx.findOne(ProcessStepRun, { id }, { refresh: true });
-      if (run === undefined || stepRun === null) throw new NotFoundError(`Step run ${id} not found`);
+    return withLockedStepRun(em, id, async (tx, run, stepRun) => {
       const now = new Date();
       stepRun.status = report.status;
       if (report.started_at !== undefined) stepRun.started_at = report.started_at;
