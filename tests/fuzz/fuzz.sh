@@ -16,7 +16,26 @@ while read -r operation; do
   case "$operation" in '' | '#'*) continue ;; esac
   excluded+=(--exclude-operation-id "$operation")
 done < tests/fuzz/not-implemented-yet.txt
-# shellcheck disable=SC2086
-.tools/venv/bin/schemathesis --config-file tests/fuzz/schemathesis.toml run generated/openapi.json --url "http://127.0.0.1:$port" \
-  -H "X-API-Key: $key" --checks all --workers 2 --seed "${FUZZ_SEED:-20261126}" \
-  --max-examples "${FUZZ_EXAMPLES:-50}" --generation-allow-x00 false "${excluded[@]}" ${FUZZ_ARGS:-}
+fuzz() {
+  # shellcheck disable=SC2086
+  .tools/venv/bin/schemathesis --config-file tests/fuzz/schemathesis.toml run generated/openapi.json --url "http://127.0.0.1:$port" \
+    -H "X-API-Key: $key" --checks all --workers 2 --seed "${FUZZ_SEED:-20261126}" \
+    --max-examples "${FUZZ_EXAMPLES:-50}" --generation-allow-x00 false "${excluded[@]}" ${FUZZ_ARGS:-}
+}
+if [ -t 1 ]; then
+  fuzz
+else
+  # Not a terminal (CI, a log file): Schemathesis redraws its progress bars many times a second, which
+  # buries everything else in a log. Keep its report (failures, warnings, summary) from its first
+  # section header on, or all of it when it stopped before one.
+  log=$(mktemp)
+  status=0
+  fuzz >"$log" 2>&1 || status=$?
+  if grep -q '^=\{3,\} .* =\{3,\}$' "$log"; then
+    sed -n '/^=\{3,\} .* =\{3,\}$/,$p' "$log"
+  else
+    cat "$log"
+  fi
+  rm -f "$log"
+  exit "$status"
+fi
