@@ -8,9 +8,10 @@ import {
   type RunStatisticsRow,
   type SuccessRateRow,
 } from '../db/dashboard-queries.ts';
-import type { ProcessRun } from '../entities/index.ts';
+import { toRecords, type RunRecord } from '../db/records.ts';
+import { ProcessRun } from '../entities/index.ts';
 import type { ProcessService, ProcessWithSteps } from './process.service.ts';
-import { currentStepRunsOf, type RunWithSteps } from './run.service.ts';
+import { currentStepRunRecordsOf, type RunWithSteps } from './run.service.ts';
 
 /** The number of live runs of a process, in total and per status. */
 export interface RunCounts {
@@ -110,8 +111,14 @@ export class DashboardService {
     const sql = em as SqlEntityManager;
     const { counts } = await this.#statistics(sql, processId);
     if (counts.total_runs === 0) return { process, runs: [], counts };
-    const runs = await newestRunsQuery(sql, this.#dialect, processId, runsLimit).getResultList();
-    const steps = await currentStepRunsOf(
+    const runs = toRecords<RunRecord>(
+      sql,
+      ProcessRun,
+      await newestRunsQuery(sql, this.#dialect, processId, runsLimit).execute<Record<string, unknown>[]>(
+        'all',
+      ),
+    );
+    const steps = await currentStepRunRecordsOf(
       em,
       runs.map((run) => run.id),
     );

@@ -9,10 +9,10 @@ import {
   type RunSearchQuery,
   type SearchedField,
 } from '../db/run-search-queries.ts';
-import { ProcessRun } from '../entities/index.ts';
+import { runRecords, type RunShape } from '../db/records.ts';
 import { declaredMetaFields } from './process-fields.service.ts';
 import { liveProcess } from './process.service.ts';
-import { currentStepRunsOf, type RunWithSteps } from './run.service.ts';
+import { currentStepRunRecordsOf, type RunWithSteps } from './run.service.ts';
 
 /** A field of a run that contains the search text, and its value (a meta field's as JSON). */
 export interface RunSearchMatch {
@@ -76,10 +76,8 @@ export class RunSearchService {
       false,
     );
     const ids = rows.map((row) => Number(row['id']));
-    const runs = new Map(
-      (await em.find(ProcessRun, { id: { $in: ids } })).map((run) => [run.id, run] as const),
-    );
-    const steps = await currentStepRunsOf(em, ids);
+    const runs = new Map((await runRecords(sql, ids)).map((run) => [run.id, run] as const));
+    const steps = await currentStepRunRecordsOf(em, ids);
     const items: RunSearchHit[] = [];
     for (const row of rows) {
       const run = runs.get(Number(row['id']));
@@ -94,7 +92,7 @@ export class RunSearchService {
   }
 }
 
-function matchOf(run: ProcessRun, field: SearchedField): RunSearchMatch {
+function matchOf(run: RunShape, field: SearchedField): RunSearchMatch {
   if ('metaField' in field) return { field: `meta.${field.metaField}`, value: run.meta[field.metaField] };
   return { field: field.column, value: run[field.column] };
 }

@@ -2,7 +2,8 @@
  * The run status rules of the original service (reference/original-rules.md), as pure functions: which
  * step runs count, the status they derive, and the run's timestamp transitions.
  */
-import type { ProcessRun, ProcessStepRun, RunStatus, StepRunStatus } from '../entities/index.ts';
+import { refId, type StepRunShape } from '../db/records.ts';
+import type { ProcessRun, RunStatus, StepRunStatus } from '../entities/index.ts';
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
@@ -10,12 +11,12 @@ const TERMINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancel
  * The current attempts among a run's live step runs: those no live step run reruns (`rerun_of`). A rerun
  * supersedes the attempt it reruns; every attempt stays readable as history. Keeps the input order.
  */
-export function currentAttempts<T extends Pick<ProcessStepRun, 'id' | 'rerun_of'>>(
+export function currentAttempts<T extends Pick<StepRunShape, 'id' | 'rerun_of'>>(
   stepRuns: readonly T[],
 ): T[] {
   const superseded = new Set<number>();
   for (const stepRun of stepRuns) {
-    if (stepRun.rerun_of != null) superseded.add(stepRun.rerun_of.id);
+    if (stepRun.rerun_of != null) superseded.add(refId(stepRun.rerun_of));
   }
   return stepRuns.filter((stepRun) => !superseded.has(stepRun.id));
 }

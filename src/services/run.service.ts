@@ -1,6 +1,15 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
+import {
+  runRecords,
+  stepRunRecords,
+  toRecords,
+  type RunRecord,
+  type RunShape,
+  type StepRunRecord,
+  type StepRunShape,
+} from '../db/records.ts';
 import { runCountQuery, runPageQuery, type RunListQuery } from '../db/run-queries.ts';
 import { ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
@@ -14,10 +23,13 @@ export interface NewRun {
   meta?: Record<string, unknown>;
 }
 
-/** A run with its current step runs (the newest attempt of each step), ordered by step_index. */
+/**
+ * A run with its current step runs (the newest attempt of each step), ordered by step_index: entities on
+ * write paths, records (src/db/records.ts) on read paths.
+ */
 export interface RunWithSteps {
-  run: ProcessRun;
-  steps: ProcessStepRun[];
+  run: RunShape;
+  steps: StepRunShape[];
 }
 
 /** Reruns allowed for step runs of `step`: `rerun_config.max_retries` (default 3) when rerunnable, else 0. */
@@ -121,7 +133,7 @@ const RUN_IDS_PER_QUERY = 1000;
 export async function currentStepRunsOf(
   em: EntityManager,
   runIds: readonly number[],
-  options: { refresh?: boolean; readOnly?: boolean } = {},
+  options: { refresh?: boolean } = {},
 ): Promise<Map<number, ProcessStepRun[]>> {
   if (runIds.length === 0) return new Map();
   const stepRuns: ProcessStepRun[] = [];
@@ -133,12 +145,31 @@ export async function currentStepRunsOf(
       {
         orderBy: { run: 'asc', step_index: 'asc', id: 'asc' },
         refresh: options.refresh ?? false,
-        disableIdentityMap: options.readOnly ?? false,
       },
     );
     for (const stepRun of found) stepRuns.push(stepRun);
   }
   const byRun = Map.groupBy(stepRuns, (stepRun) => stepRun.run.id);
+  return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
+}
+
+/**
+ * Current step runs of these runs as records (read paths: nothing of them changes), by run id, each list
+ * ordered by step_index (then id).
+ */
+export async function currentStepRunRecordsOf(
+  em: EntityManager,
+  runIds: readonly number[],
+): Promise<Map<number, StepRunRecord[]>> {
+  const stepRuns: StepRunRecord[] = [];
+  for (let start = 0; start < runIds.length; start += RUN_IDS_PER_QUERY) {
+    const found = await stepRunRecords(
+      em as SqlEntityManager,
+      runIds.slice(start, start + RUN_IDS_PER_QUERY),
+    );
+    for (const stepRun of found) stepRuns.push(stepRun);
+  }
+  const byRun = Map.groupBy(stepRuns, (stepRun) => stepRun.run);
   return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
 }
 
@@ -183,9 +214,9 @@ export class RunService {
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */
   async get(em: EntityManager, id: number): Promise<RunWithSteps> {
-    const run = await em.findOne(ProcessRun, { id });
-    if (run === null) throw new NotFoundError(`Run ${id} not found`);
-    const steps = await currentStepRunsOf(em, [id]);
+    const [run] = await runRecords(em as SqlEntityManager, [id]);
+    if (run === undefined) throw new NotFoundError(`Run ${id} not found`);
+    const steps = await currentStepRunRecordsOf(em, [id]);
     return { run, steps: steps.get(id) ?? [] };
   }
 
@@ -220,11 +251,17 @@ export class RunService {
       count: number | string;
     }>('get');
     const total = Number(counted.count);
-    const runs = total === 0 ? [] : await runPageQuery(sql, this.#dialect, query).getResultList();
-    const steps = await currentStepRunsOf(
+    const runs =
+      total === 0
+        ? []
+        : toRecords<RunRecord>(
+            sql,
+            ProcessRun,
+            await runPageQuery(sql, this.#dialect, query).execute<Record<string, unknown>[]>('all'),
+          );
+    const steps = await currentStepRunRecordsOf(
       em,
       runs.map((run) => run.id),
-      { readOnly: true },
     );
     return { items: runs.map((run) => ({ run, steps: steps.get(run.id) ?? [] })), total };
   }

@@ -1,13 +1,13 @@
 import type { Schemas } from '../../contract.ts';
-import type { ProcessStepRun } from '../../entities/index.ts';
+import { refId, type StepRunShape } from '../../db/records.ts';
 import { iso } from '../../util/timestamps.ts';
 
 /** A step run as the contract shows it. */
-export function toProcessStepRun(stepRun: ProcessStepRun): Schemas['ProcessStepRun'] {
+export function toProcessStepRun(stepRun: StepRunShape): Schemas['ProcessStepRun'] {
   return {
     id: stepRun.id,
-    run_id: stepRun.run.id,
-    step_id: stepRun.step.id,
+    run_id: refId(stepRun.run),
+    step_id: refId(stepRun.step),
     step_index: stepRun.step_index,
     status: stepRun.status,
     started_at: iso(stepRun.started_at),
@@ -19,7 +19,7 @@ export function toProcessStepRun(stepRun: ProcessStepRun): Schemas['ProcessStepR
     rerun_config: stepRun.rerun_config,
     rerun_count: stepRun.rerun_count,
     max_reruns: stepRun.max_reruns,
-    rerun_of_id: stepRun.rerun_of?.id ?? null,
+    rerun_of_id: stepRun.rerun_of == null ? null : refId(stepRun.rerun_of),
     created_at: stepRun.created_at.toISOString(),
     updated_at: stepRun.updated_at.toISOString(),
   };
