@@ -28,7 +28,7 @@ ROBOT_PIP_PINS := mbu-process-dashboard-shared-components==$(ROBOT_CLIENT_VERSIO
 	requests==2.34.2 urllib3==2.8.0 idna==3.20 certifi==2026.10.19.post1 charset-normalizer==3.5.3 \
 	pydantic==2.14.3 pydantic-core==2.50.4 typing-extensions==4.16.0 typing-inspection==0.4.5 annotated-types==0.8.0
 
-.PHONY: help node deps run worker admin-key adopt test test-sqlite test-postgres typecheck lint format lint-spec \
+.PHONY: help node deps run worker admin-key recount-runs adopt test test-sqlite test-postgres typecheck lint format lint-spec \
 	generate check-generated migration check-migrations check-tsql mock bench sdk-pack sdk-smoke audit fuzz robot ci clean
 
 help: ## list the targets
@@ -59,6 +59,9 @@ worker: deps ## run a rerun worker on its own (no HTTP API), on DATABASE_URL as 
 
 admin-key: deps ## create an admin API key and print it once (ARGS="--name ... --role user" to change)
 	npm run admin-key -- $(ARGS)
+
+recount-runs: deps ## count the runs of every process again (after another program changed runs in the tables)
+	npm run recount-runs
 
 adopt: deps ## take over the original service's database at DATABASE_URL: prints the plan; ARGS=--apply converts it
 	npm run --silent db:adopt -- $(ARGS)

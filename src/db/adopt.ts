@@ -16,6 +16,7 @@
  */
 import type { Dialect } from './database-url.ts';
 import { MIGRATIONS_TABLE } from './orm-config.ts';
+import { recountRunsSql } from './run-counts.ts';
 
 /** Tables the original service created, in the order rows are copied (parents first). */
 export const ORIGINAL_SERVICE_TABLES = [
@@ -469,6 +470,8 @@ async function copyRows(
     }
   }
   for (const statement of CASCADE_ORIGINAL_DELETES) await execute(statement);
+  // The run counts of every copied process (run-counts.ts).
+  for (const { sql, params } of recountRunsSql()) await execute(sql, params);
   await execute(`update ${q(ADOPTION_MARKER)} set ${q('copied_at')} = ? where ${q('id')} = 1`, [now]);
 }
 

@@ -9,6 +9,7 @@ import { raw, type EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
+import { recountRuns } from './run-counts.ts';
 
 /** What one soft delete writes: its time and the token shared by every row it hides. */
 export interface Deletion {
@@ -60,6 +61,7 @@ export async function hideUnderDeletedProcess(em: EntityManager, processId: numb
   await fresh.transactional(async (tx) => {
     const [, ...cascade] = deleteProcessStatements(tx as SqlEntityManager, processId, deletion);
     for (const statement of cascade) await statement.execute('run');
+    await recountRuns(tx, processId);
   });
   return true;
 }

@@ -19,7 +19,20 @@ import {
   type AuditLogFilters,
   type AuditLogStatsScope,
 } from './audit-log-queries.ts';
-import { newestRunsQuery, runStatisticsQuery, successRatesQuery } from './dashboard-queries.ts';
+import {
+  averageCompletionQuery,
+  newestRunsQuery,
+  runStatisticsQuery,
+  successRatesQuery,
+} from './dashboard-queries.ts';
+import {
+  addRunCountRowsSql,
+  adjustRunCountsSql,
+  countedTotalSql,
+  countsOfProcessSql,
+  recountRunsSql,
+  type Statement,
+} from './run-counts.ts';
 import { runCountQuery, runPageQuery, type RunListQuery } from './run-queries.ts';
 import {
   distinctMetaValuesQueries,
@@ -256,6 +269,24 @@ const QUERIES: Record<string, Render> = {
     const { sql, params } = rescheduleRunsSql('mssql', 1, null);
     return em.getPlatform().formatQuery(sql, params);
   },
+  'the zero run counts of a new process (createProcess)': (em) => formatted(em, addRunCountRowsSql(1)),
+  'a run counted from one status to another (recomputeRunStatus)': (em) =>
+    formatted(em, adjustRunCountsSql(1, { failed: -1, running: 1 })),
+  'the run counts of a process counted again (deleteProcess, restoreProcess)': (em) =>
+    recountRunsSql(1)
+      .map((statement) => formatted(em, statement))
+      .join(';\n'),
+  'the run counts of every process counted again (adoption, the run counts migration)': (em) =>
+    recountRunsSql()
+      .map((statement) => formatted(em, statement))
+      .join(';\n'),
+  'a list total from the run counts: a process and two statuses (listRuns)': (em) =>
+    formatted(em, countedTotalSql({ process_id: 1, statuses: ['failed', 'running'] })),
+  'a list total from the run counts: no filter (listRuns)': (em) => formatted(em, countedTotalSql({})),
+  'the run counts of a process (getProcessDashboard, getProcessOverview)': (em) =>
+    formatted(em, countsOfProcessSql(1)),
+  'the average completion time of the completed runs of a process (getProcessDashboard)': (em) =>
+    averageCompletionQuery(em, 'mssql', 1).getFormattedQuery(),
   "a key's most-called paths of the last 7 days (getApiKeyUsageStats)": (em) =>
     topEndpointsQuery(em, 5, new Date('2026-11-19T12:00:00Z')).getFormattedQuery(),
   'runs due for neutralisation, longest due first (getCleanupStats, neutralizeDueRuns)': async (em) => {
@@ -305,6 +336,11 @@ const QUERIES: Record<string, Render> = {
   'the 10 users with the most audit entries of a period (getAuditLogStats)': (em) =>
     auditStatsTopUsersQuery(em, { since: AUDIT_STATS_SCOPE.since }, 10).getFormattedQuery(),
 };
+
+function formatted(em: SqlEntityManager, statement: Statement | undefined): string {
+  if (statement === undefined) throw new Error('no statement to render');
+  return em.getPlatform().formatQuery(statement.sql, statement.params);
+}
 
 const out = process.argv[2];
 if (out === undefined) {

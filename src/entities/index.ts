@@ -10,6 +10,7 @@ import { RateLimitWindow } from './rate-limit-window.entity.ts';
 import { RerunJob, RerunJobAttempt } from './rerun-job.entity.ts';
 import { Process } from './process.entity.ts';
 import { ProcessRun } from './process-run.entity.ts';
+import { ProcessRunCount } from './process-run-count.entity.ts';
 import { ProcessStep } from './process-step.entity.ts';
 import { ProcessStepRun } from './process-step-run.entity.ts';
 
@@ -29,6 +30,7 @@ export {
 } from './rerun-job.entity.ts';
 export { Process } from './process.entity.ts';
 export { ProcessRun, RUN_STATUSES, type RunStatus } from './process-run.entity.ts';
+export { ProcessRunCount } from './process-run-count.entity.ts';
 export { ProcessStep } from './process-step.entity.ts';
 export { ProcessStepRun, STEP_RUN_STATUSES, type StepRunStatus } from './process-step-run.entity.ts';
 export { SOFT_DELETE_FILTER } from './common.ts';
@@ -38,6 +40,7 @@ export const entities = [
   ProcessStep,
   ProcessRun,
   ProcessStepRun,
+  ProcessRunCount,
   ApiKey,
   AuditLog,
   JobLease,

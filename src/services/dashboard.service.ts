@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import {
+  averageCompletionQuery,
   newestRunsQuery,
   runStatisticsQuery,
   successRatesQuery,
@@ -9,7 +10,8 @@ import {
   type SuccessRateRow,
 } from '../db/dashboard-queries.ts';
 import { toRecords, type RunRecord } from '../db/records.ts';
-import { ProcessRun } from '../entities/index.ts';
+import { countsOfProcess } from '../db/run-counts.ts';
+import { ProcessRun, RUN_STATUSES } from '../entities/index.ts';
 import type { ProcessService, ProcessWithSteps } from './process.service.ts';
 import { currentStepRunRecordsOf, type RunWithSteps } from './run.service.ts';
 
@@ -77,7 +79,7 @@ export class DashboardService {
   async dashboard(em: EntityManager, processId: number, runsLimit: number): Promise<ProcessDashboard> {
     const process = await this.#processes.get(em, processId);
     const sql = em as SqlEntityManager;
-    const statistics = await this.#statistics(sql, processId);
+    const statistics = await this.#statistics(sql, processId, true);
     if (statistics.counts.total_runs === 0) return { process, runs: [], statistics };
     const runs = await newestRunsQuery(sql, this.#dialect, processId, runsLimit)
       .select([...DASHBOARD_RUN_FIELDS])
@@ -109,7 +111,7 @@ export class DashboardService {
   async overview(em: EntityManager, processId: number, runsLimit: number): Promise<ProcessOverview> {
     const process = await this.#processes.get(em, processId);
     const sql = em as SqlEntityManager;
-    const { counts } = await this.#statistics(sql, processId);
+    const { counts } = await this.#statistics(sql, processId, false);
     if (counts.total_runs === 0) return { process, runs: [], counts };
     const runs = toRecords<RunRecord>(
       sql,
@@ -125,25 +127,60 @@ export class DashboardService {
     return { process, runs: runs.map((run) => ({ run, steps: steps.get(run.id) ?? [] })), counts };
   }
 
-  async #statistics(em: SqlEntityManager, processId: number): Promise<RunStatistics> {
+  /**
+   * The counts of the live runs of `processId` from its run counts (run-counts.ts), and, `withAverage`,
+   * the average completion time over its completed runs; all from the runs themselves for a process
+   * without run counts.
+   */
+  async #statistics(em: SqlEntityManager, processId: number, withAverage: boolean): Promise<RunStatistics> {
+    const byStatus = await countsOfProcess(em, processId);
+    if (byStatus === undefined) return this.#countedStatistics(em, processId);
+    const total = RUN_STATUSES.reduce((sum, status) => sum + byStatus[status], 0);
+    const average = withAverage
+      ? (
+          await averageCompletionQuery(em, this.#dialect, processId).execute<{
+            average_seconds: number | string | null;
+          }>('get', false)
+        ).average_seconds
+      : null;
+    return statisticsOf(
+      {
+        total_runs: total,
+        completed_runs: byStatus.completed,
+        failed_runs: byStatus.failed,
+        running_runs: byStatus.running,
+        pending_runs: byStatus.pending,
+        cancelled_runs: byStatus.cancelled,
+      },
+      average,
+    );
+  }
+
+  async #countedStatistics(em: SqlEntityManager, processId: number): Promise<RunStatistics> {
     const row = await runStatisticsQuery(em, this.#dialect, processId).execute<RunStatisticsRow>(
       'get',
       false,
     );
-    const counts: RunCounts = {
-      total_runs: Number(row.total_runs),
-      completed_runs: Number(row.completed_runs),
-      failed_runs: Number(row.failed_runs),
-      running_runs: Number(row.running_runs),
-      pending_runs: Number(row.pending_runs),
-      cancelled_runs: Number(row.cancelled_runs),
-    };
-    return {
-      counts,
-      // Never below zero: an adopted run may have been stamped finished before it started.
-      average_completion_seconds:
-        row.average_seconds === null ? null : Math.max(0, Math.round(Number(row.average_seconds))),
-      success_rate: percentage(counts.completed_runs, counts.total_runs),
-    };
+    return statisticsOf(
+      {
+        total_runs: Number(row.total_runs),
+        completed_runs: Number(row.completed_runs),
+        failed_runs: Number(row.failed_runs),
+        running_runs: Number(row.running_runs),
+        pending_runs: Number(row.pending_runs),
+        cancelled_runs: Number(row.cancelled_runs),
+      },
+      row.average_seconds,
+    );
   }
+}
+
+function statisticsOf(counts: RunCounts, averageSeconds: number | string | null | undefined): RunStatistics {
+  return {
+    counts,
+    // Never below zero: an adopted run may have been stamped finished before it started.
+    average_completion_seconds:
+      averageSeconds == null ? null : Math.max(0, Math.round(Number(averageSeconds))),
+    success_rate: percentage(counts.completed_runs, counts.total_runs),
+  };
 }

@@ -18,6 +18,7 @@ import {
   type Deletion,
 } from '../db/lifecycle-queries.ts';
 import { lockRow } from '../db/row-lock.ts';
+import { adjustRunCounts, recountRuns } from '../db/run-counts.ts';
 import { includeDeleted } from '../db/soft-delete.ts';
 import { Process, ProcessRun, ProcessStepRun } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
@@ -109,6 +110,7 @@ export class LifecycleService {
       if (process === null) throw new NotFoundError(`Process ${id} not found`);
       if (process.deleted_at !== null && process.deleted_at !== undefined) return;
       await executeAll(deleteProcessStatements(tx as SqlEntityManager, id, newDeletion()));
+      await recountRuns(tx, id);
     });
     // Rows a creation committed while this transaction ran (see hideUnderDeletedProcess).
     await hideUnderDeletedProcess(em, id);
@@ -124,6 +126,7 @@ export class LifecycleService {
       if (process === null) throw new NotFoundError(`Process ${id} not found`);
       if (process.deleted_at === null || process.deleted_at === undefined) return;
       await restoreDeletion(tx, 'process', id, process.deletion_token);
+      await recountRuns(tx, id);
     });
     em.clear();
     return this.#processes.get(em, id);
@@ -140,6 +143,7 @@ export class LifecycleService {
       if (run === null) throw new NotFoundError(`Run ${id} not found`);
       if (run.deleted_at !== null && run.deleted_at !== undefined) return;
       await executeAll(deleteRunStatements(tx as SqlEntityManager, id, newDeletion()));
+      await adjustRunCounts(tx, run.process.id, { [run.status]: -1 });
     });
   }
 
@@ -150,7 +154,9 @@ export class LifecycleService {
    */
   async restoreRun(em: EntityManager, id: number): Promise<RunWithSteps> {
     await em.transactional(async (tx) => {
-      const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted });
+      // Locked first, so of two concurrent restores the second sees the run restored and counts it once.
+      await lockRow(tx, 'process_run', id);
+      const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null) throw new NotFoundError(`Run ${id} not found`);
       if (run.deleted_at === null || run.deleted_at === undefined) return;
       const process = await tx.findOne(Process, { id: run.process.id }, { ...includeDeleted });
@@ -160,6 +166,7 @@ export class LifecycleService {
         );
       }
       await restoreDeletion(tx, 'process_run', id, run.deletion_token);
+      await adjustRunCounts(tx, run.process.id, { [run.status]: 1 });
     });
     em.clear();
     return this.#runs.get(em, id);

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Dialect } from '../db/database-url.ts';
 import { hideUnderDeletedProcess, rescheduleRuns } from '../db/lifecycle-queries.ts';
+import { addRunCountRows } from '../db/run-counts.ts';
 import { Process, ProcessStep } from '../entities/index.ts';
 import { ForbiddenError, NotFoundError } from '../errors/domain-errors.ts';
 
@@ -88,13 +89,18 @@ export class ProcessService {
     caller: { isAdmin: boolean; sent: ReadonlySet<string> },
   ): Promise<ProcessWithSteps> {
     if (!caller.isAdmin) refuseAdminOnlySettings(input, caller.sent, true);
-    const process = em.create(Process, {
-      name: input.name,
-      meta: input.meta ?? {},
-      retention_months: input.retention_months ?? null,
-      neutralize_keep_keys: input.neutralize_keep_keys ?? null,
+    const process = await em.transactional(async (tx) => {
+      const created = tx.create(Process, {
+        name: input.name,
+        meta: input.meta ?? {},
+        retention_months: input.retention_months ?? null,
+        neutralize_keep_keys: input.neutralize_keep_keys ?? null,
+      });
+      await tx.flush();
+      // Its run counts (src/db/run-counts.ts), zero, in the same transaction.
+      await addRunCountRows(tx, created.id);
+      return created;
     });
-    await em.flush();
     return { process, steps: [] };
   }
 

@@ -10,7 +10,8 @@ import {
   type StepRunRecord,
   type StepRunShape,
 } from '../db/records.ts';
-import { runCountQuery, runPageQuery, type RunListQuery } from '../db/run-queries.ts';
+import { adjustRunCounts, countedTotal, runStatusChanged } from '../db/run-counts.ts';
+import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
 import { addCalendarMonths, liveProcess, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
@@ -109,10 +110,12 @@ export async function withLockedStepRun<T>(
 
 /**
  * Recomputes the status of `run` (locked with `lockRun` in this transaction) from its current step runs,
- * read fresh from the database, with the timestamp transitions of run-status.ts. The caller flushes.
+ * read fresh from the database, with the timestamp transitions of run-status.ts, and moves the run from
+ * its old status's count to its new one's (run-counts.ts). The caller flushes.
  */
 export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Promise<void> {
   const current = (await currentStepRunsOf(tx, [run.id], { refresh: true })).get(run.id) ?? [];
+  const before = run.status;
   applyRunStatus(
     run,
     deriveRunStatus(
@@ -121,6 +124,7 @@ export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Pr
     ),
     new Date(),
   );
+  await runStatusChanged(tx, run.process.id, before, run.status);
 }
 
 /** Run ids per step-run query: far below SQL Server's 2,100 parameters, however a driver sends them. */
@@ -173,6 +177,13 @@ export async function currentStepRunRecordsOf(
   return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
 }
 
+/** Whether `filters` name nothing but a process and statuses: `total` is then read from the run counts. */
+function byProcessAndStatusOnly(filters: RunListFilters): boolean {
+  return Object.entries(filters).every(
+    ([name, value]) => value === undefined || name === 'process_id' || name === 'statuses',
+  );
+}
+
 /** Process runs: start, read, list and change metadata (any role). */
 export class RunService {
   readonly #dialect: Dialect;
@@ -206,6 +217,7 @@ export class RunService {
       });
       const stepRuns = steps.map((step) => newStepRun(tx, run, step, now));
       await tx.flush();
+      await adjustRunCounts(tx, process.id, { pending: 1 });
       return { run, steps: stepRuns };
     });
     await refuseIfProcessDeletedMeanwhile(em, input.process_id);
@@ -247,10 +259,12 @@ export class RunService {
   /** One page of live runs matching `query`, each with its current step runs, and the total. */
   async list(em: EntityManager, query: RunListQuery): Promise<{ items: RunWithSteps[]; total: number }> {
     const sql = em as SqlEntityManager;
-    const counted = await runCountQuery(sql, this.#dialect, query.filters).execute<{
-      count: number | string;
-    }>('get');
-    const total = Number(counted.count);
+    const total =
+      (byProcessAndStatusOnly(query.filters) ? await countedTotal(em, query.filters) : undefined) ??
+      Number(
+        (await runCountQuery(sql, this.#dialect, query.filters).execute<{ count: number | string }>('get'))
+          .count,
+      );
     const runs =
       total === 0
         ? []

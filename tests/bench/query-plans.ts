@@ -11,7 +11,12 @@
  * run of the query right after its plan (warm cache).
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { runStatisticsQuery, successRatesQuery } from '../../src/db/dashboard-queries.ts';
+import {
+  averageCompletionQuery,
+  runStatisticsQuery,
+  successRatesQuery,
+} from '../../src/db/dashboard-queries.ts';
+import { countedTotalSql, countsOfProcessSql, type Statement } from '../../src/db/run-counts.ts';
 import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
 import { runCountQuery, runPageQuery } from '../../src/db/run-queries.ts';
 import {
@@ -46,14 +51,23 @@ try {
     offset: 0,
     limit: 50,
   });
+  const formatted = (statement: Statement) => em.getPlatform().formatQuery(statement.sql, statement.params);
   const cases: [string, string][] = [
-    ['list runs, no filter: total', runCountQuery(em, dialect, {}).getFormattedQuery()],
+    ['list runs, no filter: total from the run counts', formatted(countedTotalSql({}))],
+    [
+      'list runs, no filter: total by counting the runs (what any other filter does)',
+      runCountQuery(em, dialect, {}).getFormattedQuery(),
+    ],
     [
       'list runs, no filter: first page',
       runPageQuery(em, dialect, { filters: {}, ...page }).getFormattedQuery(),
     ],
     [
-      'list runs, status=failed: total',
+      'list runs, process_id=1&status=failed: total from the run counts',
+      formatted(countedTotalSql({ process_id: 1, statuses: ['failed'] })),
+    ],
+    [
+      'list runs, status=failed: total by counting the runs',
       runCountQuery(em, dialect, { statuses: ['failed'] }).getFormattedQuery(),
     ],
     [
@@ -94,7 +108,15 @@ try {
       'search q=0101 (an entity_id prefix): total',
       runSearchCountQuery(em, dialect, search('0101')).getFormattedQuery(),
     ],
-    ['dashboards: statistics of process 1', runStatisticsQuery(em, dialect, 1).getFormattedQuery()],
+    ['dashboards: run counts of process 1', formatted(countsOfProcessSql(1))],
+    [
+      'dashboard: average completion time of the completed runs of process 1',
+      averageCompletionQuery(em, dialect, 1).getFormattedQuery(),
+    ],
+    [
+      'dashboards: statistics of process 1 by counting its runs (a process without run counts)',
+      runStatisticsQuery(em, dialect, 1).getFormattedQuery(),
+    ],
     [
       'dashboard: success rates of the newest 1000 runs of process 1',
       successRatesQuery(em, dialect, 1, 1000).getFormattedQuery(),

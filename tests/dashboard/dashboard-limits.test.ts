@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessRun, ProcessStepRun, RUN_STATUSES, type StepRunStatus } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import type { Schemas } from '../../src/contract.ts';
+import { recountRuns } from '../../src/db/run-counts.ts';
 
 type DashboardBody = Schemas['ProcessDashboard'];
 type OverviewBody = Schemas['ProcessOverview'];
@@ -94,6 +95,8 @@ describe('the dashboards of a process with 10,050 runs', () => {
       }));
       await em.insertMany(ProcessStepRun, rows);
     }
+    // Runs written in bulk behind the service's back, as a migration finds them: counted once.
+    await recountRuns(em);
   }, 600_000);
   afterAll(async () => {
     await server?.close();

@@ -3,8 +3,8 @@
  * (getProcessDashboard) and `GET /api/v1/dashboard/overview/{process_id}` (getProcessOverview).
  *
  * One server and one fixed set of runs for the whole file, made through the API (processes, steps, runs,
- * step-run reports) with only what the API cannot set written through the ORM: exact timestamps, rerun
- * links, a soft-deleted run and a soft-deleted step run. Every figure is computed by hand below.
+ * step-run reports, a run delete) with only what the API cannot set written through the ORM: exact
+ * timestamps, rerun links and a soft-deleted step run. Every figure is computed by hand below.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Configuration, DashboardApi } from '../../generated/sdk/src/index.ts';
@@ -321,9 +321,12 @@ describe('the dashboards of a process', () => {
         ...(seed.finished_at === undefined
           ? {}
           : { finished_at: seed.finished_at === null ? null : new Date(seed.finished_at) }),
-        ...(seed.deleted === true ? { deleted_at: new Date() } : {}),
       },
     );
+    if (seed.deleted === true) {
+      const response = await server.request(`/api/v1/runs/${run.id}`, { method: 'DELETE' });
+      expect(response.status).toBe(204);
+    }
     return run.id;
   };
   const makeProcess = async (name: string, steps: readonly string[]) => {

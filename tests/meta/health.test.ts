@@ -41,7 +41,8 @@ describe('GET /health', () => {
     server = await startTestServer();
   });
   afterAll(async () => {
-    await server?.close();
+    // Its database was taken away on purpose: nothing to check the run counts in.
+    await server?.close({ checkRunCounts: false });
   });
 
   it("answers the original's {status: ok} without a key and the README's details with one", async () => {

@@ -11,6 +11,7 @@ import { createContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createHttpServer } from '../../src/http-server.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { runCountDrift } from './run-counts.ts';
 
 export interface TestServer {
   baseUrl: string;
@@ -29,7 +30,12 @@ export interface TestServer {
     body?: unknown,
     expected?: number,
   ): Promise<T>;
-  close(): Promise<void>;
+  /**
+   * Stops the server and drops its database. First it checks that `process_run_count` followed every
+   * change of runs (tests/support/run-counts.ts) and fails when not; `checkRunCounts: false` for a test
+   * that took its database away.
+   */
+  close(options?: { checkRunCounts?: boolean }): Promise<void>;
 }
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
@@ -78,11 +84,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       }
       return JSON.parse(text) as T;
     },
-    async close() {
+    async close({ checkRunCounts = true } = {}) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Read before closing, thrown after cleaning up: the run counts followed every change of runs.
+      const drift = checkRunCounts
+        ? await runCountDrift(container.orm.em.fork()).catch((error: unknown) => [String(error)])
+        : [];
       await container.close();
       await database.dispose();
+      if (drift.length > 0) throw new Error(`process_run_count drifted from the runs:\n${drift.join('\n')}`);
     },
   };
 }

@@ -1,0 +1,35 @@
+/**
+ * The invariant of `process_run_count` (src/db/run-counts.ts): every process has a row per run status,
+ * and each row holds the number of live runs of its process with its status. `runCountDrift` lists every
+ * row that says otherwise; every test server checks it when it closes (app.ts), so each test file that
+ * changes runs through the service checks that the counts followed.
+ */
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { RUN_STATUSES } from '../../src/entities/index.ts';
+
+export async function runCountDrift(em: EntityManager): Promise<string[]> {
+  const sql = em as SqlEntityManager;
+  const rows = await sql.execute<
+    { process_id: number; status: string; run_count: number | string; actual: number | string }[]
+  >(
+    'select c.process_id, c.status, c.run_count, (select count(*) from process_run r where ' +
+      'r.process_id = c.process_id and r.status = c.status and r.deleted_at is null) as actual ' +
+      'from process_run_count c order by c.process_id, c.status',
+  );
+  const drift = rows
+    .filter((row) => Number(row.run_count) !== Number(row.actual))
+    .map(
+      (row) =>
+        `process ${row.process_id} ${row.status}: counted ${Number(row.run_count)}, live runs ${Number(row.actual)}`,
+    );
+  const missing = await sql.execute<{ id: number; statuses: number | string }[]>(
+    'select p.id, (select count(*) from process_run_count c where c.process_id = p.id) as statuses from process p',
+  );
+  for (const row of missing) {
+    if (Number(row.statuses) !== RUN_STATUSES.length) {
+      drift.push(`process ${row.id}: ${Number(row.statuses)} count rows, not ${RUN_STATUSES.length}`);
+    }
+  }
+  return drift;
+}
