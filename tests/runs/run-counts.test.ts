@@ -170,7 +170,7 @@ describe('run counts', () => {
     }
   });
 
-  it('make recount-runs counts again what another program changed behind the service\'s back', async () => {
+  it("make recount-runs counts again what another program changed behind the service's back", async () => {
     const [first] = processIds as [number];
     const page = await server.json<RunPage>('GET', `/api/v1/runs?process_id=${first}&status=pending&size=1`);
     const connection = server.container.orm.em.fork().getConnection();
