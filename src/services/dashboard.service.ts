@@ -38,8 +38,8 @@ type DashboardRunField = (typeof DASHBOARD_RUN_FIELDS)[number];
 
 /** A run of the dashboard with the share of its current step runs that succeeded. */
 export interface RunSuccess {
-  /** Only the fields the dashboard shows are loaded. */
-  run: Pick<ProcessRun, DashboardRunField>;
+  /** Only the fields the dashboard shows are read (a record, src/db/records.ts). */
+  run: Pick<RunRecord, DashboardRunField>;
   /** Percent of its current step runs that are `success` or `optional`, two decimals; 0 without any. */
   success_rate: number;
 }
@@ -81,9 +81,13 @@ export class DashboardService {
     const sql = em as SqlEntityManager;
     const statistics = await this.#statistics(sql, processId, true);
     if (statistics.counts.total_runs === 0) return { process, runs: [], statistics };
-    const runs = await newestRunsQuery(sql, this.#dialect, processId, runsLimit)
-      .select([...DASHBOARD_RUN_FIELDS])
-      .getResultList();
+    const runs = toRecords<Pick<RunRecord, DashboardRunField>>(
+      sql,
+      ProcessRun,
+      await newestRunsQuery(sql, this.#dialect, processId, runsLimit)
+        .select([...DASHBOARD_RUN_FIELDS])
+        .execute<Record<string, unknown>[]>('all'),
+    );
     // The same page again, as a derived table: a run created between the two statements could push the
     // oldest listed run out of it (shown at 0 until the next refresh); no id list, however large the page.
     const rates = await successRatesQuery(sql, this.#dialect, processId, runsLimit).execute<SuccessRateRow[]>(
