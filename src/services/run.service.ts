@@ -180,7 +180,11 @@ export async function currentStepRunRecordsOf(
 /** Whether `filters` name nothing but a process and statuses: `total` is then read from the run counts. */
 function byProcessAndStatusOnly(filters: RunListFilters): boolean {
   return Object.entries(filters).every(
-    ([name, value]) => value === undefined || name === 'process_id' || name === 'statuses',
+    ([name, value]) =>
+      name === 'process_id' ||
+      name === 'statuses' ||
+      value === undefined ||
+      (value instanceof Map && value.size === 0),
   );
 }
 
