@@ -31,9 +31,8 @@ import {
   countedTotalSql,
   countsOfProcessSql,
   recountRunsSql,
-  type Statement,
 } from './run-counts.ts';
-import { runCountQuery, runPageQuery, type RunListQuery } from './run-queries.ts';
+import { runCountQuery, runPageQuery, type RunListQuery, type SqlFragment } from './run-queries.ts';
 import {
   distinctMetaValuesQueries,
   MAX_SEARCHED_META_FIELDS,
@@ -247,7 +246,7 @@ const QUERIES: Record<string, Render> = {
       1,
       Array.from({ length: 50 }, (_, i) => `felt_${i}æ`),
     )
-      .map((statement) => em.getPlatform().formatQuery(statement.sql, statement.params))
+      .map((statement) => formatted(em, statement))
       .join(';\n'),
   'soft delete of a process with its steps, runs and step runs (deleteProcess)': (em) =>
     deleteProcessStatements(em, 1, DELETION)
@@ -261,14 +260,10 @@ const QUERIES: Record<string, Render> = {
     restoreStatements(em, DELETION.deletion_token)
       .map((statement) => statement.getFormattedQuery())
       .join(';\n'),
-  'rescheduling the runs of a process for a new retention (setProcessRetention)': (em) => {
-    const { sql, params } = rescheduleRunsSql('mssql', 1, 600);
-    return em.getPlatform().formatQuery(sql, params);
-  },
-  'rescheduling the runs of a process for no retention (setProcessRetention null)': (em) => {
-    const { sql, params } = rescheduleRunsSql('mssql', 1, null);
-    return em.getPlatform().formatQuery(sql, params);
-  },
+  'rescheduling the runs of a process for a new retention (setProcessRetention)': (em) =>
+    formatted(em, rescheduleRunsSql('mssql', 1, 600)),
+  'rescheduling the runs of a process for no retention (setProcessRetention null)': (em) =>
+    formatted(em, rescheduleRunsSql('mssql', 1, null)),
   'the zero run counts of a new process (createProcess)': (em) => formatted(em, addRunCountRowsSql(1)),
   'a run counted from one status to another (recomputeRunStatus)': (em) =>
     formatted(em, adjustRunCountsSql(1, { failed: -1, running: 1 })),
@@ -298,20 +293,20 @@ const QUERIES: Record<string, Render> = {
       .limit(1000);
     return (await applySoftDeleteFilter(qb)).getFormattedQuery();
   },
-  "is any rerun job due (an idle worker's poll)": (em) => {
-    const { sql, params } = anyDueJobSql('mssql', new Date('2026-11-26T12:00:00Z'));
-    return em.getPlatform().formatQuery(sql, params);
-  },
+  "is any rerun job due (an idle worker's poll)": (em) =>
+    formatted(em, anyDueJobSql('mssql', new Date('2026-11-26T12:00:00Z'))),
   'a worker claims up to 4 due rerun jobs (UPDLOCK, READPAST)': (em) => {
     const now = new Date('2026-11-26T12:00:00Z');
-    const { sql, params } = claimJobsSql('mssql', {
-      worker: 'api-1:2817:9f3a1c',
-      token: '7d7f2b1e-2a4c-4f1e-9b7a-3c2d1e0f9a8b',
-      now,
-      leaseExpiresAt: new Date(now.getTime() + 30_000),
-      limit: 4,
-    });
-    return em.getPlatform().formatQuery(sql, params);
+    return formatted(
+      em,
+      claimJobsSql('mssql', {
+        worker: 'api-1:2817:9f3a1c',
+        token: '7d7f2b1e-2a4c-4f1e-9b7a-3c2d1e0f9a8b',
+        now,
+        leaseExpiresAt: new Date(now.getTime() + 30_000),
+        limit: 4,
+      }),
+    );
   },
   'a page of audit entries with every filter, newest first (listAuditLogs)': (em) =>
     auditLogPageQuery(em, 'mssql', {
@@ -337,7 +332,8 @@ const QUERIES: Record<string, Render> = {
     auditStatsTopUsersQuery(em, { since: AUDIT_STATS_SCOPE.since }, 10).getFormattedQuery(),
 };
 
-function formatted(em: SqlEntityManager, statement: Statement | undefined): string {
+/** A statement with its parameters inlined, as MikroORM sends it. */
+function formatted(em: SqlEntityManager, statement: SqlFragment | undefined): string {
   if (statement === undefined) throw new Error('no statement to render');
   return em.getPlatform().formatQuery(statement.sql, statement.params);
 }

@@ -77,12 +77,16 @@ function customTyped(meta: EntityMetadata): EntityProperty[] {
   return props;
 }
 
-/** Rows of `entity` mapped to property names (QueryBuilder `execute('all')`), as records. */
-export function toRecords<T>(
+/**
+ * Runs `query` (a QueryBuilder of `entity`) and answers its rows as records: mapped to property names by
+ * `execute('all')`, then converted by the custom types.
+ */
+export async function queryRecords<T>(
   em: SqlEntityManager,
   entity: EntityName,
-  rows: readonly Record<string, unknown>[],
-): T[] {
+  query: { execute<R>(method: 'all'): Promise<R> },
+): Promise<T[]> {
+  const rows = await query.execute<Record<string, unknown>[]>('all');
   const props = customTyped(em.getMetadata().get(entity));
   const platform: Platform = em.getPlatform();
   for (const row of rows) {
@@ -99,12 +103,14 @@ export function toRecords<T>(
 /** Live runs by id, as records, in no particular order. `ids` must be at most a statement's worth. */
 export async function runRecords(em: SqlEntityManager, ids: readonly number[]): Promise<RunRecord[]> {
   if (ids.length === 0) return [];
-  const rows = await em
-    .createQueryBuilder(ProcessRun, 'r')
-    .select('*')
-    .where({ id: { $in: [...ids] }, deleted_at: null })
-    .execute<Record<string, unknown>[]>('all');
-  return toRecords<RunRecord>(em, ProcessRun, rows);
+  return queryRecords<RunRecord>(
+    em,
+    ProcessRun,
+    em
+      .createQueryBuilder(ProcessRun, 'r')
+      .select('*')
+      .where({ id: { $in: [...ids] }, deleted_at: null }),
+  );
 }
 
 /** Live step runs of these runs (at most a statement's worth), ordered by run, step_index and id. */
@@ -113,11 +119,13 @@ export async function stepRunRecords(
   runIds: readonly number[],
 ): Promise<StepRunRecord[]> {
   if (runIds.length === 0) return [];
-  const rows = await em
-    .createQueryBuilder(ProcessStepRun, 's')
-    .select('*')
-    .where({ run: { $in: [...runIds] }, deleted_at: null })
-    .orderBy([{ run: 'asc' }, { step_index: 'asc' }, { id: 'asc' }])
-    .execute<Record<string, unknown>[]>('all');
-  return toRecords<StepRunRecord>(em, ProcessStepRun, rows);
+  return queryRecords<StepRunRecord>(
+    em,
+    ProcessStepRun,
+    em
+      .createQueryBuilder(ProcessStepRun, 's')
+      .select('*')
+      .where({ run: { $in: [...runIds] }, deleted_at: null })
+      .orderBy([{ run: 'asc' }, { step_index: 'asc' }, { id: 'asc' }]),
+  );
 }

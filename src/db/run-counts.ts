@@ -26,24 +26,20 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { RUN_STATUSES, type RunStatus } from '../entities/index.ts';
+import type { SqlFragment } from './run-queries.ts';
 
 const stored = (status: RunStatus) => `'${status.toUpperCase()}'`;
 
 /** One row per run status, as a derived table `s(status)` every dialect understands. */
 const STATUS_ROWS = RUN_STATUSES.map((status) => `select ${stored(status)} as status`).join(' union all ');
 
-function execute(em: EntityManager, sql: string, params: unknown[] = []): Promise<unknown> {
+/** Runs a statement of this file (`mssql-queries.ts` renders them for `make check-tsql`). */
+function execute(em: EntityManager, { sql, params }: SqlFragment): Promise<unknown> {
   return (em as SqlEntityManager).execute(sql, params, 'run');
 }
 
-/** A statement and its parameters; `mssql-queries.ts` renders these for `make check-tsql`. */
-export interface Statement {
-  sql: string;
-  params: unknown[];
-}
-
 /** The zero rows of a new process (no runs yet). */
-export function addRunCountRowsSql(processId: number): Statement {
+export function addRunCountRowsSql(processId: number): SqlFragment {
   return {
     sql: `insert into process_run_count (process_id, status, run_count) select ?, s.status, 0 from (${STATUS_ROWS}) s`,
     params: [processId],
@@ -52,15 +48,14 @@ export function addRunCountRowsSql(processId: number): Statement {
 
 /** Creates the zero rows of a new process (no runs yet). */
 export async function addRunCountRows(em: EntityManager, processId: number): Promise<void> {
-  const { sql, params } = addRunCountRowsSql(processId);
-  await execute(em, sql, params);
+  await execute(em, addRunCountRowsSql(processId));
 }
 
 /**
  * The statements that count the live runs of process `processId` (every process when undefined) again,
  * creating its rows where they are missing. The migration `…_run_counts` runs the same statements.
  */
-export function recountRunsSql(processId?: number): Statement[] {
+export function recountRunsSql(processId?: number): SqlFragment[] {
   const one = processId !== undefined;
   return [
     {
@@ -82,14 +77,14 @@ export function recountRunsSql(processId?: number): Statement[] {
 
 /** Counts the live runs of `processId` (or of every process) again: after set-based hides and restores. */
 export async function recountRuns(em: EntityManager, processId?: number): Promise<void> {
-  for (const { sql, params } of recountRunsSql(processId)) await execute(em, sql, params);
+  for (const statement of recountRunsSql(processId)) await execute(em, statement);
 }
 
 /** The UPDATE that adds `by` (a status → change map) to the counts of process `processId`; none for no change. */
 export function adjustRunCountsSql(
   processId: number,
   by: Partial<Record<RunStatus, number>>,
-): Statement | undefined {
+): SqlFragment | undefined {
   const changes = Object.entries(by).filter(([, change]) => change !== 0) as [RunStatus, number][];
   if (changes.length === 0) return undefined;
   const cases = changes.map(([status]) => `when ${stored(status)} then ?`).join(' ');
@@ -109,7 +104,7 @@ export async function adjustRunCounts(
   by: Partial<Record<RunStatus, number>>,
 ): Promise<void> {
   const statement = adjustRunCountsSql(processId, by);
-  if (statement !== undefined) await execute(em, statement.sql, statement.params);
+  if (statement !== undefined) await execute(em, statement);
 }
 
 /** A run's status moved from `from` to `to` (nothing when they are the same). */
@@ -143,7 +138,7 @@ export async function countedTotal(
 export function countedTotalSql(filters: {
   process_id?: number;
   statuses?: readonly RunStatus[];
-}): Statement {
+}): SqlFragment {
   const processCondition = filters.process_id === undefined ? '' : ' and p.id = ?';
   const statuses =
     filters.statuses === undefined || filters.statuses.length === 0
@@ -160,7 +155,7 @@ export function countedTotalSql(filters: {
 }
 
 /** The query of `countsOfProcess`. */
-export function countsOfProcessSql(processId: number): Statement {
+export function countsOfProcessSql(processId: number): SqlFragment {
   return {
     sql:
       'select c.status, c.run_count from process_run_count c join process p on p.id = c.process_id ' +

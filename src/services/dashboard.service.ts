@@ -9,7 +9,7 @@ import {
   type RunStatisticsRow,
   type SuccessRateRow,
 } from '../db/dashboard-queries.ts';
-import { toRecords, type RunRecord } from '../db/records.ts';
+import { queryRecords, type RunRecord } from '../db/records.ts';
 import { countsOfProcess } from '../db/run-counts.ts';
 import { ProcessRun, RUN_STATUSES } from '../entities/index.ts';
 import type { ProcessService, ProcessWithSteps } from './process.service.ts';
@@ -81,12 +81,10 @@ export class DashboardService {
     const sql = em as SqlEntityManager;
     const statistics = await this.#statistics(sql, processId, true);
     if (statistics.counts.total_runs === 0) return { process, runs: [], statistics };
-    const runs = toRecords<Pick<RunRecord, DashboardRunField>>(
+    const runs = await queryRecords<Pick<RunRecord, DashboardRunField>>(
       sql,
       ProcessRun,
-      await newestRunsQuery(sql, this.#dialect, processId, runsLimit)
-        .select([...DASHBOARD_RUN_FIELDS])
-        .execute<Record<string, unknown>[]>('all'),
+      newestRunsQuery(sql, this.#dialect, processId, runsLimit).select([...DASHBOARD_RUN_FIELDS]),
     );
     // The same page again, as a derived table: a run created between the two statements could push the
     // oldest listed run out of it (shown at 0 until the next refresh); no id list, however large the page.
@@ -117,12 +115,10 @@ export class DashboardService {
     const sql = em as SqlEntityManager;
     const { counts } = await this.#statistics(sql, processId, false);
     if (counts.total_runs === 0) return { process, runs: [], counts };
-    const runs = toRecords<RunRecord>(
+    const runs = await queryRecords<RunRecord>(
       sql,
       ProcessRun,
-      await newestRunsQuery(sql, this.#dialect, processId, runsLimit).execute<Record<string, unknown>[]>(
-        'all',
-      ),
+      newestRunsQuery(sql, this.#dialect, processId, runsLimit),
     );
     const steps = await currentStepRunRecordsOf(
       em,

@@ -2,9 +2,10 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import {
+  refId,
   runRecords,
   stepRunRecords,
-  toRecords,
+  queryRecords,
   type RunRecord,
   type RunShape,
   type StepRunRecord,
@@ -131,60 +132,55 @@ export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Pr
 const RUN_IDS_PER_QUERY = 1000;
 
 /**
+ * The current attempts (`currentAttempts`) among the step runs `read` finds for chunks of `runIds`, by run
+ * id, each list in the order read. Bounded statements for any number of runs (the overview embeds up to
+ * 10,000): one `read` per chunk.
+ */
+async function currentByRun<T extends StepRunShape>(
+  runIds: readonly number[],
+  read: (chunk: number[]) => Promise<T[]>,
+): Promise<Map<number, T[]>> {
+  const stepRuns: T[] = [];
+  for (let start = 0; start < runIds.length; start += RUN_IDS_PER_QUERY) {
+    for (const stepRun of await read(runIds.slice(start, start + RUN_IDS_PER_QUERY))) stepRuns.push(stepRun);
+  }
+  const byRun = Map.groupBy(stepRuns, (stepRun) => refId(stepRun.run));
+  return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
+}
+
+/**
  * Current step runs of these runs, by run id, each list ordered by step_index (then id). `refresh` reads
  * them from the database even when this EntityManager has them already (status recomputation).
  */
-export async function currentStepRunsOf(
+export function currentStepRunsOf(
   em: EntityManager,
   runIds: readonly number[],
   options: { refresh?: boolean } = {},
 ): Promise<Map<number, ProcessStepRun[]>> {
-  if (runIds.length === 0) return new Map();
-  const stepRuns: ProcessStepRun[] = [];
-  // Bounded statements for any number of runs (the overview embeds up to 10,000): one query per chunk.
-  for (let start = 0; start < runIds.length; start += RUN_IDS_PER_QUERY) {
-    const found = await em.find(
+  return currentByRun(runIds, (chunk) =>
+    em.find(
       ProcessStepRun,
-      { run: { $in: runIds.slice(start, start + RUN_IDS_PER_QUERY) } },
-      {
-        orderBy: { run: 'asc', step_index: 'asc', id: 'asc' },
-        refresh: options.refresh ?? false,
-      },
-    );
-    for (const stepRun of found) stepRuns.push(stepRun);
-  }
-  const byRun = Map.groupBy(stepRuns, (stepRun) => stepRun.run.id);
-  return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
+      { run: { $in: chunk } },
+      { orderBy: { run: 'asc', step_index: 'asc', id: 'asc' }, refresh: options.refresh ?? false },
+    ),
+  );
 }
 
 /**
  * Current step runs of these runs as records (read paths: nothing of them changes), by run id, each list
  * ordered by step_index (then id).
  */
-export async function currentStepRunRecordsOf(
+export function currentStepRunRecordsOf(
   em: EntityManager,
   runIds: readonly number[],
 ): Promise<Map<number, StepRunRecord[]>> {
-  const stepRuns: StepRunRecord[] = [];
-  for (let start = 0; start < runIds.length; start += RUN_IDS_PER_QUERY) {
-    const found = await stepRunRecords(
-      em as SqlEntityManager,
-      runIds.slice(start, start + RUN_IDS_PER_QUERY),
-    );
-    for (const stepRun of found) stepRuns.push(stepRun);
-  }
-  const byRun = Map.groupBy(stepRuns, (stepRun) => stepRun.run);
-  return new Map([...byRun].map(([runId, list]) => [runId, currentAttempts(list)]));
+  return currentByRun(runIds, (chunk) => stepRunRecords(em as SqlEntityManager, chunk));
 }
 
 /** Whether `filters` name nothing but a process and statuses: `total` is then read from the run counts. */
 function byProcessAndStatusOnly(filters: RunListFilters): boolean {
   return Object.entries(filters).every(
-    ([name, value]) =>
-      name === 'process_id' ||
-      name === 'statuses' ||
-      value === undefined ||
-      (value instanceof Map && value.size === 0),
+    ([name, value]) => name === 'process_id' || name === 'statuses' || value === undefined,
   );
 }
 
@@ -272,11 +268,7 @@ export class RunService {
     const runs =
       total === 0
         ? []
-        : toRecords<RunRecord>(
-            sql,
-            ProcessRun,
-            await runPageQuery(sql, this.#dialect, query).execute<Record<string, unknown>[]>('all'),
-          );
+        : await queryRecords<RunRecord>(sql, ProcessRun, runPageQuery(sql, this.#dialect, query));
     const steps = await currentStepRunRecordsOf(
       em,
       runs.map((run) => run.id),

@@ -16,9 +16,9 @@ import {
   runStatisticsQuery,
   successRatesQuery,
 } from '../../src/db/dashboard-queries.ts';
-import { countedTotalSql, countsOfProcessSql, type Statement } from '../../src/db/run-counts.ts';
+import { countedTotalSql, countsOfProcessSql } from '../../src/db/run-counts.ts';
 import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
-import { runCountQuery, runPageQuery } from '../../src/db/run-queries.ts';
+import { runCountQuery, runPageQuery, type SqlFragment } from '../../src/db/run-queries.ts';
 import {
   runSearchCountQuery,
   runSearchPageQuery,
@@ -51,7 +51,7 @@ try {
     offset: 0,
     limit: 50,
   });
-  const formatted = (statement: Statement) => em.getPlatform().formatQuery(statement.sql, statement.params);
+  const formatted = (statement: SqlFragment) => em.getPlatform().formatQuery(statement.sql, statement.params);
   const cases: [string, string][] = [
     ['list runs, no filter: total from the run counts', formatted(countedTotalSql({}))],
     [

@@ -70,6 +70,7 @@ function timestamp(name: string, value: string | undefined): Date | undefined {
 
 function runFilters(query: QueryParams<'listRuns'>): RunListFilters {
   const statuses = [...new Set([...asList(query.status), ...asList(query.run_status)])];
+  const meta = parseMetaFilters(asList(query.meta_filter));
   return {
     process_id: query.process_id,
     entity_id: query.entity_id,
@@ -82,7 +83,7 @@ function runFilters(query: QueryParams<'listRuns'>): RunListFilters {
     started_before: timestamp('started_before', query.started_before),
     finished_after: timestamp('finished_after', query.finished_after),
     finished_before: timestamp('finished_before', query.finished_before),
-    meta: parseMetaFilters(asList(query.meta_filter)),
+    meta: meta.size === 0 ? undefined : meta,
   };
 }
 
