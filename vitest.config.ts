@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's summary, then one plain `tests: N passed, N failed, N skipped` line that CI log readers know.
+    reporters: ['default', './tests/support/plain-summary-reporter.ts'],
   },
 });
