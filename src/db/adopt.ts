@@ -14,7 +14,9 @@
  * `_pre_adoption` tables are kept untouched until an administrator drops them. While an adoption is
  * unfinished the server refuses to start.
  */
+import type { Platform } from '@mikro-orm/core';
 import type { Dialect } from './database-url.ts';
+import { reindexAllRunFieldsSql } from './meta-fields.ts';
 import { MIGRATIONS_TABLE } from './orm-config.ts';
 import { recountRunsSql } from './run-counts.ts';
 
@@ -251,6 +253,7 @@ export function copySql(dialect: Dialect, table: OriginalTable): string {
 /** What `make adopt` needs of the ORM: run SQL, in a transaction or not. */
 export interface AdoptionConnection {
   dialect: Dialect;
+  platform: Platform;
   execute<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   transactional<T>(work: (execute: AdoptionConnection['execute']) => Promise<T>): Promise<T>;
 }
@@ -449,7 +452,7 @@ async function renameAside(
 
 /** Step 3: every row copied into our tables (ids kept), id counters moved past them, deletes cascaded. */
 async function copyRows(
-  dialect: Dialect,
+  { dialect, platform }: Pick<AdoptionConnection, 'dialect' | 'platform'>,
   execute: AdoptionConnection['execute'],
   now: string,
 ): Promise<void> {
@@ -472,6 +475,9 @@ async function copyRows(
   for (const statement of CASCADE_ORIGINAL_DELETES) await execute(statement);
   // The run counts of every copied process (run-counts.ts).
   for (const { sql, params } of recountRunsSql()) await execute(sql, params);
+  // The indexed meta values of every copied run (run-fields.ts).
+  const read = (sql: string) => execute<{ id: number; meta: unknown }>(sql);
+  for (const { sql, params } of await reindexAllRunFieldsSql(read, platform, dialect)) await execute(sql, params);
   await execute(`update ${q(ADOPTION_MARKER)} set ${q('copied_at')} = ? where ${q('id')} = 1`, [now]);
 }
 
@@ -528,7 +534,7 @@ export async function applyAdoption(
   await migrate();
   log("Step 2 of 3 done: this service's schema is in place, its migrations recorded as applied.");
   await connection.transactional((execute) =>
-    copyRows(connection.dialect, execute, new Date().toISOString()),
+    copyRows(connection, execute, new Date().toISOString()),
   );
   log('Step 3 of 3 done: every row is copied. The database is adopted.');
 }

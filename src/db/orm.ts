@@ -130,6 +130,7 @@ export function adoptionConnection(orm: Orm): AdoptionConnection {
   const connection = orm.em.getConnection();
   return {
     dialect: ormDialect(orm),
+    platform: orm.em.getPlatform(),
     execute: <T>(sql: string, params: unknown[] = []) => connection.execute<T[]>(sql, params),
     transactional: (work) =>
       connection.transactional((trx) =>

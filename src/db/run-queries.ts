@@ -56,6 +56,11 @@ export interface RunListFilters {
   finished_before?: Date;
   /** meta field → accepted values (values of one field: OR; fields: AND). Field names pass `isMetaField`. */
   meta?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The `meta` fields that `process_run_field` answers (src/db/run-fields.ts): indexed in every one of
+   * `processIds` (the runs' possible processes), with values the index can hold. The others read the JSON.
+   */
+  metaIndex?: { processIds: readonly number[]; fields: ReadonlySet<string> };
 }
 
 export type RunOrder = { column: RunOrderColumn } | { metaField: string };
@@ -132,6 +137,25 @@ export function likeContains(dialect: Dialect, text: string): { pattern: string;
     : { pattern: `%${text.replace(/[!%_]/g, (character) => `!${character}`)}%`, escape: " escape '!'" };
 }
 
+/**
+ * `r.id in (…)`: the runs of these processes whose indexed meta field `field` has one of `values`, from
+ * `process_run_field` (src/db/run-fields.ts) instead of the JSON.
+ */
+export function indexedMetaCondition(
+  platform: Platform,
+  processIds: readonly number[],
+  field: string,
+  values: readonly string[],
+): SqlFragment {
+  const list = (items: readonly unknown[]) => items.map(() => '?').join(', ');
+  return {
+    sql:
+      'r.id in (select m.run_id from process_run_field m where ' +
+      `m.process_id in (${list(processIds)}) and m.field = ? and m.value in (${list(values)}))`,
+    params: [...processIds, ...unicodeParams(platform, [field, ...values])],
+  };
+}
+
 /** A step run of the run is failed for this step and is its step's current attempt (no live rerun of it). */
 const FAILED_AT = [
   'exists (select 1 from process_step_run fs where fs.run_id = r.id and fs.step_id = ?',
@@ -170,6 +194,11 @@ function applyFilters(
   const finished = range(filters.finished_after, filters.finished_before);
   if (finished !== undefined) add({ finished_at: finished });
   for (const [field, values] of filters.meta ?? []) {
+    if (filters.metaIndex?.fields.has(field) === true) {
+      const indexed = indexedMetaCondition(platform, filters.metaIndex.processIds, field, values);
+      add({ [raw(indexed.sql, indexed.params)]: [] });
+      continue;
+    }
     const text = metaText(dialect, field);
     const list = values.map(() => '?').join(', ');
     add({ [raw(`${text.sql} in (${list})`, unicodeParams(platform, [...text.params, ...values]))]: [] });

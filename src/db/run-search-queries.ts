@@ -179,15 +179,21 @@ export function distinctMetaValuesQueries(
   dialect: Dialect,
   processId: number,
   fields: readonly string[],
+  indexed: ReadonlySet<string> = new Set(),
 ): RawQueryFragment[] {
+  const platform = em.getPlatform();
   const statements: RawQueryFragment[] = [];
   for (let start = 0; start < fields.length; start += DISTINCT_FIELDS_PER_STATEMENT) {
     const branches = fields.slice(start, start + DISTINCT_FIELDS_PER_STATEMENT).map((field, offset) => {
+      // The index is ours (a number), never request data.
+      if (indexed.has(field)) {
+        const values = distinctIndexedValuesSql(platform, dialect, processId, field);
+        return { sql: `select ${start + offset} as f, y.v from (${values.sql}) y`, params: values.params };
+      }
       const value = metaScalarText(dialect, field);
       return {
-        // The index is ours (a number), never request data.
         sql: `select distinct ${start + offset} as f, ${value.sql} as v from process_run r where r.process_id = ? and r.deleted_at is null`,
-        params: [...unicodeParams(em.getPlatform(), value.params), processId],
+        params: [...unicodeParams(platform, value.params), processId],
       };
     });
     statements.push(
@@ -202,4 +208,39 @@ export function distinctMetaValuesQueries(
     );
   }
   return statements;
+}
+
+/**
+ * The distinct values of field `field`, indexed in `process_run_field` (src/db/run-fields.ts), among the
+ * live runs of process `processId`, as rows `{ v }`: the values the index holds — each distinct value read
+ * from the index, then kept when one live run has it (a probe that stops at the first) — and the values
+ * too long for it (stored as null) from the JSON of the few runs that have one.
+ */
+export function distinctIndexedValuesSql(
+  platform: Platform,
+  dialect: Dialect,
+  processId: number,
+  field: string,
+): SqlFragment {
+  const [fieldParam] = unicodeParams(platform, [field]);
+  const long = metaScalarText(dialect, field);
+  return {
+    sql: [
+      'select d.value as v from (select distinct m.value from process_run_field m',
+      'where m.process_id = ? and m.field = ? and m.value is not null) d',
+      'where exists (select 1 from process_run_field l join process_run r on r.id = l.run_id',
+      'where l.process_id = ? and l.field = ? and l.value = d.value and r.deleted_at is null)',
+      `union select ${long.sql} as v from process_run r where r.deleted_at is null and r.id in`,
+      '(select m.run_id from process_run_field m where m.process_id = ? and m.field = ? and m.value is null)',
+    ].join(' '),
+    params: [
+      processId,
+      fieldParam,
+      processId,
+      fieldParam,
+      ...unicodeParams(platform, long.params),
+      processId,
+      fieldParam,
+    ],
+  };
 }

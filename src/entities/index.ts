@@ -11,6 +11,7 @@ import { RerunJob, RerunJobAttempt } from './rerun-job.entity.ts';
 import { Process } from './process.entity.ts';
 import { ProcessRun } from './process-run.entity.ts';
 import { ProcessRunCount } from './process-run-count.entity.ts';
+import { ProcessRunField } from './process-run-field.entity.ts';
 import { ProcessStep } from './process-step.entity.ts';
 import { ProcessStepRun } from './process-step-run.entity.ts';
 
@@ -31,6 +32,7 @@ export {
 export { Process } from './process.entity.ts';
 export { ProcessRun, RUN_STATUSES, type RunStatus } from './process-run.entity.ts';
 export { ProcessRunCount } from './process-run-count.entity.ts';
+export { ProcessRunField } from './process-run-field.entity.ts';
 export { ProcessStep } from './process-step.entity.ts';
 export { ProcessStepRun, STEP_RUN_STATUSES, type StepRunStatus } from './process-step-run.entity.ts';
 export { SOFT_DELETE_FILTER } from './common.ts';
@@ -41,6 +43,7 @@ export const entities = [
   ProcessRun,
   ProcessStepRun,
   ProcessRunCount,
+  ProcessRunField,
   ApiKey,
   AuditLog,
   JobLease,

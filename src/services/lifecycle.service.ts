@@ -18,10 +18,12 @@ import {
   type Deletion,
 } from '../db/lifecycle-queries.ts';
 import { lockRow } from '../db/row-lock.ts';
+import { indexRunFields, lockProcessMeta } from '../db/run-fields.ts';
 import { adjustRunCounts, recountRuns } from '../db/run-counts.ts';
 import { includeDeleted } from '../db/soft-delete.ts';
 import { Process, ProcessRun, ProcessStepRun } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
+import { indexedMetaFields } from '../db/meta-fields.ts';
 import { keepKeysOf, neutralizedEntityId, neutralizeObject } from './neutralization.ts';
 import { liveProcess, type ProcessService, type ProcessWithSteps } from './process.service.ts';
 import type { RunService, RunWithSteps } from './run.service.ts';
@@ -247,8 +249,13 @@ export class LifecycleService {
    * waits for it, then reads the run neutralised and does nothing.
    */
   async #neutralize(em: EntityManager, id: number): Promise<boolean> {
+    const found = await em.findOne(ProcessRun, { id }, { ...includeDeleted });
+    if (found === null) return false;
+    const processId = found.process.id;
     return em.transactional(async (tx) => {
       const now = new Date();
+      // First, before the run's lock: the fields indexed for the process's runs (run-fields.ts).
+      const processMeta = await lockProcessMeta(tx, this.#dialect, processId);
       await lockRow(tx, 'process_run', id);
       const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null || run.is_neutralized) return false;
@@ -266,6 +273,8 @@ export class LifecycleService {
         stepRun.updated_at = now;
       }
       await tx.flush();
+      // The personal data leaves the index of the run's meta values too.
+      await indexRunFields(tx, this.#dialect, id, indexedMetaFields(processMeta ?? {}));
       return true;
     });
   }

@@ -1,17 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
-import { isMetaField } from '../db/run-queries.ts';
 import { distinctMetaValuesQueries } from '../db/run-search-queries.ts';
 import type { Process } from '../entities/index.ts';
+import { declaredMetaFields, indexedMetaFields, type DeclaredMetaField } from '../db/meta-fields.ts';
 import { liveProcess } from './process.service.ts';
-
-/** A run-meta field a process declares in `meta.run_metadata_schema`. */
-export interface DeclaredMetaField {
-  name: string;
-  /** The declared type name (free text); a declared value that is not a string, as JSON. */
-  type: string;
-}
 
 /** A live process and its declared run-meta fields. */
 export interface ProcessFields {
@@ -22,19 +15,6 @@ export interface ProcessFields {
 /** `ProcessFields` plus the distinct values of each declared field, by field name. */
 export interface ProcessFilterMetadata extends ProcessFields {
   values: Map<string, string[]>;
-}
-
-/**
- * The run-meta fields declared in a process's `meta.run_metadata_schema`, in declaration order. Only
- * names `GET /runs` accepts in `meta_filter` and `order_by=meta.<field>` (`isMetaField`: letters,
- * digits, `_`, `-`) count: the others could be neither filtered, sorted nor searched.
- */
-export function declaredMetaFields(processMeta: Record<string, unknown>): DeclaredMetaField[] {
-  const schema = processMeta['run_metadata_schema'];
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return [];
-  return Object.entries(schema as Record<string, unknown>)
-    .filter(([name]) => isMetaField(name))
-    .map(([name, type]) => ({ name, type: typeof type === 'string' ? type : JSON.stringify(type) }));
 }
 
 /** Ascending by Unicode code point (as the original's Python `sorted`), not by UTF-16 code unit. */
@@ -72,7 +52,8 @@ export class ProcessFieldsService {
     const names = fields.metaFields.map((field) => field.name);
     const values = new Map(names.map((name) => [name, [] as string[]]));
     const sql = em as SqlEntityManager;
-    for (const statement of distinctMetaValuesQueries(sql, this.#dialect, id, names)) {
+    const indexed = new Set(indexedMetaFields(fields.process.meta));
+    for (const statement of distinctMetaValuesQueries(sql, this.#dialect, id, names, indexed)) {
       const rows = await sql.execute<{ f: number | string; v: string }[]>(statement);
       for (const row of rows) values.get(names[Number(row.f)] ?? '')?.push(String(row.v));
     }

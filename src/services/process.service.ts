@@ -2,8 +2,10 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Dialect } from '../db/database-url.ts';
 import { hideUnderDeletedProcess, rescheduleRuns } from '../db/lifecycle-queries.ts';
 import { addRunCountRows } from '../db/run-counts.ts';
+import { reindexProcessFields } from '../db/run-fields.ts';
 import { Process, ProcessStep } from '../entities/index.ts';
 import { ForbiddenError, NotFoundError } from '../errors/domain-errors.ts';
+import { indexedMetaFields } from '../db/meta-fields.ts';
 
 export interface NewProcess {
   name: string;
@@ -141,8 +143,10 @@ export class ProcessService {
     if (!caller.isAdmin) refuseAdminOnlySettings(changes, caller.sent, false);
     await em.transactional(async (tx) => {
       const process = await liveProcess(tx, id);
+      const indexedBefore = indexedMetaFields(process.meta);
       if (changes.name !== undefined) process.name = changes.name;
       if (changes.meta !== undefined) process.meta = changes.meta;
+      const indexed = indexedMetaFields(process.meta);
       if (changes.neutralize_keep_keys !== undefined)
         process.neutralize_keep_keys = changes.neutralize_keep_keys;
       const retention = changes.retention_months;
@@ -150,6 +154,11 @@ export class ProcessService {
       if (retention !== undefined) process.retention_months = retention;
       await tx.flush();
       if (reschedule) await rescheduleRuns(tx, this.#dialect, id, retention);
+      // The flush wrote the process's row, so the transactions indexing its runs (lockProcessMeta) have
+      // finished or wait for this one: the rebuild sees every run, and they index with the new fields.
+      if (indexed.join('\n') !== indexedBefore.join('\n')) {
+        await reindexProcessFields(tx, this.#dialect, id, indexed);
+      }
     });
     return this.get(em, id);
   }

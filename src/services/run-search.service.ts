@@ -10,7 +10,7 @@ import {
   type SearchedField,
 } from '../db/run-search-queries.ts';
 import { runRecords, type RunShape } from '../db/records.ts';
-import { declaredMetaFields } from './process-fields.service.ts';
+import { declaredMetaFields } from '../db/meta-fields.ts';
 import { liveProcess } from './process.service.ts';
 import { currentStepRunRecordsOf, type RunWithSteps } from './run.service.ts';
 

@@ -12,9 +12,16 @@ import {
   type StepRunShape,
 } from '../db/records.ts';
 import { adjustRunCounts, countedTotal, runStatusChanged } from '../db/run-counts.ts';
+import {
+  indexableValues,
+  indexRunFields,
+  lockProcessMeta,
+  MAX_INDEXED_PROCESSES,
+} from '../db/run-fields.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
-import { ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
+import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
+import { indexedMetaFields } from '../db/meta-fields.ts';
 import { addCalendarMonths, liveProcess, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
 import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
 
@@ -184,6 +191,29 @@ function byProcessAndStatusOnly(filters: RunListFilters): boolean {
   );
 }
 
+/**
+ * `filters` with `metaIndex` set to the meta filters `process_run_field` can answer (src/db/run-fields.ts):
+ * fields indexed in every live process whose runs the list can show (`process_id`'s, or every one, up to
+ * `MAX_INDEXED_PROCESSES`), filtered on values the index holds. Live runs belong to live processes only.
+ */
+async function withMetaIndex(em: EntityManager, filters: RunListFilters): Promise<RunListFilters> {
+  const candidates = [...(filters.meta ?? [])]
+    .filter(([, values]) => indexableValues(values))
+    .map(([field]) => field);
+  if (candidates.length === 0) return filters;
+  const processes = await em.find(
+    Process,
+    filters.process_id === undefined ? {} : { id: filters.process_id },
+    { fields: ['id', 'meta'], limit: MAX_INDEXED_PROCESSES + 1 },
+  );
+  if (processes.length === 0 || processes.length > MAX_INDEXED_PROCESSES) return filters;
+  const indexedByProcess = processes.map((process) => new Set(indexedMetaFields(process.meta)));
+  const fields = candidates.filter((field) => indexedByProcess.every((indexed) => indexed.has(field)));
+  return fields.length === 0
+    ? filters
+    : { ...filters, metaIndex: { processIds: processes.map((process) => process.id), fields: new Set(fields) } };
+}
+
 /** Process runs: start, read, list and change metadata (any role). */
 export class RunService {
   readonly #dialect: Dialect;
@@ -200,6 +230,8 @@ export class RunService {
    */
   async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
     const created = await em.transactional(async (tx) => {
+      // First, before any other lock: the fields indexed for the process's runs (run-fields.ts).
+      const fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, input.process_id)) ?? {});
       const process = await liveProcess(tx, input.process_id);
       const steps = await tx.find(ProcessStep, { process: process.id }, { orderBy: { index: 'asc' } });
       const now = new Date();
@@ -217,6 +249,7 @@ export class RunService {
       });
       const stepRuns = steps.map((step) => newStepRun(tx, run, step, now));
       await tx.flush();
+      await indexRunFields(tx, this.#dialect, run.id, fields, { fresh: true });
       await adjustRunCounts(tx, process.id, { pending: 1 });
       return { run, steps: stepRuns };
     });
@@ -238,7 +271,11 @@ export class RunService {
    */
   async updateMetadata(em: EntityManager, id: number, meta: Record<string, unknown>): Promise<RunWithSteps> {
     if (Object.keys(meta).length === 0) return this.get(em, id);
+    const [found] = await runRecords(em as SqlEntityManager, [id]);
+    if (found === undefined) throw new NotFoundError(`Run ${id} not found`);
     await em.transactional(async (tx) => {
+      // First, before the run's lock: the fields indexed for the process's runs (run-fields.ts).
+      const processMeta = await lockProcessMeta(tx, this.#dialect, refId(found.process));
       const run = await lockRun(tx, id);
       if (run === undefined) throw new NotFoundError(`Run ${id} not found`);
       const existing = Object.keys(run.meta);
@@ -252,13 +289,16 @@ export class RunService {
         );
       }
       run.meta = { ...run.meta, ...meta };
+      await tx.flush();
+      await indexRunFields(tx, this.#dialect, id, indexedMetaFields(processMeta ?? {}));
     });
     return this.get(em, id);
   }
 
   /** One page of live runs matching `query`, each with its current step runs, and the total. */
-  async list(em: EntityManager, query: RunListQuery): Promise<{ items: RunWithSteps[]; total: number }> {
+  async list(em: EntityManager, listQuery: RunListQuery): Promise<{ items: RunWithSteps[]; total: number }> {
     const sql = em as SqlEntityManager;
+    const query = { ...listQuery, filters: await withMetaIndex(em, listQuery.filters) };
     const total =
       (byProcessAndStatusOnly(query.filters) ? await countedTotal(em, query.filters) : undefined) ??
       Number(

@@ -16,6 +16,7 @@ import { Process, ProcessStep } from '../../src/entities/index.ts';
 import type { RunStatus, StepRunStatus } from '../../src/entities/index.ts';
 import { addCalendarMonths } from '../../src/services/process.service.ts';
 import { sqliteUtcText } from '../../src/db/sqlite-utc-text.ts';
+import { reindexAllRunFields } from '../../src/db/meta-fields.ts';
 import { recountRuns } from '../../src/db/run-counts.ts';
 
 export const STEPS_PER_PROCESS = 5;
@@ -328,8 +329,10 @@ export async function seedRuns(orm: Orm, runs: number): Promise<SeededData> {
       if (runRows.length >= 10_000) await flush();
     }
     await flush();
-    // The run counts of the seeded processes, as a migration would count runs already there.
+    // The run counts and indexed meta values of the seeded processes, as a migration makes them of runs
+    // already there.
     await recountRuns(tx);
+    await reindexAllRunFields(tx, dialect);
 
     if (dialect === 'postgresql') {
       // Explicit ids do not advance a serial's sequence: move each past the seeded ids.

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Process, ProcessRun } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import type { Schemas } from '../../src/contract.ts';
+import { reindexAllRunFields } from '../../src/db/meta-fields.ts';
+import { ormDialect } from '../../src/db/orm.ts';
 import { recountRuns } from '../../src/db/run-counts.ts';
 
 type SearchableFields = Schemas['SearchableFields'];
@@ -300,6 +302,7 @@ describe('searchable fields and filter metadata of a process', () => {
         );
       }
       await recountRuns(em);
+      await reindexAllRunFields(em, ormDialect(server.container.orm));
       const body = await get<FilterMetadata>(`/api/v1/processes/${many}/filter-metadata`);
       expect(body.metadata_filters['sag']).toEqual(values.slice(0, 1000));
       expect(body.metadata_filters['type']).toEqual(['lige', 'ulige']);

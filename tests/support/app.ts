@@ -10,8 +10,9 @@ import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createHttpServer } from '../../src/http-server.ts';
+import { ormDialect } from '../../src/db/orm.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
-import { runCountDrift } from './run-counts.ts';
+import { runCountDrift, runFieldDrift } from './run-counts.ts';
 
 export interface TestServer {
   baseUrl: string;
@@ -31,9 +32,9 @@ export interface TestServer {
     expected?: number,
   ): Promise<T>;
   /**
-   * Stops the server and drops its database. First it checks that `process_run_count` followed every
-   * change of runs (tests/support/run-counts.ts) and fails when not; `checkRunCounts: false` for a test
-   * that took its database away.
+   * Stops the server and drops its database. First it checks that `process_run_count` and
+   * `process_run_field` followed every change of runs (tests/support/run-counts.ts) and fails when not;
+   * `checkRunCounts: false` for a test that took its database away.
    */
   close(options?: { checkRunCounts?: boolean }): Promise<void>;
 }
@@ -89,11 +90,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Read before closing, thrown after cleaning up: the run counts followed every change of runs.
       const drift = checkRunCounts
-        ? await runCountDrift(container.orm.em.fork()).catch((error: unknown) => [String(error)])
+        ? [
+            ...(await runCountDrift(container.orm.em.fork()).catch((error: unknown) => [String(error)])),
+            ...(await runFieldDrift(container.orm.em.fork(), ormDialect(container.orm)).catch(
+              (error: unknown) => [String(error)],
+            )),
+          ]
         : [];
       await container.close();
       await database.dispose();
-      if (drift.length > 0) throw new Error(`process_run_count drifted from the runs:\n${drift.join('\n')}`);
+      if (drift.length > 0) throw new Error(`process_run_count or process_run_field drifted from the runs:\n${drift.join('\n')}`);
     },
   };
 }

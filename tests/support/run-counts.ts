@@ -6,6 +6,8 @@
  */
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Dialect } from '../../src/db/database-url.ts';
+import { reindexAllRunFields } from '../../src/db/meta-fields.ts';
 import { RUN_STATUSES } from '../../src/entities/index.ts';
 
 export async function runCountDrift(em: EntityManager): Promise<string[]> {
@@ -32,4 +34,36 @@ export async function runCountDrift(em: EntityManager): Promise<string[]> {
     }
   }
   return drift;
+}
+
+/**
+ * The invariant of `process_run_field` (src/db/run-fields.ts): its rows are what a rebuild from the runs'
+ * `meta` and their processes' declared fields writes. `runFieldDrift` rebuilds in a transaction it rolls
+ * back and lists the rows that differ (at most 20); every test server checks it when it closes (app.ts).
+ */
+export async function runFieldDrift(em: EntityManager, dialect: Dialect): Promise<string[]> {
+  const read = async (tx: EntityManager) =>
+    (
+      await (tx as SqlEntityManager).execute<
+        { run_id: number; field: string; process_id: number; value: string | null }[]
+      >('select run_id, field, process_id, value from process_run_field order by run_id, field')
+    ).map((row) => `run ${row.run_id} ${row.field} (process ${row.process_id}): ${JSON.stringify(row.value)}`);
+  const kept = await read(em);
+  let rebuilt: string[] = [];
+  const rollback = new Error('rolled back on purpose');
+  await em
+    .transactional(async (tx) => {
+      await reindexAllRunFields(tx, dialect);
+      rebuilt = await read(tx);
+      throw rollback;
+    })
+    .catch((error: unknown) => {
+      if (error !== rollback) throw error;
+    });
+  const keptSet = new Set(kept);
+  const rebuiltSet = new Set(rebuilt);
+  return [
+    ...kept.filter((row) => !rebuiltSet.has(row)).map((row) => `kept but not rebuilt: ${row}`),
+    ...rebuilt.filter((row) => !keptSet.has(row)).map((row) => `rebuilt but missing: ${row}`),
+  ].slice(0, 20);
 }

@@ -1,10 +1,7 @@
 import type { Schemas } from '../../contract.ts';
 import { RUN_STATUSES } from '../../entities/index.ts';
-import type {
-  DeclaredMetaField,
-  ProcessFields,
-  ProcessFilterMetadata,
-} from '../../services/process-fields.service.ts';
+import type { DeclaredMetaField } from '../../db/meta-fields.ts';
+import type { ProcessFields, ProcessFilterMetadata } from '../../services/process-fields.service.ts';
 
 type StandardField = Schemas['StandardField'];
 

@@ -1,0 +1,80 @@
+/** The run-meta fields a process declares (`meta.run_metadata_schema`), and which of them are indexed. */
+import type { EntityManager, Platform } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Dialect } from './database-url.ts';
+import { reindexProcessFieldsSql } from './run-fields.ts';
+import { isMetaField, type SqlFragment } from './run-queries.ts';
+
+/** At most this many declared fields of a process are indexed in `process_run_field` (the first ones). */
+export const MAX_INDEXED_META_FIELDS = 20;
+
+/** A run-meta field a process declares in `meta.run_metadata_schema`. */
+export interface DeclaredMetaField {
+  name: string;
+  /** The declared type name (free text); a declared value that is not a string, as JSON. */
+  type: string;
+}
+
+/**
+ * The run-meta fields declared in a process's `meta.run_metadata_schema`, in declaration order. Only
+ * names `GET /runs` accepts in `meta_filter` and `order_by=meta.<field>` (`isMetaField`: letters,
+ * digits, `_`, `-`) count: the others could be neither filtered, sorted nor searched.
+ */
+export function declaredMetaFields(processMeta: Record<string, unknown>): DeclaredMetaField[] {
+  const schema = processMeta['run_metadata_schema'];
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return [];
+  return Object.entries(schema as Record<string, unknown>)
+    .filter(([name]) => isMetaField(name))
+    .map(([name, type]) => ({ name, type: typeof type === 'string' ? type : JSON.stringify(type) }));
+}
+
+/**
+ * The declared fields whose values `process_run_field` holds for the process's runs (src/db/run-fields.ts):
+ * the first `MAX_INDEXED_META_FIELDS` declared, one of each name ignoring case (SQL Server compares the
+ * index's field names so, and a run has one row per field).
+ */
+export function indexedMetaFields(processMeta: Record<string, unknown>): string[] {
+  const seen = new Set<string>();
+  const fields: string[] = [];
+  for (const { name } of declaredMetaFields(processMeta)) {
+    if (fields.length === MAX_INDEXED_META_FIELDS) break;
+    const folded = name.toLowerCase();
+    if (seen.has(folded)) continue;
+    seen.add(folded);
+    fields.push(name);
+  }
+  return fields;
+}
+
+/**
+ * The statements that rebuild `process_run_field` for every process (src/db/run-fields.ts), from the
+ * processes `read` returns (`select id, meta from process`, meta as stored): what the migration that
+ * created the table, an adoption and `make recount-runs` run.
+ */
+export async function reindexAllRunFieldsSql(
+  read: (sql: string) => Promise<{ id: number | string; meta: unknown }[]>,
+  platform: Platform,
+  dialect: Dialect,
+): Promise<SqlFragment[]> {
+  const statements: SqlFragment[] = [];
+  for (const row of await read('select id, meta from process order by id')) {
+    const meta: unknown = typeof row.meta === 'string' ? JSON.parse(row.meta) : row.meta;
+    const fields =
+      typeof meta === 'object' && meta !== null && !Array.isArray(meta)
+        ? indexedMetaFields(meta as Record<string, unknown>)
+        : [];
+    statements.push(...reindexProcessFieldsSql(platform, dialect, Number(row.id), fields));
+  }
+  return statements;
+}
+
+/** Rebuilds `process_run_field` for every process (`reindexAllRunFieldsSql`) in the transaction `em`. */
+export async function reindexAllRunFields(em: EntityManager, dialect: Dialect): Promise<void> {
+  const sql = em as SqlEntityManager;
+  const statements = await reindexAllRunFieldsSql(
+    (query) => sql.execute(query, [], 'all'),
+    em.getPlatform(),
+    dialect,
+  );
+  for (const statement of statements) await sql.execute(statement.sql, statement.params, 'run');
+}

@@ -1,0 +1,157 @@
+/**
+ * `process_run_field`: the values of each run's declared meta fields (src/entities/process-run-field.entity.ts).
+ *
+ * Why: a JSON value has no B-tree index on any of the three databases, so `meta_filter` and a process's
+ * filter metadata read the JSON of every live run in range — at a million runs seconds on SQLite, whose
+ * synchronous driver holds the event loop meanwhile. These rows give both an index.
+ *
+ * What is in it: for each run, one row per indexed field of its process (`indexedMetaFields` in meta-fields.ts: the
+ * first `MAX_INDEXED_META_FIELDS` fields the process declares in `run_metadata_schema`) whose value is a string,
+ * number or boolean. The value is computed by the database with the very expression `meta_filter` compares
+ * (`metaScalarText`), so the index answers exactly what reading the JSON answers on each dialect; a text
+ * longer than `INDEXED_VALUE_LENGTH` is stored as null (filters on such values read the JSON).
+ *
+ * How it stays exact — every write of a run's `meta` rewrites its rows in the same transaction:
+ * - a new run, a metadata change, a neutralisation (GDPR: the personal data leaves these rows too):
+ *   `indexRunFields`;
+ * - a process whose declared fields change: its rows are rebuilt (`reindexProcessFields`), as the
+ *   migration that created the table, an adoption and `make recount-runs` do.
+ * Rows of soft-deleted runs stay; every query here joins the run and checks `deleted_at`.
+ */
+import type { EntityManager, Platform } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Dialect } from './database-url.ts';
+import { unicodeParams, type SqlFragment } from './run-queries.ts';
+import { metaScalarText } from './run-search-queries.ts';
+
+/** Longest value text (characters; UTF-16 code units on SQL Server) stored in `process_run_field.value`. */
+export const INDEXED_VALUE_LENGTH = 400;
+
+/**
+ * At most this many processes are named in one indexed filter (a filter without `process_id` names every
+ * process); with more, the filter reads the JSON.
+ */
+export const MAX_INDEXED_PROCESSES = 500;
+
+/** Characters of a text, as each database measures a string column's length. */
+function lengthOf(dialect: Dialect, sql: string): string {
+  // SQL Server's len() ignores trailing spaces; datalength of an nvarchar is 2 bytes per code unit.
+  return dialect === 'mssql' ? `(datalength(${sql}) / 2)` : `length(${sql})`;
+}
+
+/**
+ * The INSERT that indexes `fields` of the runs matching `where` (SQL on `process_run r`), or undefined
+ * without fields. One SELECT per field, UNION ALL; rows only for scalar values.
+ */
+export function indexRunFieldsSql(
+  platform: Platform,
+  dialect: Dialect,
+  fields: readonly string[],
+  where: SqlFragment,
+): SqlFragment | undefined {
+  if (fields.length === 0) return undefined;
+  const branches = fields.map((field) => {
+    const value = metaScalarText(dialect, field);
+    return {
+      sql: `select r.id as run_id, r.process_id as process_id, ? as field, ${value.sql} as v from process_run r where ${where.sql}`,
+      params: [...unicodeParams(platform, [field, ...value.params]), ...where.params],
+    };
+  });
+  return {
+    sql:
+      'insert into process_run_field (run_id, process_id, field, value) select x.run_id, x.process_id, x.field, ' +
+      `(case when ${lengthOf(dialect, 'x.v')} <= ${INDEXED_VALUE_LENGTH} then x.v end) ` +
+      `from (${branches.map((branch) => branch.sql).join(' union all ')}) x where x.v is not null`,
+    params: branches.flatMap((branch) => branch.params),
+  };
+}
+
+/** Runs a statement of this file (`mssql-queries.ts` renders them for `make check-tsql`). */
+async function execute(em: EntityManager, statement: SqlFragment | undefined): Promise<void> {
+  if (statement !== undefined) await (em as SqlEntityManager).execute(statement.sql, statement.params, 'run');
+}
+
+/**
+ * Rewrites the rows of run `runId` from its stored `meta` (flushed before), for `fields` (its process's
+ * `indexedMetaFields`). `fresh`: the run is new and has no rows yet.
+ */
+export async function indexRunFields(
+  em: EntityManager,
+  dialect: Dialect,
+  runId: number,
+  fields: readonly string[],
+  options: { fresh?: boolean } = {},
+): Promise<void> {
+  if (options.fresh !== true) {
+    await execute(em, { sql: 'delete from process_run_field where run_id = ?', params: [runId] });
+  }
+  await execute(em, indexRunFieldsSql(em.getPlatform(), dialect, fields, { sql: 'r.id = ?', params: [runId] }));
+}
+
+/** The statements that rebuild the rows of every run of process `processId` for `fields`. */
+export function reindexProcessFieldsSql(
+  platform: Platform,
+  dialect: Dialect,
+  processId: number,
+  fields: readonly string[],
+): SqlFragment[] {
+  const insert = indexRunFieldsSql(platform, dialect, fields, {
+    sql: 'r.process_id = ?',
+    params: [processId],
+  });
+  return [
+    { sql: 'delete from process_run_field where process_id = ?', params: [processId] },
+    ...(insert === undefined ? [] : [insert]),
+  ];
+}
+
+/** Rebuilds the rows of every run (live or not) of process `processId` for `fields`. */
+export async function reindexProcessFields(
+  em: EntityManager,
+  dialect: Dialect,
+  processId: number,
+  fields: readonly string[],
+): Promise<void> {
+  for (const statement of reindexProcessFieldsSql(em.getPlatform(), dialect, processId, fields)) {
+    await execute(em, statement);
+  }
+}
+
+/**
+ * Whether a `meta_filter` on these values can be answered by the index: each value could be stored in
+ * `value` (not longer than `INDEXED_VALUE_LENGTH` in any database's measure) and is not a JSON object or
+ * array as text (those have no rows; a string starting with `{` or `[` reads the JSON too, correctly).
+ */
+export function indexableValues(values: readonly string[]): boolean {
+  return values.every(
+    (value) => value.length <= INDEXED_VALUE_LENGTH && !value.startsWith('{') && !value.startsWith('['),
+  );
+}
+
+/** The statement of `lockProcessMeta`. */
+export function lockProcessMetaSql(dialect: Dialect, processId: number): SqlFragment {
+  const lock = { postgresql: ['', ' for share'], mssql: [' with (holdlock)', ''], sqlite: ['', ''] }[dialect];
+  return { sql: `select meta from process${lock[0]} where id = ?${lock[1]}`, params: [processId] };
+}
+
+/**
+ * The stored `meta` of process `processId` (deleted or not; undefined when there is none), read under a
+ * shared lock on its row held to the end of the transaction (SQLite's writer lock serialises anyway).
+ * A change of a process's declared fields writes the row, so it waits for the transactions that index runs
+ * of the process with the fields they read here, and they wait for it: its rebuild sees all their runs, and
+ * they index with the fields it wrote. Taken before any other lock of the transaction, so two transactions
+ * never wait for each other crosswise.
+ */
+export async function lockProcessMeta(
+  em: EntityManager,
+  dialect: Dialect,
+  processId: number,
+): Promise<Record<string, unknown> | undefined> {
+  const { sql, params } = lockProcessMetaSql(dialect, processId);
+  const [row] = await (em as SqlEntityManager).execute<{ meta: unknown }[]>(sql, params, 'all');
+  if (row === undefined) return undefined;
+  const meta: unknown = typeof row.meta === 'string' ? JSON.parse(row.meta) : row.meta;
+  return typeof meta === 'object' && meta !== null && !Array.isArray(meta)
+    ? (meta as Record<string, unknown>)
+    : {};
+}
