@@ -477,7 +477,8 @@ async function copyRows(
   for (const { sql, params } of recountRunsSql()) await execute(sql, params);
   // The indexed meta values of every copied run (run-fields.ts).
   const read = (sql: string) => execute<{ id: number; meta: unknown }>(sql);
-  for (const { sql, params } of await reindexAllRunFieldsSql(read, platform, dialect)) await execute(sql, params);
+  for (const { sql, params } of await reindexAllRunFieldsSql(read, platform, dialect))
+    await execute(sql, params);
   await execute(`update ${q(ADOPTION_MARKER)} set ${q('copied_at')} = ? where ${q('id')} = 1`, [now]);
 }
 
@@ -533,8 +534,6 @@ export async function applyAdoption(
   }
   await migrate();
   log("Step 2 of 3 done: this service's schema is in place, its migrations recorded as applied.");
-  await connection.transactional((execute) =>
-    copyRows(connection, execute, new Date().toISOString()),
-  );
+  await connection.transactional((execute) => copyRows(connection, execute, new Date().toISOString()));
   log('Step 3 of 3 done: every row is copied. The database is adopted.');
 }

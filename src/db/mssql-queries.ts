@@ -32,6 +32,7 @@ import {
   countsOfProcessSql,
   recountRunsSql,
 } from './run-counts.ts';
+import { indexRunFieldsSql, lockProcessMetaSql, reindexProcessFieldsSql } from './run-fields.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type SqlFragment } from './run-queries.ts';
 import {
   distinctMetaValuesQueries,
@@ -87,6 +88,21 @@ const EVERY_FILTER: Omit<RunListQuery, 'order' | 'direction'> = {
   offset: 100,
   limit: 50,
 };
+
+/** The first 20 of EVERY_FILTER's meta fields answered by process_run_field for 3 processes (run-fields.ts). */
+const EVERY_FILTER_INDEXED: Omit<RunListQuery, 'order' | 'direction'> = {
+  ...EVERY_FILTER,
+  filters: {
+    ...EVERY_FILTER.filters,
+    metaIndex: {
+      processIds: [1, 2, 3],
+      fields: new Set(Array.from({ length: 20 }, (_, i) => `felt_${i}æ`)),
+    },
+  },
+};
+
+/** The most fields a process's runs are indexed for, with non-Latin names. */
+const INDEXED_FIELDS = Array.from({ length: 20 }, (_, i) => `felt_${i}æ`);
 
 /** Every filter of listAuditLogs at once, with LIKE wildcards and non-Latin text in the path. */
 const EVERY_AUDIT_FILTER: AuditLogFilters = {
@@ -190,6 +206,25 @@ const QUERIES: Record<string, Render> = {
     }).getFormattedQuery(),
   'the number of runs with every filter (listRuns total)': (em) =>
     runCountQuery(em, 'mssql', EVERY_FILTER.filters).getFormattedQuery(),
+  'a page of runs with every filter, 20 meta fields from process_run_field (listRuns)': (em) =>
+    runPageQuery(em, 'mssql', {
+      ...EVERY_FILTER_INDEXED,
+      order: { column: 'created_at' },
+      direction: 'desc',
+    }).getFormattedQuery(),
+  'the number of runs with every filter, 20 meta fields from process_run_field (listRuns total)': (em) =>
+    runCountQuery(em, 'mssql', EVERY_FILTER_INDEXED.filters).getFormattedQuery(),
+  "a process's declared fields, its row share-locked (createRun, updateRunMetadata, neutralizeRun)": (em) =>
+    formatted(em, lockProcessMetaSql('mssql', 1)),
+  'the declared meta values of a new run, 20 fields (createRun, updateRunMetadata, neutralizeRun)': (em) =>
+    formatted(
+      em,
+      indexRunFieldsSql(em.getPlatform(), 'mssql', INDEXED_FIELDS, { sql: 'r.id = ?', params: [42] }),
+    ),
+  'the declared meta values of every run of a process again (updateProcess, make recount-runs)': (em) =>
+    reindexProcessFieldsSql(em.getPlatform(), 'mssql', 1, INDEXED_FIELDS)
+      .map((statement) => formatted(em, statement))
+      .join(';\n'),
   'lock a live run by writing it (lockRun: step-run reports, metadata)': (em) =>
     em
       .createQueryBuilder(ProcessRun)
@@ -239,15 +274,17 @@ const QUERIES: Record<string, Render> = {
       offset: 0,
       limit: 50,
     }).getFormattedQuery(),
-  'distinct values of 50 meta fields of a process, at most 1000 each (getProcessFilterMetadata)': (em) =>
-    distinctMetaValuesQueries(
-      em,
-      'mssql',
-      1,
-      Array.from({ length: 50 }, (_, i) => `felt_${i}æ`),
-    )
-      .map((statement) => formatted(em, statement))
-      .join(';\n'),
+  'distinct values of 50 meta fields of a process, 20 from process_run_field, at most 1000 each (getProcessFilterMetadata)':
+    (em) =>
+      distinctMetaValuesQueries(
+        em,
+        'mssql',
+        1,
+        Array.from({ length: 50 }, (_, i) => `felt_${i}æ`),
+        new Set(INDEXED_FIELDS),
+      )
+        .map((statement) => formatted(em, statement))
+        .join(';\n'),
   'soft delete of a process with its steps, runs and step runs (deleteProcess)': (em) =>
     deleteProcessStatements(em, 1, DELETION)
       .map((statement) => statement.getFormattedQuery())

@@ -85,7 +85,10 @@ export async function indexRunFields(
   if (options.fresh !== true) {
     await execute(em, { sql: 'delete from process_run_field where run_id = ?', params: [runId] });
   }
-  await execute(em, indexRunFieldsSql(em.getPlatform(), dialect, fields, { sql: 'r.id = ?', params: [runId] }));
+  await execute(
+    em,
+    indexRunFieldsSql(em.getPlatform(), dialect, fields, { sql: 'r.id = ?', params: [runId] }),
+  );
 }
 
 /** The statements that rebuild the rows of every run of process `processId` for `fields`. */

@@ -12,12 +12,7 @@ import {
   type StepRunShape,
 } from '../db/records.ts';
 import { adjustRunCounts, countedTotal, runStatusChanged } from '../db/run-counts.ts';
-import {
-  indexableValues,
-  indexRunFields,
-  lockProcessMeta,
-  MAX_INDEXED_PROCESSES,
-} from '../db/run-fields.ts';
+import { indexableValues, indexRunFields, lockProcessMeta, MAX_INDEXED_PROCESSES } from '../db/run-fields.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
@@ -211,7 +206,10 @@ async function withMetaIndex(em: EntityManager, filters: RunListFilters): Promis
   const fields = candidates.filter((field) => indexedByProcess.every((indexed) => indexed.has(field)));
   return fields.length === 0
     ? filters
-    : { ...filters, metaIndex: { processIds: processes.map((process) => process.id), fields: new Set(fields) } };
+    : {
+        ...filters,
+        metaIndex: { processIds: processes.map((process) => process.id), fields: new Set(fields) },
+      };
 }
 
 /** Process runs: start, read, list and change metadata (any role). */

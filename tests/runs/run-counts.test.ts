@@ -187,7 +187,9 @@ describe('run counts', () => {
     const { stdout } = await run(process.execPath, ['src/cli/recount-runs.ts'], {
       env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: server.container.config.databaseUrl },
     });
-    expect(stdout).toMatch(/^Counted the runs of every process and indexed their meta values again in \d+ ms\.$/m);
+    expect(stdout).toMatch(
+      /^Counted the runs of every process and indexed their meta values again in \d+ ms\.$/m,
+    );
     await expectTotalsExact();
   });
 

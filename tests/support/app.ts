@@ -99,7 +99,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
         : [];
       await container.close();
       await database.dispose();
-      if (drift.length > 0) throw new Error(`process_run_count or process_run_field drifted from the runs:\n${drift.join('\n')}`);
+      if (drift.length > 0)
+        throw new Error(`process_run_count or process_run_field drifted from the runs:\n${drift.join('\n')}`);
     },
   };
 }

@@ -47,7 +47,9 @@ export async function runFieldDrift(em: EntityManager, dialect: Dialect): Promis
       await (tx as SqlEntityManager).execute<
         { run_id: number; field: string; process_id: number; value: string | null }[]
       >('select run_id, field, process_id, value from process_run_field order by run_id, field')
-    ).map((row) => `run ${row.run_id} ${row.field} (process ${row.process_id}): ${JSON.stringify(row.value)}`);
+    ).map(
+      (row) => `run ${row.run_id} ${row.field} (process ${row.process_id}): ${JSON.stringify(row.value)}`,
+    );
   const kept = await read(em);
   let rebuilt: string[] = [];
   const rollback = new Error('rolled back on purpose');
