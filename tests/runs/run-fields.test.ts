@@ -1,0 +1,318 @@
+/**
+ * `process_run_field` (src/db/run-fields.ts): `meta_filter` and a process's filter metadata read the
+ * declared meta values from it instead of every run's JSON. The lists must answer exactly the runs whose
+ * `meta` has the value — after every way a run's meta or its process's declared fields change, for every
+ * kind of value (strings, Unicode, numbers, booleans, texts too long for the index, objects) — and a
+ * neutralised run's personal data must leave the index too.
+ *
+ * The oracle is the test's own record of what each run's meta holds, never the service's answer.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Schemas } from '../../src/contract.ts';
+import { closeOrm, createOrm, migrateToLatest, migrateUpTo, ormDialect } from '../../src/db/orm.ts';
+import { INDEXED_VALUE_LENGTH } from '../../src/db/run-fields.ts';
+import { startTestServer, type TestServer } from '../support/app.ts';
+import { createTestDatabase, testDialect } from '../support/database.ts';
+import { runFieldDrift } from '../support/run-counts.ts';
+
+const run = promisify(execFile);
+
+type RunBody = Schemas['ProcessRun'];
+type RunPage = Schemas['ProcessRunPage'];
+type FilterMetadata = Schemas['FilterMetadata'];
+
+const LONG = 'Lang sagsbeskrivelse om flytning fra Århus til Ærø 🚀 '.repeat(8).trim();
+
+describe('process_run_field: meta_filter and filter metadata from an index of the declared values', () => {
+  let server: TestServer;
+  let declared: number;
+  let other: number;
+  /** run id → its meta as the service was told it (the oracle). */
+  const metaOf = new Map<number, Record<string, unknown>>();
+  const processOf = new Map<number, number>();
+  const deleted = new Set<number>();
+
+  const createRun = async (processId: number, meta: Record<string, unknown>) => {
+    const body = await server.json<RunBody>(
+      'POST',
+      '/api/v1/runs',
+      { process_id: processId, entity_id: `0101${metaOf.size}`, entity_name: 'Jens Hansen', meta },
+      201,
+    );
+    metaOf.set(body.id, meta);
+    processOf.set(body.id, processId);
+    return body.id;
+  };
+
+  /** The ids `GET /runs?<query>` lists (every page), and its total. */
+  const listed = async (query: string) => {
+    const page = await server.json<RunPage>('GET', `/api/v1/runs?size=100&${query}`);
+    expect(page.items.length, query).toBe(page.total);
+    return page.items.map((item) => item.id).sort((a, b) => a - b);
+  };
+
+  /** The live runs (of `processId` if given) whose meta `field` reads as one of `values` in a filter. */
+  const expected = (field: string, values: readonly string[], processId?: number) =>
+    [...metaOf]
+      .filter(([id, meta]) => {
+        if (deleted.has(id) || (processId !== undefined && processOf.get(id) !== processId)) return false;
+        const value = meta[field];
+        return (
+          (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') &&
+          values.includes(String(value))
+        );
+      })
+      .map(([id]) => id)
+      .sort((a, b) => a - b);
+
+  const filterQuery = (field: string, values: readonly string[], processId?: number) =>
+    (processId === undefined ? '' : `process_id=${processId}&`) +
+    values.map((value) => `meta_filter=${encodeURIComponent(`${field}:${value}`)}`).join('&');
+
+  const expectFilter = async (field: string, values: readonly string[], processId?: number) => {
+    const ids = await listed(filterQuery(field, values, processId));
+    expect(ids, `${field}:${values.join('|')} of ${processId ?? 'every process'}`).toEqual(
+      expected(field, values, processId),
+    );
+    return ids;
+  };
+
+  const indexRows = (runId: number) =>
+    server.container.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ field: string; value: string | null }[]>(
+        'select field, value from process_run_field where run_id = ? order by field',
+        [runId],
+      );
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    declared = (
+      await server.json<{ id: number }>('POST', '/api/v1/processes', {
+        name: 'Flytning',
+        meta: { run_metadata_schema: { kommune: 'string', sag: 'string', akut: 'boolean', antal: 'number' } },
+      })
+    ).id;
+    other = (
+      await server.json<{ id: number }>('POST', '/api/v1/processes', {
+        name: 'Boligstøtte',
+        meta: { run_metadata_schema: { kommune: 'string' } },
+      })
+    ).id;
+    await createRun(declared, { kommune: 'Aarhus', sag: 'S-1', akut: true, antal: 7 });
+    await createRun(declared, { kommune: 'Århus', sag: LONG, akut: false, antal: 12 });
+    await createRun(declared, { kommune: 'Odense', sag: 'S-3', akut: true, antal: 7.5 });
+    await createRun(declared, { kommune: { navn: 'Aarhus' }, sag: null, akut: 'true' });
+    await createRun(declared, { kommune: 'aarhus', andet: 'ikke erklæret' });
+    await createRun(declared, {});
+    await createRun(other, { kommune: 'Aarhus' });
+    await createRun(other, { kommune: 'Ærø 🚀' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers exactly the runs whose meta has the value, for every kind of value, with and without process_id', async () => {
+    for (const processId of [undefined, declared, other]) {
+      await expectFilter('kommune', ['Aarhus'], processId);
+      await expectFilter('kommune', ['Århus', 'Odense'], processId);
+      await expectFilter('kommune', ['Ærø 🚀'], processId);
+    }
+    await expectFilter('akut', ['true'], declared);
+    await expectFilter('akut', ['false'], declared);
+    await expectFilter('antal', ['7'], declared);
+    await expectFilter('antal', ['7.5', '12'], declared);
+    await expectFilter('sag', ['S-1', 'S-3'], declared);
+    // Longer than the index holds: read from the JSON, still exact.
+    expect(LONG.length).toBeGreaterThan(INDEXED_VALUE_LENGTH);
+    expect(await expectFilter('sag', [LONG], declared)).toHaveLength(1);
+    // Two fields: both must match.
+    expect(
+      await listed(`${filterQuery('kommune', ['Aarhus'], declared)}&${filterQuery('akut', ['true'])}`),
+    ).toEqual(expected('kommune', ['Aarhus'], declared));
+    // An undeclared field reads the JSON.
+    await expectFilter('andet', ['ikke erklæret'], declared);
+  });
+
+  it('holds a row per declared scalar value, the long one as null, and none for objects, null or other fields', async () => {
+    const [first, second, , objects, undeclared] = [...metaOf.keys()];
+    expect(await indexRows(first as number)).toEqual([
+      { field: 'akut', value: 'true' },
+      { field: 'antal', value: '7' },
+      { field: 'kommune', value: 'Aarhus' },
+      { field: 'sag', value: 'S-1' },
+    ]);
+    expect((await indexRows(second as number)).find((row) => row.field === 'sag')).toEqual({
+      field: 'sag',
+      value: null,
+    });
+    expect(await indexRows(objects as number)).toEqual([{ field: 'akut', value: 'true' }]);
+    expect(await indexRows(undeclared as number)).toEqual([{ field: 'kommune', value: 'aarhus' }]);
+  });
+
+  it('is what a filter of a declared field reads: a change behind the service’s back shows after make recount-runs', async () => {
+    const [first] = [...metaOf.keys()] as [number];
+    const connection = server.container.orm.em.fork().getConnection();
+    const changed = { kommune: 'Vejle', sag: 'S-1', akut: true, antal: 7 };
+    await connection.execute('update process_run set meta = ? where id = ?', [
+      JSON.stringify(changed),
+      first,
+    ]);
+    expect(
+      await runFieldDrift(server.container.orm.em.fork(), ormDialect(server.container.orm)),
+    ).toHaveLength(2);
+    // The index still says Aarhus.
+    expect(await listed(filterQuery('kommune', ['Aarhus'], declared))).toContain(first);
+    expect(await listed(filterQuery('kommune', ['Vejle'], declared))).toEqual([]);
+    await run(process.execPath, ['src/cli/recount-runs.ts'], {
+      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: server.container.config.databaseUrl },
+    });
+    metaOf.set(first, changed);
+    await expectFilter('kommune', ['Vejle'], declared);
+    await expectFilter('kommune', ['Aarhus'], declared);
+  });
+
+  it('follows metadata changes, deletes, restores and neutralisation (the personal data leaves the index)', async () => {
+    const id = await createRun(declared, { kommune: 'Silkeborg', sag: 'CPR 010190-1234', akut: false });
+    await expectFilter('sag', ['CPR 010190-1234'], declared);
+    await server.json('PATCH', `/api/v1/runs/${id}/metadata`, { meta: { sag: 'CPR 020290-2345' } });
+    metaOf.set(id, { ...metaOf.get(id), sag: 'CPR 020290-2345' });
+    await expectFilter('sag', ['CPR 010190-1234'], declared);
+    await expectFilter('sag', ['CPR 020290-2345'], declared);
+
+    expect((await server.request(`/api/v1/runs/${id}`, { method: 'DELETE' })).status).toBe(204);
+    deleted.add(id);
+    await expectFilter('kommune', ['Silkeborg'], declared);
+    const values = await server.json<FilterMetadata>('GET', `/api/v1/processes/${declared}/filter-metadata`);
+    expect(values.metadata_filters['kommune']).not.toContain('Silkeborg');
+    await server.json('POST', `/api/v1/runs/${id}/restore`);
+    deleted.delete(id);
+    await expectFilter('kommune', ['Silkeborg'], declared);
+
+    await server.json('POST', `/api/v1/runs/${id}/neutralize`);
+    const neutralized = await server.json<RunBody>('GET', `/api/v1/runs/${id}`);
+    metaOf.set(id, neutralized.meta);
+    const rows = await indexRows(id);
+    expect(JSON.stringify(rows)).not.toContain('CPR');
+    expect(JSON.stringify(rows)).not.toContain('Silkeborg');
+    expect(await listed(filterQuery('sag', ['CPR 020290-2345'], declared))).toEqual([]);
+    await expectFilter('kommune', ['Silkeborg'], declared);
+  });
+
+  it('is rebuilt for a process whose declared fields change', async () => {
+    const added = await createRun(declared, { kommune: 'Aarhus', team: 'Nord' });
+    const before = await listed(filterQuery('team', ['Nord'], declared));
+    expect(before).toEqual(expected('team', ['Nord'], declared));
+    await server.json('PATCH', `/api/v1/processes/${declared}`, {
+      meta: { run_metadata_schema: { team: 'string', kommune: 'string' } },
+    });
+    expect(await indexRows(added)).toEqual([
+      { field: 'kommune', value: 'Aarhus' },
+      { field: 'team', value: 'Nord' },
+    ]);
+    // sag, akut and antal are no longer indexed: their rows are gone, and their filters read the JSON.
+    const [first] = [...metaOf.keys()] as [number];
+    expect((await indexRows(first)).map((row) => row.field)).toEqual(['kommune']);
+    await expectFilter('team', ['Nord'], declared);
+    await expectFilter('sag', ['S-3'], declared);
+    await expectFilter('akut', ['true'], declared);
+    const values = await server.json<FilterMetadata>('GET', `/api/v1/processes/${declared}/filter-metadata`);
+    expect(values.metadata_filters['team']).toEqual(['Nord']);
+  });
+
+  it('lists filter metadata from the index, with the values too long for it, of live runs only', async () => {
+    await server.json('PATCH', `/api/v1/processes/${declared}`, {
+      meta: { run_metadata_schema: { kommune: 'string', sag: 'string', akut: 'boolean', antal: 'number' } },
+    });
+    const values = await server.json<FilterMetadata>('GET', `/api/v1/processes/${declared}/filter-metadata`);
+    const live = (field: string) =>
+      [
+        ...new Set(
+          [...metaOf]
+            .filter(([id]) => !deleted.has(id) && processOf.get(id) === declared)
+            .map(([, meta]) => meta[field])
+            .filter((value) => ['string', 'number', 'boolean'].includes(typeof value))
+            .map(String),
+        ),
+      ].sort();
+    for (const field of ['kommune', 'sag', 'akut', 'antal']) {
+      expect([...(values.metadata_filters[field] ?? [])].sort(), field).toEqual(live(field));
+    }
+    expect(values.metadata_filters['sag']).toContain(LONG);
+  });
+
+  it('stays equal to a rebuild while runs are created as the declared fields change', async () => {
+    const schemas = [
+      { kommune: 'string', sag: 'string' },
+      { sag: 'string', team: 'string' },
+      { kommune: 'string', team: 'string', akut: 'boolean' },
+    ];
+    await Promise.all([
+      ...Array.from({ length: 24 }, (_, i) =>
+        createRun(declared, {
+          kommune: `K${i % 4}`,
+          sag: `S-${i}`,
+          team: i % 2 === 0 ? 'Nord' : 'Syd',
+          akut: i % 3 === 0,
+        }),
+      ),
+      ...schemas.map((schema) =>
+        server.json('PATCH', `/api/v1/processes/${declared}`, { meta: { run_metadata_schema: schema } }),
+      ),
+    ]);
+    expect(await runFieldDrift(server.container.orm.em.fork(), ormDialect(server.container.orm))).toEqual([]);
+    await expectFilter('team', ['Nord'], declared);
+  });
+});
+
+describe('the migration that creates process_run_field', () => {
+  it('indexes the declared values of the runs already in the database', async () => {
+    const db = await createTestDatabase();
+    const orm = await createOrm(db.url);
+    try {
+      await migrateUpTo(orm, 'Migration20261126165327_run_counts');
+      const connection = orm.em.fork().getConnection();
+      const now =
+        testDialect() === 'sqlite' ? '2026-11-26 10:00:00.000000' : new Date('2026-11-26T10:00:00Z');
+      const schema = JSON.stringify({
+        run_metadata_schema: { kommune: 'string', 'ugyldigt navn': 'string' },
+      });
+      for (const meta of [schema, '{}']) {
+        await connection.execute(
+          'insert into process (name, meta, created_at, updated_at) values (?, ?, ?, ?)',
+          ['P', meta, now, now],
+        );
+      }
+      const runs: [number, Record<string, unknown>, boolean][] = [
+        [1, { kommune: 'Aarhus' }, false],
+        [1, { kommune: 'Ærø 🚀', 'ugyldigt navn': 'x' }, true],
+        [1, { kommune: 42 }, false],
+        [2, { kommune: 'Odense' }, false],
+      ];
+      for (const [processId, meta, isDeleted] of runs) {
+        await connection.execute(
+          'insert into process_run (process_id, entity_id, status, meta, is_neutralized, created_at, updated_at, deleted_at) ' +
+            'values (?, ?, ?, ?, ?, ?, ?, ?)',
+          [processId, '0101', 'PENDING', JSON.stringify(meta), false, now, now, isDeleted ? now : null],
+        );
+      }
+      await migrateToLatest(orm);
+      const rows = await connection.execute<{ run_id: number; field: string; value: string }[]>(
+        'select run_id, field, value from process_run_field order by run_id',
+      );
+      expect(rows.map((row) => [Number(row.run_id), row.field, row.value])).toEqual([
+        [1, 'kommune', 'Aarhus'],
+        [2, 'kommune', 'Ærø 🚀'],
+        [3, 'kommune', '42'],
+      ]);
+      expect(await runFieldDrift(orm.em.fork(), ormDialect(orm))).toEqual([]);
+    } finally {
+      await closeOrm(orm);
+      await db.dispose();
+    }
+  });
+});
