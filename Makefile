@@ -60,7 +60,7 @@ worker: deps ## run a rerun worker on its own (no HTTP API), on DATABASE_URL as 
 admin-key: deps ## create an admin API key and print it once (ARGS="--name ... --role user" to change)
 	npm run admin-key -- $(ARGS)
 
-recount-runs: deps ## count the runs of every process again (after another program changed runs in the tables)
+recount-runs: deps ## count the runs of every process and index their declared meta values again (after another program changed runs in the tables)
 	npm run recount-runs
 
 adopt: deps ## take over the original service's database at DATABASE_URL: prints the plan; ARGS=--apply converts it

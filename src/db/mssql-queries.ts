@@ -212,6 +212,18 @@ const QUERIES: Record<string, Render> = {
       order: { column: 'created_at' },
       direction: 'desc',
     }).getFormattedQuery(),
+  'a page of runs with every filter, 20 meta fields probed in process_run_field (listRuns, common values)': (
+    em,
+  ) =>
+    runPageQuery(em, 'mssql', {
+      ...EVERY_FILTER_INDEXED,
+      filters: {
+        ...EVERY_FILTER_INDEXED.filters,
+        metaIndex: { processIds: [1, 2, 3], fields: new Set(INDEXED_FIELDS), probe: true },
+      },
+      order: { column: 'created_at' },
+      direction: 'desc',
+    }).getFormattedQuery(),
   'the number of runs with every filter, 20 meta fields from process_run_field (listRuns total)': (em) =>
     runCountQuery(em, 'mssql', EVERY_FILTER_INDEXED.filters).getFormattedQuery(),
   "a process's declared fields, its row share-locked (createRun, updateRunMetadata, neutralizeRun)": (em) =>

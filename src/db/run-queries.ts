@@ -59,8 +59,10 @@ export interface RunListFilters {
   /**
    * The `meta` fields that `process_run_field` answers (src/db/run-fields.ts): indexed in every one of
    * `processIds` (the runs' possible processes), with values the index can hold. The others read the JSON.
+   * `probe`: test each run the page's order reaches against the index (`indexedMetaCondition`) instead of
+   * reading every match first — cheaper when matches are common.
    */
-  metaIndex?: { processIds: readonly number[]; fields: ReadonlySet<string> };
+  metaIndex?: { processIds: readonly number[]; fields: ReadonlySet<string>; probe?: boolean };
 }
 
 export type RunOrder = { column: RunOrderColumn } | { metaField: string };
@@ -138,22 +140,33 @@ export function likeContains(dialect: Dialect, text: string): { pattern: string;
 }
 
 /**
- * `r.id in (…)`: the runs of these processes whose indexed meta field `field` has one of `values`, from
- * `process_run_field` (src/db/run-fields.ts) instead of the JSON.
+ * The runs of these processes whose indexed meta field `field` has one of `values`, from
+ * `process_run_field` (src/db/run-fields.ts) instead of the JSON. Two forms of the same condition, for
+ * planners without statistics (SQLite): `r.id in (…)` reads the matches from the index first (then the
+ * page sorts them: cheap for rare values); with `probe`, `exists (…)` looks each run up by its key as the
+ * page's order index reaches it (cheap for common values; a count must not use it).
  */
 export function indexedMetaCondition(
   platform: Platform,
-  processIds: readonly number[],
+  index: { processIds: readonly number[]; probe?: boolean },
   field: string,
   values: readonly string[],
 ): SqlFragment {
   const list = (items: readonly unknown[]) => items.map(() => '?').join(', ');
-  return {
-    sql:
-      'r.id in (select m.run_id from process_run_field m where ' +
-      `m.process_id in (${list(processIds)}) and m.field = ? and m.value in (${list(values)}))`,
-    params: [...processIds, ...unicodeParams(platform, [field, ...values])],
-  };
+  const matching = unicodeParams(platform, [field, ...values]);
+  return index.probe === true
+    ? {
+        sql:
+          'exists (select 1 from process_run_field m where m.run_id = r.id and m.field = ? and ' +
+          `m.value in (${list(values)}))`,
+        params: matching,
+      }
+    : {
+        sql:
+          'r.id in (select m.run_id from process_run_field m where ' +
+          `m.process_id in (${list(index.processIds)}) and m.field = ? and m.value in (${list(values)}))`,
+        params: [...index.processIds, ...matching],
+      };
 }
 
 /** A step run of the run is failed for this step and is its step's current attempt (no live rerun of it). */
@@ -195,7 +208,7 @@ function applyFilters(
   if (finished !== undefined) add({ finished_at: finished });
   for (const [field, values] of filters.meta ?? []) {
     if (filters.metaIndex?.fields.has(field) === true) {
-      const indexed = indexedMetaCondition(platform, filters.metaIndex.processIds, field, values);
+      const indexed = indexedMetaCondition(platform, filters.metaIndex, field, values);
       add({ [raw(indexed.sql, indexed.params)]: [] });
       continue;
     }

@@ -212,6 +212,20 @@ async function withMetaIndex(em: EntityManager, filters: RunListFilters): Promis
       };
 }
 
+/**
+ * `query` with indexed meta filters as probes (`indexedMetaCondition`) when that is cheaper for its page:
+ * walking the page's order through the N live runs in range finds `offset + limit` of `total` matches
+ * after about (offset + limit) × N / total runs, one index probe each; reading the matches first costs
+ * `total` lookups and a sort. N comes from the run counts (unknown: no probes).
+ */
+async function withMetaProbe(em: EntityManager, query: RunListQuery, total: number): Promise<RunListQuery> {
+  const index = query.filters.metaIndex;
+  if (index === undefined) return query;
+  const inRange = await countedTotal(em, { process_id: query.filters.process_id });
+  if (inRange === undefined || (query.offset + query.limit) * inRange >= total * total) return query;
+  return { ...query, filters: { ...query.filters, metaIndex: { ...index, probe: true } } };
+}
+
 /** Process runs: start, read, list and change metadata (any role). */
 export class RunService {
   readonly #dialect: Dialect;
@@ -303,10 +317,11 @@ export class RunService {
         (await runCountQuery(sql, this.#dialect, query.filters).execute<{ count: number | string }>('get'))
           .count,
       );
+    const page = total === 0 ? query : await withMetaProbe(em, query, total);
     const runs =
       total === 0
         ? []
-        : await queryRecords<RunRecord>(sql, ProcessRun, runPageQuery(sql, this.#dialect, query));
+        : await queryRecords<RunRecord>(sql, ProcessRun, runPageQuery(sql, this.#dialect, page));
     const steps = await currentStepRunRecordsOf(
       em,
       runs.map((run) => run.id),

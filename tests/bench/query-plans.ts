@@ -20,12 +20,13 @@ import { countedTotalSql, countsOfProcessSql } from '../../src/db/run-counts.ts'
 import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
 import { runCountQuery, runPageQuery, type SqlFragment } from '../../src/db/run-queries.ts';
 import {
+  distinctMetaValuesQueries,
   runSearchCountQuery,
   runSearchPageQuery,
   SEARCHED_RUN_COLUMNS,
 } from '../../src/db/run-search-queries.ts';
 import { ProcessRun } from '../../src/entities/index.ts';
-import { seedRuns } from './seed-runs.ts';
+import { RUN_METADATA_SCHEMA, seedRuns } from './seed-runs.ts';
 
 const url = process.argv[2];
 if (url === undefined) throw new Error('usage: node tests/bench/query-plans.ts <database-url>');
@@ -45,6 +46,12 @@ try {
   }
   const page = { order: { column: 'created_at' as const }, direction: 'desc' as const, offset: 0, limit: 50 };
   const aarhus = new Map([['kommune', ['Aarhus']]]);
+  const processIds = (await connection.execute<{ id: number }[]>('select id from process')).map((row) =>
+    Number(row.id),
+  );
+  const everyProcess = { processIds, fields: new Set(['kommune']) };
+  const processOne = { processIds: [1], fields: new Set(['kommune']) };
+  const declared = Object.keys(RUN_METADATA_SCHEMA);
   const search = (text: string) => ({
     text,
     fields: SEARCHED_RUN_COLUMNS.map((column) => ({ column })),
@@ -85,6 +92,47 @@ try {
     [
       'list runs, process_id=1&meta_filter=kommune:Aarhus: total',
       runCountQuery(em, dialect, { process_id: 1, meta: aarhus }).getFormattedQuery(),
+    ],
+    [
+      'list runs, meta_filter=kommune:Aarhus from process_run_field: total',
+      runCountQuery(em, dialect, { meta: aarhus, metaIndex: everyProcess }).getFormattedQuery(),
+    ],
+    [
+      'list runs, meta_filter=kommune:Aarhus from process_run_field: first page',
+      runPageQuery(em, dialect, {
+        filters: { meta: aarhus, metaIndex: everyProcess },
+        ...page,
+      }).getFormattedQuery(),
+    ],
+    [
+      'list runs, meta_filter=kommune:Aarhus probing process_run_field (a common value): first page',
+      runPageQuery(em, dialect, {
+        filters: { meta: aarhus, metaIndex: { ...everyProcess, probe: true } },
+        ...page,
+      }).getFormattedQuery(),
+    ],
+    [
+      'list runs, process_id=1&meta_filter=kommune:Aarhus from process_run_field: total',
+      runCountQuery(em, dialect, { process_id: 1, meta: aarhus, metaIndex: processOne }).getFormattedQuery(),
+    ],
+    [
+      'list runs, process_id=1&meta_filter=kommune:Aarhus&status=failed from process_run_field: first page',
+      runPageQuery(em, dialect, {
+        filters: { process_id: 1, statuses: ['failed'], meta: aarhus, metaIndex: processOne },
+        ...page,
+      }).getFormattedQuery(),
+    ],
+    [
+      'filter metadata of process 1 (4 declared fields) from process_run_field',
+      distinctMetaValuesQueries(em, dialect, 1, declared, new Set(declared))
+        .map((statement) => formatted(statement))
+        .join(';\n'),
+    ],
+    [
+      'filter metadata of process 1 (4 declared fields) from the JSON of its runs',
+      distinctMetaValuesQueries(em, dialect, 1, declared)
+        .map((statement) => formatted(statement))
+        .join(';\n'),
     ],
     [
       'list runs, entity_name=hansen (contains): total',

@@ -245,6 +245,35 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
     expect(values.metadata_filters['sag']).toContain(LONG);
   });
 
+  it('pages through a common value (each run probed in the index) in the order of GET /runs', async () => {
+    const mine = (
+      await server.json<{ id: number }>('POST', '/api/v1/processes', {
+        name: 'Mange i Aarhus',
+        meta: { run_metadata_schema: { kommune: 'string' } },
+      })
+    ).id;
+    for (let i = 0; i < 30; i++) await createRun(mine, { kommune: i % 5 === 0 ? 'Odense' : 'Aarhus' });
+    const want = expected('kommune', ['Aarhus'], mine);
+    expect(want).toHaveLength(24);
+    // size=2 of 24 matches among 30 runs: (0 + 2) × 30 < 24², so the page probes each run it reaches.
+    const pages: number[] = [];
+    for (let page = 1; page <= 12; page++) {
+      const body = await server.json<RunPage>(
+        'GET',
+        `/api/v1/runs?process_id=${mine}&meta_filter=kommune:Aarhus&size=2&page=${page}`,
+      );
+      expect(body.total).toBe(24);
+      pages.push(...body.items.map((item) => item.id));
+    }
+    // Newest first (created_at, then id, descending): created one after another, so by id descending.
+    expect(pages).toEqual([...want].reverse());
+    const oldestFirst = await server.json<RunPage>(
+      'GET',
+      `/api/v1/runs?process_id=${mine}&meta_filter=kommune:Aarhus&size=3&page=2&sort_direction=asc`,
+    );
+    expect(oldestFirst.items.map((item) => item.id)).toEqual(want.slice(3, 6));
+  });
+
   it('stays equal to a rebuild while runs are created as the declared fields change', async () => {
     const schemas = [
       { kommune: 'string', sag: 'string' },
