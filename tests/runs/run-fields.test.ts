@@ -140,18 +140,18 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
 
   it('holds a row per declared scalar value, the long one as null, and none for objects, null or other fields', async () => {
     const [first, second, , objects, undeclared] = [...metaOf.keys()];
-    expect(await indexRows(first as number)).toEqual([
+    expect(await indexRows(first)).toEqual([
       { field: 'akut', value: 'true' },
       { field: 'antal', value: '7' },
       { field: 'kommune', value: 'Aarhus' },
       { field: 'sag', value: 'S-1' },
     ]);
-    expect((await indexRows(second as number)).find((row) => row.field === 'sag')).toEqual({
+    expect((await indexRows(second)).find((row) => row.field === 'sag')).toEqual({
       field: 'sag',
       value: null,
     });
-    expect(await indexRows(objects as number)).toEqual([{ field: 'akut', value: 'true' }]);
-    expect(await indexRows(undeclared as number)).toEqual([{ field: 'kommune', value: 'aarhus' }]);
+    expect(await indexRows(objects)).toEqual([{ field: 'akut', value: 'true' }]);
+    expect(await indexRows(undeclared)).toEqual([{ field: 'kommune', value: 'aarhus' }]);
   });
 
   it('is what a filter of a declared field reads: a change behind the service’s back shows after make recount-runs', async () => {
