@@ -41,7 +41,9 @@ try {
     runs = Number(process.env['BENCH_RUNS'] ?? 1_000_000);
     await seedRuns(orm, runs);
     if (dialect === 'postgresql') {
-      await connection.execute('vacuum analyze process, process_step, process_run, process_step_run');
+      await connection.execute(
+        'vacuum analyze process, process_step, process_run, process_step_run, process_run_count, process_run_field',
+      );
     }
   }
   const page = { order: { column: 'created_at' as const }, direction: 'desc' as const, offset: 0, limit: 50 };
