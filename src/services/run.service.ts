@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
+import { indexedMetaFields } from '../db/meta-fields.ts';
 import {
   refId,
   runRecords,
@@ -16,7 +17,6 @@ import { indexableValues, indexRunFields, lockProcessMeta, MAX_INDEXED_PROCESSES
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
-import { indexedMetaFields } from '../db/meta-fields.ts';
 import { addCalendarMonths, liveProcess, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
 import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
 
