@@ -10,6 +10,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
 import { recountRuns } from './run-counts.ts';
+import { unindexProcess } from './run-fields.ts';
 
 /** What one soft delete writes: its time and the token shared by every row it hides. */
 export interface Deletion {
@@ -62,6 +63,7 @@ export async function hideUnderDeletedProcess(em: EntityManager, processId: numb
     const [, ...cascade] = deleteProcessStatements(tx as SqlEntityManager, processId, deletion);
     for (const statement of cascade) await statement.execute('run');
     await recountRuns(tx, processId);
+    await unindexProcess(tx, processId);
   });
   return true;
 }

@@ -32,7 +32,12 @@ import {
   countsOfProcessSql,
   recountRunsSql,
 } from './run-counts.ts';
-import { indexRunFieldsSql, lockProcessMetaSql, reindexProcessFieldsSql } from './run-fields.ts';
+import {
+  indexedMetaCountSql,
+  indexRunFieldsSql,
+  lockProcessMetaSql,
+  reindexProcessFieldsSql,
+} from './run-fields.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type SqlFragment } from './run-queries.ts';
 import {
   distinctMetaValuesQueries,
@@ -226,6 +231,21 @@ const QUERIES: Record<string, Render> = {
     }).getFormattedQuery(),
   'the number of runs with every filter, 20 meta fields from process_run_field (listRuns total)': (em) =>
     runCountQuery(em, 'mssql', EVERY_FILTER_INDEXED.filters).getFormattedQuery(),
+  'the number of runs with 3 indexed meta fields, counted in process_run_field alone (listRuns total)': (
+    em,
+  ) =>
+    formatted(
+      em,
+      indexedMetaCountSql(
+        em.getPlatform(),
+        [1, 2, 3],
+        new Map([
+          ['kommune', ['Aarhus', 'Ærø 🚀']],
+          ['afdeling', ['Salg']],
+          ['prioritet', ['høj', 'lav']],
+        ]),
+      ),
+    ),
   "a process's declared fields, its row share-locked (createRun, updateRunMetadata, neutralizeRun)": (em) =>
     formatted(em, lockProcessMetaSql('mssql', 1)),
   'the declared meta values of a new run, 20 fields (createRun, updateRunMetadata, neutralizeRun)': (em) =>

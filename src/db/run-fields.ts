@@ -11,12 +11,13 @@
  * (`metaScalarText`), so the index answers exactly what reading the JSON answers on each dialect; a text
  * longer than `INDEXED_VALUE_LENGTH` is stored as null (filters on such values read the JSON).
  *
- * How it stays exact — every write of a run's `meta` rewrites its rows in the same transaction:
- * - a new run, a metadata change, a neutralisation (GDPR: the personal data leaves these rows too):
- *   `indexRunFields`;
- * - a process whose declared fields change: its rows are rebuilt (`reindexProcessFields`), as the
- *   migration that created the table, an adoption and `make recount-runs` do.
- * Rows of soft-deleted runs stay; every query here joins the run and checks `deleted_at`.
+ * Only live runs have rows, so a count by value reads this index alone. How it stays exact — every write
+ * of a run's `meta` or liveness changes its rows in the same transaction:
+ * - a new run, a metadata change, a neutralisation (GDPR: the personal data leaves these rows too), a run
+ *   restored on its own: `indexRunFields`; a run deleted on its own: `unindexRun`;
+ * - a process whose declared fields change, or which is deleted or restored (or whose runs are hidden
+ *   under its delete): its rows are rebuilt (`reindexProcessFields`), as the migration that created the
+ *   table, an adoption and `make recount-runs` do.
  */
 import type { EntityManager, Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
@@ -71,9 +72,19 @@ async function execute(em: EntityManager, statement: SqlFragment | undefined): P
   if (statement !== undefined) await (em as SqlEntityManager).execute(statement.sql, statement.params, 'run');
 }
 
+/** Removes the rows of every run of process `processId` (deleted, or its runs hidden under its delete). */
+export async function unindexProcess(em: EntityManager, processId: number): Promise<void> {
+  await execute(em, { sql: 'delete from process_run_field where process_id = ?', params: [processId] });
+}
+
+/** Removes the rows of run `runId` (deleted). */
+export async function unindexRun(em: EntityManager, runId: number): Promise<void> {
+  await execute(em, { sql: 'delete from process_run_field where run_id = ?', params: [runId] });
+}
+
 /**
  * Rewrites the rows of run `runId` from its stored `meta` (flushed before), for `fields` (its process's
- * `indexedMetaFields`). `fresh`: the run is new and has no rows yet.
+ * `indexedMetaFields`); none when the run is deleted. `fresh`: the run is new and has no rows yet.
  */
 export async function indexRunFields(
   em: EntityManager,
@@ -82,16 +93,17 @@ export async function indexRunFields(
   fields: readonly string[],
   options: { fresh?: boolean } = {},
 ): Promise<void> {
-  if (options.fresh !== true) {
-    await execute(em, { sql: 'delete from process_run_field where run_id = ?', params: [runId] });
-  }
+  if (options.fresh !== true) await unindexRun(em, runId);
   await execute(
     em,
-    indexRunFieldsSql(em.getPlatform(), dialect, fields, { sql: 'r.id = ?', params: [runId] }),
+    indexRunFieldsSql(em.getPlatform(), dialect, fields, {
+      sql: 'r.id = ? and r.deleted_at is null',
+      params: [runId],
+    }),
   );
 }
 
-/** The statements that rebuild the rows of every run of process `processId` for `fields`. */
+/** The statements that rebuild the rows of every live run of process `processId` for `fields`. */
 export function reindexProcessFieldsSql(
   platform: Platform,
   dialect: Dialect,
@@ -99,7 +111,7 @@ export function reindexProcessFieldsSql(
   fields: readonly string[],
 ): SqlFragment[] {
   const insert = indexRunFieldsSql(platform, dialect, fields, {
-    sql: 'r.process_id = ?',
+    sql: 'r.process_id = ? and r.deleted_at is null',
     params: [processId],
   });
   return [
@@ -108,7 +120,7 @@ export function reindexProcessFieldsSql(
   ];
 }
 
-/** Rebuilds the rows of every run (live or not) of process `processId` for `fields`. */
+/** Rebuilds the rows of every live run of process `processId` for `fields`. */
 export async function reindexProcessFields(
   em: EntityManager,
   dialect: Dialect,
@@ -157,4 +169,35 @@ export async function lockProcessMeta(
   return typeof meta === 'object' && meta !== null && !Array.isArray(meta)
     ? (meta as Record<string, unknown>)
     : {};
+}
+
+/**
+ * The number of live runs of these processes whose indexed fields have one of their values each (`meta`:
+ * field → values, fields all indexed in every one of the processes, values passing `indexableValues`),
+ * counted in the index alone: only live runs have rows. The first field's range, then a probe by run
+ * and field for each further one.
+ */
+export function indexedMetaCountSql(
+  platform: Platform,
+  processIds: readonly number[],
+  meta: ReadonlyMap<string, readonly string[]>,
+): SqlFragment {
+  const list = (items: readonly unknown[]) => items.map(() => '?').join(', ');
+  const [[field, values] = ['', []], ...more] = [...meta];
+  const probes = more.map(([moreField, moreValues], index) => ({
+    sql:
+      ` and exists (select 1 from process_run_field m${index + 1} where m${index + 1}.run_id = m0.run_id` +
+      ` and m${index + 1}.field = ? and m${index + 1}.value in (${list(moreValues)}))`,
+    params: unicodeParams(platform, [moreField, ...moreValues]),
+  }));
+  return {
+    sql:
+      `select count(*) as count from process_run_field m0 where m0.process_id in (${list(processIds)}) ` +
+      `and m0.field = ? and m0.value in (${list(values)})${probes.map((probe) => probe.sql).join('')}`,
+    params: [
+      ...processIds,
+      ...unicodeParams(platform, [field, ...values]),
+      ...probes.flatMap((p) => p.params),
+    ],
+  };
 }

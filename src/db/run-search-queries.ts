@@ -211,12 +211,11 @@ export function distinctMetaValuesQueries(
 }
 
 /**
- * The distinct values of field `field`, indexed in `process_run_field` (src/db/run-fields.ts), among the
- * live runs of process `processId`, as rows `{ v }`: of the first `MAX_DISTINCT_META_VALUES` distinct
- * values the index holds in the database's order (read in index order, so a field with a value per run
- * costs no more than one with ten), those a live run has (one probe each, which stops at the first) — so
- * when a field has more values than the bound, a value only deleted runs had takes a place in it — and the
- * values too long for the index (stored as null) from the JSON of the runs that have one.
+ * The distinct values of field `field`, indexed in `process_run_field` (src/db/run-fields.ts, which has rows
+ * of live runs only), among the runs of process `processId`, as rows `{ v }`: the first
+ * `MAX_DISTINCT_META_VALUES` distinct values the index holds, in the database's order (read in index
+ * order, so a field with a value per run costs no more than one with ten), and the values too long for the
+ * index (stored as null) from the JSON of the runs that have one.
  */
 export function distinctIndexedValuesSql(
   platform: Platform,
@@ -235,19 +234,9 @@ export function distinctIndexedValuesSql(
     sql: [
       `select d.value as v from (select distinct ${top}m.value from process_run_field m`,
       `where m.process_id = ? and m.field = ? and m.value is not null order by m.value${limit}) d`,
-      'where exists (select 1 from process_run_field l join process_run r on r.id = l.run_id',
-      'where l.process_id = ? and l.field = ? and l.value = d.value and r.deleted_at is null)',
       `union select ${long.sql} as v from process_run r where r.deleted_at is null and r.id in`,
       '(select m.run_id from process_run_field m where m.process_id = ? and m.field = ? and m.value is null)',
     ].join(' '),
-    params: [
-      processId,
-      fieldParam,
-      processId,
-      fieldParam,
-      ...unicodeParams(platform, long.params),
-      processId,
-      fieldParam,
-    ],
+    params: [processId, fieldParam, ...unicodeParams(platform, long.params), processId, fieldParam],
   };
 }

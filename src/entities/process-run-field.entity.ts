@@ -3,8 +3,8 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 /**
  * The values of a run's declared meta fields (`run_metadata_schema` of its process), one row per run and
  * field, so `meta_filter` and a process's filter metadata read a B-tree index instead of the JSON of every
- * run (src/db/run-fields.ts). Written in the same transactions that write a run's `meta`; rows of
- * soft-deleted runs stay (queries check the run), so deleting and restoring changes nothing here.
+ * run (src/db/run-fields.ts). Live runs only: written in the same transactions that write a run's `meta`
+ * or delete or restore it, so a count by value reads this index alone.
  *
  * `value` is the text `meta_filter` compares (`metaText`), for strings, numbers and booleans only; null
  * when that text is longer than `INDEXED_VALUE_LENGTH` characters (a filter on such a value reads the JSON

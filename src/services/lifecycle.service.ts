@@ -18,7 +18,13 @@ import {
   type Deletion,
 } from '../db/lifecycle-queries.ts';
 import { lockRow } from '../db/row-lock.ts';
-import { indexRunFields, lockProcessMeta } from '../db/run-fields.ts';
+import {
+  indexRunFields,
+  lockProcessMeta,
+  reindexProcessFields,
+  unindexProcess,
+  unindexRun,
+} from '../db/run-fields.ts';
 import { adjustRunCounts, recountRuns } from '../db/run-counts.ts';
 import { includeDeleted } from '../db/soft-delete.ts';
 import { Process, ProcessRun, ProcessStepRun } from '../entities/index.ts';
@@ -113,6 +119,7 @@ export class LifecycleService {
       if (process.deleted_at !== null && process.deleted_at !== undefined) return;
       await executeAll(deleteProcessStatements(tx as SqlEntityManager, id, newDeletion()));
       await recountRuns(tx, id);
+      await unindexProcess(tx, id);
     });
     // Rows a creation committed while this transaction ran (see hideUnderDeletedProcess).
     await hideUnderDeletedProcess(em, id);
@@ -129,6 +136,7 @@ export class LifecycleService {
       if (process.deleted_at === null || process.deleted_at === undefined) return;
       await restoreDeletion(tx, 'process', id, process.deletion_token);
       await recountRuns(tx, id);
+      await reindexProcessFields(tx, this.#dialect, id, indexedMetaFields(process.meta));
     });
     em.clear();
     return this.#processes.get(em, id);
@@ -146,6 +154,7 @@ export class LifecycleService {
       if (run.deleted_at !== null && run.deleted_at !== undefined) return;
       await executeAll(deleteRunStatements(tx as SqlEntityManager, id, newDeletion()));
       await adjustRunCounts(tx, run.process.id, { [run.status]: -1 });
+      await unindexRun(tx, id);
     });
   }
 
@@ -155,8 +164,12 @@ export class LifecycleService {
    * process is deleted (a run of a deleted process stays hidden: restore the process first).
    */
   async restoreRun(em: EntityManager, id: number): Promise<RunWithSteps> {
+    const found = await em.findOne(ProcessRun, { id }, { ...includeDeleted });
+    if (found === null) throw new NotFoundError(`Run ${id} not found`);
     await em.transactional(async (tx) => {
-      // Locked first, so of two concurrent restores the second sees the run restored and counts it once.
+      // First: the fields indexed for the process's runs (run-fields.ts); then the run, so of two
+      // concurrent restores the second sees the run restored and counts it once.
+      const processMeta = await lockProcessMeta(tx, this.#dialect, found.process.id);
       await lockRow(tx, 'process_run', id);
       const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null) throw new NotFoundError(`Run ${id} not found`);
@@ -169,6 +182,7 @@ export class LifecycleService {
       }
       await restoreDeletion(tx, 'process_run', id, run.deletion_token);
       await adjustRunCounts(tx, run.process.id, { [run.status]: 1 });
+      await indexRunFields(tx, this.#dialect, id, indexedMetaFields(processMeta ?? {}));
     });
     em.clear();
     return this.#runs.get(em, id);

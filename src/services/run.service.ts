@@ -13,7 +13,13 @@ import {
   type StepRunShape,
 } from '../db/records.ts';
 import { adjustRunCounts, countedTotal, runStatusChanged } from '../db/run-counts.ts';
-import { indexableValues, indexRunFields, lockProcessMeta, MAX_INDEXED_PROCESSES } from '../db/run-fields.ts';
+import {
+  indexableValues,
+  indexedMetaCountSql,
+  indexRunFields,
+  lockProcessMeta,
+  MAX_INDEXED_PROCESSES,
+} from '../db/run-fields.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
@@ -213,6 +219,23 @@ async function withMetaIndex(em: EntityManager, filters: RunListFilters): Promis
 }
 
 /**
+ * The total of a list filtered by nothing but meta fields that all come from the index (and `process_id`),
+ * counted in `process_run_field` alone (`indexedMetaCountSql`); undefined for any other filter.
+ */
+async function indexedMetaTotal(em: EntityManager, filters: RunListFilters): Promise<number | undefined> {
+  const { meta, metaIndex } = filters;
+  if (meta === undefined || metaIndex === undefined) return undefined;
+  if (![...meta.keys()].every((field) => metaIndex.fields.has(field))) return undefined;
+  const others = Object.entries(filters).filter(
+    ([name, value]) => !['process_id', 'meta', 'metaIndex'].includes(name) && value !== undefined,
+  );
+  if (others.length > 0) return undefined;
+  const { sql, params } = indexedMetaCountSql(em.getPlatform(), metaIndex.processIds, meta);
+  const [row] = await (em as SqlEntityManager).execute<{ count: number | string }[]>(sql, params, 'all');
+  return Number(row?.count ?? 0);
+}
+
+/**
  * `query` with indexed meta filters as probes (`indexedMetaCondition`) when that is cheaper for its page:
  * walking the page's order through the N live runs in range finds `offset + limit` of `total` matches
  * after about (offset + limit) × N / total runs, one index probe each; reading the matches first costs
@@ -313,6 +336,7 @@ export class RunService {
     const query = { ...listQuery, filters: await withMetaIndex(em, listQuery.filters) };
     const total =
       (byProcessAndStatusOnly(query.filters) ? await countedTotal(em, query.filters) : undefined) ??
+      (await indexedMetaTotal(em, query.filters)) ??
       Number(
         (await runCountQuery(sql, this.#dialect, query.filters).execute<{ count: number | string }>('get'))
           .count,

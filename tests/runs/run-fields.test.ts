@@ -186,11 +186,13 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
 
     expect((await server.request(`/api/v1/runs/${id}`, { method: 'DELETE' })).status).toBe(204);
     deleted.add(id);
+    expect(await indexRows(id)).toEqual([]);
     await expectFilter('kommune', ['Silkeborg'], declared);
     const values = await server.json<FilterMetadata>('GET', `/api/v1/processes/${declared}/filter-metadata`);
     expect(values.metadata_filters['kommune']).not.toContain('Silkeborg');
     await server.json('POST', `/api/v1/runs/${id}/restore`);
     deleted.delete(id);
+    expect((await indexRows(id)).map((row) => row.field)).toEqual(['akut', 'kommune', 'sag']);
     await expectFilter('kommune', ['Silkeborg'], declared);
 
     await server.json('POST', `/api/v1/runs/${id}/neutralize`);
@@ -201,6 +203,19 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
     expect(JSON.stringify(rows)).not.toContain('Silkeborg');
     expect(await listed(filterQuery('sag', ['CPR 020290-2345'], declared))).toEqual([]);
     await expectFilter('kommune', ['Silkeborg'], declared);
+  });
+
+  it('leaves with the runs of a deleted process and comes back with them', async () => {
+    const runsOfOther = [...processOf].filter(([, processId]) => processId === other).map(([id]) => id);
+    expect((await server.request(`/api/v1/processes/${other}`, { method: 'DELETE' })).status).toBe(204);
+    for (const id of runsOfOther) deleted.add(id);
+    for (const id of runsOfOther) expect(await indexRows(id)).toEqual([]);
+    await expectFilter('kommune', ['Aarhus']);
+    await server.json('POST', `/api/v1/processes/${other}/restore`);
+    for (const id of runsOfOther) deleted.delete(id);
+    for (const id of runsOfOther) expect((await indexRows(id)).map((row) => row.field)).toEqual(['kommune']);
+    await expectFilter('kommune', ['Aarhus']);
+    await expectFilter('kommune', ['Ærø 🚀'], other);
   });
 
   it('is rebuilt for a process whose declared fields change', async () => {
@@ -299,7 +314,7 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
 });
 
 describe('the migration that creates process_run_field', () => {
-  it('indexes the declared values of the runs already in the database', async () => {
+  it('indexes the declared values of the live runs already in the database', async () => {
     const db = await createTestDatabase();
     const orm = await createOrm(db.url);
     try {
@@ -333,9 +348,9 @@ describe('the migration that creates process_run_field', () => {
       const rows = await connection.execute<{ run_id: number; field: string; value: string }[]>(
         'select run_id, field, value from process_run_field order by run_id',
       );
+      // Live runs only: run 2 is deleted; process 2 declares no fields.
       expect(rows.map((row) => [Number(row.run_id), row.field, row.value])).toEqual([
         [1, 'kommune', 'Aarhus'],
-        [2, 'kommune', 'Ærø 🚀'],
         [3, 'kommune', '42'],
       ]);
       expect(await runFieldDrift(orm.em.fork(), ormDialect(orm))).toEqual([]);

@@ -13,6 +13,8 @@ import { startTestServer, type TestServer } from '../support/app.ts';
 import { expectPageHeaders } from '../support/pagination.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import type { Schemas } from '../../src/contract.ts';
+import { reindexAllRunFields } from '../../src/db/meta-fields.ts';
+import { ormDialect } from '../../src/db/orm.ts';
 import { recountRuns } from '../../src/db/run-counts.ts';
 
 type SearchPage = Schemas['RunSearchPage'];
@@ -221,8 +223,10 @@ describe('GET /api/v1/runs/search (searchRuns)', () => {
       );
     }
     await em.nativeUpdate(Process, { id: p3.id }, { deleted_at: new Date() });
-    // Written behind the service's back: the run counts counted again, as a migration would.
+    // Written behind the service's back: the run counts and the declared meta values' index made again,
+    // as `make recount-runs` does.
     await recountRuns(em);
+    await reindexAllRunFields(em, ormDialect(server.container.orm));
   });
   afterAll(async () => {
     await server?.close();
