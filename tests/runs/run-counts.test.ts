@@ -12,10 +12,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '../../src/contract.ts';
-import { closeOrm, createOrm, migrateToLatest, migrateUpTo } from '../../src/db/orm.ts';
 import { RUN_STATUSES, type RunStatus } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
-import { createTestDatabase, testDialect } from '../support/database.ts';
+import { afterMigrationOver, storedTime } from '../support/database.ts';
 import { runCountDrift } from '../support/run-counts.ts';
 
 const run = promisify(execFile);
@@ -195,7 +194,7 @@ describe('run counts', () => {
 
   it('a process another program wrote into the tables (no count rows) is counted from its runs', async () => {
     const connection = server.container.orm.em.fork().getConnection();
-    const now = testDialect() === 'sqlite' ? '2026-11-26 10:00:00.000000' : new Date('2026-11-26T10:00:00Z');
+    const now = storedTime();
     await connection.execute('insert into process (name, meta, created_at, updated_at) values (?, ?, ?, ?)', [
       'Skrevet udefra',
       '{}',
@@ -228,49 +227,34 @@ describe('run counts', () => {
 
 describe('the migration that creates the run counts', () => {
   it('counts the live runs already in the database, per process and status', async () => {
-    const db = await createTestDatabase();
-    const orm = await createOrm(db.url);
-    try {
-      await migrateUpTo(orm, 'Migration20261126153904_trigram_search');
-      const connection = orm.em.fork().getConnection();
-      const now =
-        testDialect() === 'sqlite' ? '2026-11-26 10:00:00.000000' : new Date('2026-11-26T10:00:00Z');
-      for (const name of ['A', 'B', 'Tom']) {
-        await connection.execute(
-          'insert into process (name, meta, created_at, updated_at) values (?, ?, ?, ?)',
-          [name, '{}', now, now],
-        );
-      }
-      const runs: [number, string, boolean][] = [
-        [1, 'COMPLETED', false],
-        [1, 'COMPLETED', false],
-        [1, 'FAILED', true],
-        [1, 'RUNNING', false],
-        [2, 'PENDING', false],
-        [2, 'CANCELLED', true],
-      ];
-      for (const [processId, status, deleted] of runs) {
-        await connection.execute(
-          'insert into process_run (process_id, entity_id, status, meta, is_neutralized, created_at, updated_at, deleted_at) ' +
-            'values (?, ?, ?, ?, ?, ?, ?, ?)',
-          [processId, '0101', status, '{}', false, now, now, deleted ? now : null],
-        );
-      }
-      await migrateToLatest(orm);
-      const rows = await connection.execute<
-        { process_id: number; status: string; run_count: number | string }[]
-      >(
-        'select process_id, status, run_count from process_run_count where run_count > 0 order by process_id, status',
-      );
-      expect(rows.map((row) => [Number(row.process_id), row.status, Number(row.run_count)])).toEqual([
-        [1, 'COMPLETED', 2],
-        [1, 'RUNNING', 1],
-        [2, 'PENDING', 1],
-      ]);
-      expect(await runCountDrift(orm.em.fork())).toEqual([]);
-    } finally {
-      await closeOrm(orm);
-      await db.dispose();
-    }
+    const runs: [number, string, boolean][] = [
+      [1, 'COMPLETED', false],
+      [1, 'COMPLETED', false],
+      [1, 'FAILED', true],
+      [1, 'RUNNING', false],
+      [2, 'PENDING', false],
+      [2, 'CANCELLED', true],
+    ];
+    await afterMigrationOver(
+      'Migration20261126153904_trigram_search',
+      {
+        processes: [{ name: 'A' }, { name: 'B' }, { name: 'Tom' }],
+        runs: runs.map(([process, status, deleted]) => ({ process, status, deleted })),
+      },
+      async (orm) => {
+        const rows = await orm.em
+          .fork()
+          .getConnection()
+          .execute<{ process_id: number; status: string; run_count: number | string }[]>(
+            'select process_id, status, run_count from process_run_count where run_count > 0 order by process_id, status',
+          );
+        expect(rows.map((row) => [Number(row.process_id), row.status, Number(row.run_count)])).toEqual([
+          [1, 'COMPLETED', 2],
+          [1, 'RUNNING', 1],
+          [2, 'PENDING', 1],
+        ]);
+        expect(await runCountDrift(orm.em.fork())).toEqual([]);
+      },
+    );
   });
 });

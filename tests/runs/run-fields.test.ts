@@ -11,10 +11,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '../../src/contract.ts';
-import { closeOrm, createOrm, migrateToLatest, migrateUpTo, ormDialect } from '../../src/db/orm.ts';
+import { ormDialect } from '../../src/db/orm.ts';
 import { INDEXED_VALUE_LENGTH } from '../../src/db/run-fields.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
-import { createTestDatabase, testDialect } from '../support/database.ts';
+import { afterMigrationOver } from '../support/database.ts';
 import { runFieldDrift } from '../support/run-counts.ts';
 
 const run = promisify(execFile);
@@ -315,48 +315,34 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
 
 describe('the migration that creates process_run_field', () => {
   it('indexes the declared values of the live runs already in the database', async () => {
-    const db = await createTestDatabase();
-    const orm = await createOrm(db.url);
-    try {
-      await migrateUpTo(orm, 'Migration20261126165327_run_counts');
-      const connection = orm.em.fork().getConnection();
-      const now =
-        testDialect() === 'sqlite' ? '2026-11-26 10:00:00.000000' : new Date('2026-11-26T10:00:00Z');
-      const schema = JSON.stringify({
-        run_metadata_schema: { kommune: 'string', 'ugyldigt navn': 'string' },
-      });
-      for (const meta of [schema, '{}']) {
-        await connection.execute(
-          'insert into process (name, meta, created_at, updated_at) values (?, ?, ?, ?)',
-          ['P', meta, now, now],
-        );
-      }
-      const runs: [number, Record<string, unknown>, boolean][] = [
-        [1, { kommune: 'Aarhus' }, false],
-        [1, { kommune: 'Ærø 🚀', 'ugyldigt navn': 'x' }, true],
-        [1, { kommune: 42 }, false],
-        [2, { kommune: 'Odense' }, false],
-      ];
-      for (const [processId, meta, isDeleted] of runs) {
-        await connection.execute(
-          'insert into process_run (process_id, entity_id, status, meta, is_neutralized, created_at, updated_at, deleted_at) ' +
-            'values (?, ?, ?, ?, ?, ?, ?, ?)',
-          [processId, '0101', 'PENDING', JSON.stringify(meta), false, now, now, isDeleted ? now : null],
-        );
-      }
-      await migrateToLatest(orm);
-      const rows = await connection.execute<{ run_id: number; field: string; value: string }[]>(
-        'select run_id, field, value from process_run_field order by run_id',
-      );
-      // Live runs only: run 2 is deleted; process 2 declares no fields.
-      expect(rows.map((row) => [Number(row.run_id), row.field, row.value])).toEqual([
-        [1, 'kommune', 'Aarhus'],
-        [3, 'kommune', '42'],
-      ]);
-      expect(await runFieldDrift(orm.em.fork(), ormDialect(orm))).toEqual([]);
-    } finally {
-      await closeOrm(orm);
-      await db.dispose();
-    }
+    await afterMigrationOver(
+      'Migration20261126165327_run_counts',
+      {
+        processes: [
+          { name: 'P', meta: { run_metadata_schema: { kommune: 'string', 'ugyldigt navn': 'string' } } },
+          { name: 'Q' },
+        ],
+        runs: [
+          { process: 1, meta: { kommune: 'Aarhus' } },
+          { process: 1, meta: { kommune: 'Ærø 🚀', 'ugyldigt navn': 'x' }, deleted: true },
+          { process: 1, meta: { kommune: 42 } },
+          { process: 2, meta: { kommune: 'Odense' } },
+        ],
+      },
+      async (orm) => {
+        const rows = await orm.em
+          .fork()
+          .getConnection()
+          .execute<{ run_id: number; field: string; value: string }[]>(
+            'select run_id, field, value from process_run_field order by run_id',
+          );
+        // Live runs only: run 2 is deleted; process 2 declares no fields.
+        expect(rows.map((row) => [Number(row.run_id), row.field, row.value])).toEqual([
+          [1, 'kommune', 'Aarhus'],
+          [3, 'kommune', '42'],
+        ]);
+        expect(await runFieldDrift(orm.em.fork(), ormDialect(orm))).toEqual([]);
+      },
+    );
   });
 });

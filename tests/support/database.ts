@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDatabaseUrl, type Dialect } from '../../src/db/database-url.ts';
-import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm.ts';
+import { closeOrm, createOrm, migrateToLatest, migrateUpTo, type Orm } from '../../src/db/orm.ts';
 
 export interface TestDatabase {
   url: string;
@@ -224,5 +224,62 @@ export async function createMigratedTestOrm(
     if (orm) await closeOrm(orm).catch(() => undefined);
     await db.dispose().catch(() => undefined);
     throw error;
+  }
+}
+
+/** A fixed time as a row written by raw SQL stores it (SQLite: the original's UTC text). */
+export function storedTime(): string | Date {
+  return testDialect() === 'sqlite' ? '2026-11-26 10:00:00.000000' : new Date('2026-11-26T10:00:00Z');
+}
+
+/** Rows another program (or an older version of this service) wrote: processes, then their runs. */
+export interface RawRows {
+  processes: { name: string; meta?: Record<string, unknown> }[];
+  /** `process` is the 1-based position in `processes` (the ids a fresh database gives them). */
+  runs: { process: number; status?: string; meta?: Record<string, unknown>; deleted?: boolean }[];
+}
+
+/**
+ * A fresh database migrated up to `migration`, with `rows` written by raw SQL, then migrated to the latest
+ * migration; `check` gets its ORM. The database is dropped afterwards.
+ */
+export async function afterMigrationOver(
+  migration: string,
+  rows: RawRows,
+  check: (orm: Orm) => Promise<void>,
+): Promise<void> {
+  const db = await createTestDatabase();
+  const orm = await createOrm(db.url);
+  try {
+    await migrateUpTo(orm, migration);
+    const connection = orm.em.fork().getConnection();
+    const now = storedTime();
+    for (const process of rows.processes) {
+      await connection.execute(
+        'insert into process (name, meta, created_at, updated_at) values (?, ?, ?, ?)',
+        [process.name, JSON.stringify(process.meta ?? {}), now, now],
+      );
+    }
+    for (const run of rows.runs) {
+      await connection.execute(
+        'insert into process_run (process_id, entity_id, status, meta, is_neutralized, created_at, updated_at, deleted_at) ' +
+          'values (?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          run.process,
+          '0101',
+          run.status ?? 'PENDING',
+          JSON.stringify(run.meta ?? {}),
+          false,
+          now,
+          now,
+          run.deleted === true ? now : null,
+        ],
+      );
+    }
+    await migrateToLatest(orm);
+    await check(orm);
+  } finally {
+    await closeOrm(orm);
+    await db.dispose();
   }
 }
