@@ -2,7 +2,13 @@
 import type { EntityManager, Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from './database-url.ts';
-import { reindexProcessFieldsSql } from './run-fields.ts';
+import { lockRow } from './row-lock.ts';
+import {
+  indexRunFields,
+  lockProcessMeta,
+  reindexProcessFields,
+  reindexProcessFieldsSql,
+} from './run-fields.ts';
 import { isMetaField, type SqlFragment } from './run-queries.ts';
 
 /** At most this many declared fields of a process are indexed in `process_run_field` (the first ones). */
@@ -77,4 +83,53 @@ export async function reindexAllRunFields(em: EntityManager, dialect: Dialect): 
     dialect,
   );
   for (const statement of statements) await sql.execute(statement.sql, statement.params, 'run');
+}
+
+/**
+ * After a committed transaction indexed run `runId` of process `processId` with `fields`: when the process's
+ * indexed fields are other ones now, indexes the run again with them, in a transaction of its own.
+ *
+ * On SQL Server's dialect only. The share lock of `lockProcessMeta` orders these transactions against a
+ * change of the fields on PostgreSQL and SQL Server (and SQLite writes one transaction at a time), but
+ * Babelfish, which speaks SQL Server's dialect, ignores lock hints. There this check, and the change
+ * rebuilding once more after it commits (`reindexProcessAfterCommit`), keep the index exact: whichever
+ * commits last sees the other's work (each statement reads what was committed before it began), and an
+ * insert skips the rows a run's own transaction committed meanwhile (the same values: same meta, same
+ * expression), so the rebuild does not collide with them.
+ */
+export async function reindexRunIfFieldsChanged(
+  em: EntityManager,
+  dialect: Dialect,
+  processId: number,
+  runId: number,
+  fields: readonly string[],
+): Promise<void> {
+  if (dialect !== 'mssql') return;
+  const current = indexedMetaFields((await lockProcessMeta(em.fork(), dialect, processId)) ?? {});
+  if (current.join('\n') === fields.join('\n')) return;
+  await em.fork().transactional(async (tx) => {
+    // A write lock on the process's row, which Babelfish does honour, orders this against the change
+    // itself and the other passes like this one.
+    await lockRow(tx, 'process', processId);
+    const now = indexedMetaFields((await lockProcessMeta(tx, dialect, processId)) ?? {});
+    await indexRunFields(tx, dialect, runId, now);
+  });
+}
+
+/**
+ * After a change of process `processId`'s indexed fields committed: rebuilds its rows once more with the
+ * fields it has now, for the runs created while the change ran. SQL Server's dialect only (see
+ * `reindexRunIfFieldsChanged`).
+ */
+export async function reindexProcessAfterCommit(
+  em: EntityManager,
+  dialect: Dialect,
+  processId: number,
+): Promise<void> {
+  if (dialect !== 'mssql') return;
+  await em.fork().transactional(async (tx) => {
+    await lockRow(tx, 'process', processId);
+    const fields = indexedMetaFields((await lockProcessMeta(tx, dialect, processId)) ?? {});
+    await reindexProcessFields(tx, dialect, processId, fields);
+  });
 }

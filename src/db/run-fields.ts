@@ -34,10 +34,16 @@ export const INDEXED_VALUE_LENGTH = 400;
  */
 export const MAX_INDEXED_PROCESSES = 500;
 
-/** Characters of a text, as each database measures a string column's length. */
-function lengthOf(dialect: Dialect, sql: string): string {
-  // SQL Server's len() ignores trailing spaces; datalength of an nvarchar is 2 bytes per code unit.
-  return dialect === 'mssql' ? `(datalength(${sql}) / 2)` : `length(${sql})`;
+/**
+ * Whether the text `sql` fits `value` (nvarchar(400) on SQL Server, varchar(400) elsewhere), as each
+ * database measures it. SQL Server counts UTF-16 code units (datalength: 2 bytes each; len() ignores
+ * trailing spaces); Babelfish stores nvarchar as PostgreSQL's varchar, which counts code points, and its
+ * datalength() counts UTF-8 bytes — so on SQL Server both are asked, each sufficient where it is exact.
+ */
+function fitsValue(dialect: Dialect, sql: string): string {
+  return dialect === 'mssql'
+    ? `(len(${sql} + N'.') - 1 <= ${INDEXED_VALUE_LENGTH} and datalength(${sql}) <= ${2 * INDEXED_VALUE_LENGTH})`
+    : `length(${sql}) <= ${INDEXED_VALUE_LENGTH}`;
 }
 
 /**
@@ -61,8 +67,10 @@ export function indexRunFieldsSql(
   return {
     sql:
       'insert into process_run_field (run_id, process_id, field, value) select x.run_id, x.process_id, x.field, ' +
-      `(case when ${lengthOf(dialect, 'x.v')} <= ${INDEXED_VALUE_LENGTH} then x.v end) ` +
-      `from (${branches.map((branch) => branch.sql).join(' union all ')}) x where x.v is not null`,
+      `(case when ${fitsValue(dialect, 'x.v')} then x.v end) ` +
+      `from (${branches.map((branch) => branch.sql).join(' union all ')}) x where x.v is not null ` +
+      // A row another transaction committed meanwhile holds the same value (see reindexRunIfFieldsChanged).
+      'and not exists (select 1 from process_run_field e where e.run_id = x.run_id and e.field = x.field)',
     params: branches.flatMap((branch) => branch.params),
   };
 }
@@ -133,13 +141,19 @@ export async function reindexProcessFields(
 }
 
 /**
- * Whether a `meta_filter` on these values can be answered by the index: each value could be stored in
- * `value` (not longer than `INDEXED_VALUE_LENGTH` in any database's measure) and is not a JSON object or
- * array as text (those have no rows; a string starting with `{` or `[` reads the JSON too, correctly).
+ * Whether a `meta_filter` on these values can be answered by the index: a run's value equal to each of them
+ * is stored in `value` on every database (`fitsValue`: at most `INDEXED_VALUE_LENGTH` UTF-16 code units
+ * and twice that in UTF-8 bytes, the strictest of their measures), and it is not a JSON object or array
+ * as text (those have no value in the index; a string starting with `{` or `[` reads the JSON too,
+ * correctly).
  */
 export function indexableValues(values: readonly string[]): boolean {
   return values.every(
-    (value) => value.length <= INDEXED_VALUE_LENGTH && !value.startsWith('{') && !value.startsWith('['),
+    (value) =>
+      value.length <= INDEXED_VALUE_LENGTH &&
+      Buffer.byteLength(value, 'utf8') <= 2 * INDEXED_VALUE_LENGTH &&
+      !value.startsWith('{') &&
+      !value.startsWith('['),
   );
 }
 

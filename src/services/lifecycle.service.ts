@@ -29,7 +29,7 @@ import { adjustRunCounts, recountRuns } from '../db/run-counts.ts';
 import { includeDeleted } from '../db/soft-delete.ts';
 import { Process, ProcessRun, ProcessStepRun } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
-import { indexedMetaFields } from '../db/meta-fields.ts';
+import { indexedMetaFields, reindexRunIfFieldsChanged } from '../db/meta-fields.ts';
 import { keepKeysOf, neutralizedEntityId, neutralizeObject } from './neutralization.ts';
 import { liveProcess, type ProcessService, type ProcessWithSteps } from './process.service.ts';
 import type { RunService, RunWithSteps } from './run.service.ts';
@@ -166,10 +166,12 @@ export class LifecycleService {
   async restoreRun(em: EntityManager, id: number): Promise<RunWithSteps> {
     const found = await em.findOne(ProcessRun, { id }, { ...includeDeleted });
     if (found === null) throw new NotFoundError(`Run ${id} not found`);
+    const processId = found.process.id;
+    let fields: string[] = [];
     await em.transactional(async (tx) => {
       // First: the fields indexed for the process's runs (run-fields.ts); then the run, so of two
       // concurrent restores the second sees the run restored and counts it once.
-      const processMeta = await lockProcessMeta(tx, this.#dialect, found.process.id);
+      fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, processId)) ?? {});
       await lockRow(tx, 'process_run', id);
       const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null) throw new NotFoundError(`Run ${id} not found`);
@@ -182,8 +184,9 @@ export class LifecycleService {
       }
       await restoreDeletion(tx, 'process_run', id, run.deletion_token);
       await adjustRunCounts(tx, run.process.id, { [run.status]: 1 });
-      await indexRunFields(tx, this.#dialect, id, indexedMetaFields(processMeta ?? {}));
+      await indexRunFields(tx, this.#dialect, id, fields);
     });
+    await reindexRunIfFieldsChanged(em, this.#dialect, processId, id, fields);
     em.clear();
     return this.#runs.get(em, id);
   }
@@ -266,10 +269,11 @@ export class LifecycleService {
     const found = await em.findOne(ProcessRun, { id }, { ...includeDeleted });
     if (found === null) return false;
     const processId = found.process.id;
-    return em.transactional(async (tx) => {
+    let fields: string[] = [];
+    const neutralized = await em.transactional(async (tx) => {
       const now = new Date();
       // First, before the run's lock: the fields indexed for the process's runs (run-fields.ts).
-      const processMeta = await lockProcessMeta(tx, this.#dialect, processId);
+      fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, processId)) ?? {});
       await lockRow(tx, 'process_run', id);
       const run = await tx.findOne(ProcessRun, { id }, { ...includeDeleted, refresh: true });
       if (run === null || run.is_neutralized) return false;
@@ -288,9 +292,11 @@ export class LifecycleService {
       }
       await tx.flush();
       // The personal data leaves the index of the run's meta values too.
-      await indexRunFields(tx, this.#dialect, id, indexedMetaFields(processMeta ?? {}));
+      await indexRunFields(tx, this.#dialect, id, fields);
       return true;
     });
+    if (neutralized) await reindexRunIfFieldsChanged(em, this.#dialect, processId, id, fields);
+    return neutralized;
   }
 }
 

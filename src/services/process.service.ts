@@ -5,7 +5,7 @@ import { addRunCountRows } from '../db/run-counts.ts';
 import { reindexProcessFields } from '../db/run-fields.ts';
 import { Process, ProcessStep } from '../entities/index.ts';
 import { ForbiddenError, NotFoundError } from '../errors/domain-errors.ts';
-import { indexedMetaFields } from '../db/meta-fields.ts';
+import { indexedMetaFields, reindexProcessAfterCommit } from '../db/meta-fields.ts';
 
 export interface NewProcess {
   name: string;
@@ -141,6 +141,7 @@ export class ProcessService {
     caller: { isAdmin: boolean; sent: ReadonlySet<string> },
   ): Promise<ProcessWithSteps> {
     if (!caller.isAdmin) refuseAdminOnlySettings(changes, caller.sent, false);
+    let fieldsChanged = false;
     await em.transactional(async (tx) => {
       const process = await liveProcess(tx, id);
       const indexedBefore = indexedMetaFields(process.meta);
@@ -156,10 +157,10 @@ export class ProcessService {
       if (reschedule) await rescheduleRuns(tx, this.#dialect, id, retention);
       // The flush wrote the process's row, so the transactions indexing its runs (lockProcessMeta) have
       // finished or wait for this one: the rebuild sees every run, and they index with the new fields.
-      if (indexed.join('\n') !== indexedBefore.join('\n')) {
-        await reindexProcessFields(tx, this.#dialect, id, indexed);
-      }
+      fieldsChanged = indexed.join('\n') !== indexedBefore.join('\n');
+      if (fieldsChanged) await reindexProcessFields(tx, this.#dialect, id, indexed);
     });
+    if (fieldsChanged) await reindexProcessAfterCommit(em, this.#dialect, id);
     return this.get(em, id);
   }
 

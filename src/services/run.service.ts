@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
-import { indexedMetaFields } from '../db/meta-fields.ts';
+import { indexedMetaFields, reindexRunIfFieldsChanged } from '../db/meta-fields.ts';
 import {
   refId,
   runRecords,
@@ -264,9 +264,10 @@ export class RunService {
    * process was deleted while this ran, the run is hidden with it and the answer is NotFoundError.
    */
   async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
+    let fields: string[] = [];
     const created = await em.transactional(async (tx) => {
       // First, before any other lock: the fields indexed for the process's runs (run-fields.ts).
-      const fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, input.process_id)) ?? {});
+      fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, input.process_id)) ?? {});
       const process = await liveProcess(tx, input.process_id);
       const steps = await tx.find(ProcessStep, { process: process.id }, { orderBy: { index: 'asc' } });
       const now = new Date();
@@ -289,6 +290,7 @@ export class RunService {
       return { run, steps: stepRuns };
     });
     await refuseIfProcessDeletedMeanwhile(em, input.process_id);
+    await reindexRunIfFieldsChanged(em, this.#dialect, input.process_id, created.run.id, fields);
     return created;
   }
 
@@ -308,9 +310,11 @@ export class RunService {
     if (Object.keys(meta).length === 0) return this.get(em, id);
     const [found] = await runRecords(em as SqlEntityManager, [id]);
     if (found === undefined) throw new NotFoundError(`Run ${id} not found`);
+    const processId = refId(found.process);
+    let fields: string[] = [];
     await em.transactional(async (tx) => {
       // First, before the run's lock: the fields indexed for the process's runs (run-fields.ts).
-      const processMeta = await lockProcessMeta(tx, this.#dialect, refId(found.process));
+      fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, processId)) ?? {});
       const run = await lockRun(tx, id);
       if (run === undefined) throw new NotFoundError(`Run ${id} not found`);
       const existing = Object.keys(run.meta);
@@ -325,8 +329,9 @@ export class RunService {
       }
       run.meta = { ...run.meta, ...meta };
       await tx.flush();
-      await indexRunFields(tx, this.#dialect, id, indexedMetaFields(processMeta ?? {}));
+      await indexRunFields(tx, this.#dialect, id, fields);
     });
+    await reindexRunIfFieldsChanged(em, this.#dialect, processId, id, fields);
     return this.get(em, id);
   }
 

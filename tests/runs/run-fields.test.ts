@@ -14,7 +14,7 @@ import type { Schemas } from '../../src/contract.ts';
 import { ormDialect } from '../../src/db/orm.ts';
 import { INDEXED_VALUE_LENGTH } from '../../src/db/run-fields.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
-import { afterMigrationOver } from '../support/database.ts';
+import { afterMigrationOver, testDialect } from '../support/database.ts';
 import { runFieldDrift } from '../support/run-counts.ts';
 
 const run = promisify(execFile);
@@ -22,6 +22,9 @@ const run = promisify(execFile);
 type RunBody = Schemas['ProcessRun'];
 type RunPage = Schemas['ProcessRunPage'];
 type FilterMetadata = Schemas['FilterMetadata'];
+
+/** Text as the database compares it: SQL Server's default collation ignores case (as its JSON path does). */
+const fold = (text: string) => (testDialect() === 'mssql' ? text.toLowerCase() : text);
 
 const LONG = 'Lang sagsbeskrivelse om flytning fra Århus til Ærø 🚀 '.repeat(8).trim();
 
@@ -61,7 +64,7 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
         const value = meta[field];
         return (
           (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') &&
-          values.includes(String(value))
+          values.map(fold).includes(fold(String(value)))
         );
       })
       .map(([id]) => id)
@@ -131,9 +134,10 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
     expect(LONG.length).toBeGreaterThan(INDEXED_VALUE_LENGTH);
     expect(await expectFilter('sag', [LONG], declared)).toHaveLength(1);
     // Two fields: both must match.
+    const akut = new Set(expected('akut', ['true'], declared));
     expect(
       await listed(`${filterQuery('kommune', ['Aarhus'], declared)}&${filterQuery('akut', ['true'])}`),
-    ).toEqual(expected('kommune', ['Aarhus'], declared));
+    ).toEqual(expected('kommune', ['Aarhus'], declared).filter((id) => akut.has(id)));
     // An undeclared field reads the JSON.
     await expectFilter('andet', ['ikke erklæret'], declared);
   });
@@ -251,11 +255,12 @@ describe('process_run_field: meta_filter and filter metadata from an index of th
             .filter(([id]) => !deleted.has(id) && processOf.get(id) === declared)
             .map(([, meta]) => meta[field])
             .filter((value) => ['string', 'number', 'boolean'].includes(typeof value))
-            .map(String),
+            .map((value) => fold(String(value))),
         ),
       ].sort();
     for (const field of ['kommune', 'sag', 'akut', 'antal']) {
-      expect([...(values.metadata_filters[field] ?? [])].sort(), field).toEqual(live(field));
+      const listed = [...new Set((values.metadata_filters[field] ?? []).map(fold))];
+      expect(listed.sort(), field).toEqual(live(field));
     }
     expect(values.metadata_filters['sag']).toContain(LONG);
   });
