@@ -18,6 +18,7 @@ import {
 } from '../../src/db/dashboard-queries.ts';
 import { countedTotalSql, countsOfProcessSql } from '../../src/db/run-counts.ts';
 import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
+import { indexedMetaCountSql } from '../../src/db/run-fields.ts';
 import { runCountQuery, runPageQuery, type SqlFragment } from '../../src/db/run-queries.ts';
 import {
   distinctMetaValuesQueries,
@@ -96,7 +97,15 @@ try {
       runCountQuery(em, dialect, { process_id: 1, meta: aarhus }).getFormattedQuery(),
     ],
     [
-      'list runs, meta_filter=kommune:Aarhus from process_run_field: total',
+      'list runs, meta_filter=kommune:Aarhus: total counted in process_run_field alone (what the service sends)',
+      formatted(indexedMetaCountSql(em.getPlatform(), processIds, aarhus)),
+    ],
+    [
+      'list runs, process_id=1&meta_filter=kommune:Aarhus: total counted in process_run_field alone',
+      formatted(indexedMetaCountSql(em.getPlatform(), [1], aarhus)),
+    ],
+    [
+      'list runs, meta_filter=kommune:Aarhus from process_run_field, joined to the runs: total (with any other filter)',
       runCountQuery(em, dialect, { meta: aarhus, metaIndex: everyProcess }).getFormattedQuery(),
     ],
     [
@@ -114,7 +123,7 @@ try {
       }).getFormattedQuery(),
     ],
     [
-      'list runs, process_id=1&meta_filter=kommune:Aarhus from process_run_field: total',
+      'list runs, process_id=1&meta_filter=kommune:Aarhus from process_run_field, joined to the runs: total',
       runCountQuery(em, dialect, { process_id: 1, meta: aarhus, metaIndex: processOne }).getFormattedQuery(),
     ],
     [
