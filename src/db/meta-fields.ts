@@ -8,6 +8,7 @@ import {
   lockProcessMeta,
   reindexProcessFields,
   reindexProcessFieldsSql,
+  storedObject,
 } from './run-fields.ts';
 import { isMetaField, type SqlFragment } from './run-queries.ts';
 
@@ -64,11 +65,7 @@ export async function reindexAllRunFieldsSql(
 ): Promise<SqlFragment[]> {
   const statements: SqlFragment[] = [];
   for (const row of await read('select id, meta from process order by id')) {
-    const meta: unknown = typeof row.meta === 'string' ? JSON.parse(row.meta) : row.meta;
-    const fields =
-      typeof meta === 'object' && meta !== null && !Array.isArray(meta)
-        ? indexedMetaFields(meta as Record<string, unknown>)
-        : [];
+    const fields = indexedMetaFields(storedObject(row.meta));
     statements.push(...reindexProcessFieldsSql(platform, dialect, Number(row.id), fields));
   }
   return statements;

@@ -94,20 +94,17 @@ const EVERY_FILTER: Omit<RunListQuery, 'order' | 'direction'> = {
   limit: 50,
 };
 
-/** The first 20 of EVERY_FILTER's meta fields answered by process_run_field for 3 processes (run-fields.ts). */
+/** The most fields a process's runs are indexed for, with non-Latin names: the first 20 of EVERY_FILTER's. */
+const INDEXED_FIELDS = Array.from({ length: 20 }, (_, i) => `felt_${i}æ`);
+
+/** EVERY_FILTER with its first 20 meta fields answered by process_run_field for 3 processes (run-fields.ts). */
 const EVERY_FILTER_INDEXED: Omit<RunListQuery, 'order' | 'direction'> = {
   ...EVERY_FILTER,
   filters: {
     ...EVERY_FILTER.filters,
-    metaIndex: {
-      processIds: [1, 2, 3],
-      fields: new Set(Array.from({ length: 20 }, (_, i) => `felt_${i}æ`)),
-    },
+    metaIndex: { processIds: [1, 2, 3], fields: new Set(INDEXED_FIELDS) },
   },
 };
-
-/** The most fields a process's runs are indexed for, with non-Latin names. */
-const INDEXED_FIELDS = Array.from({ length: 20 }, (_, i) => `felt_${i}æ`);
 
 /** Every filter of listAuditLogs at once, with LIKE wildcards and non-Latin text in the path. */
 const EVERY_AUDIT_FILTER: AuditLogFilters = {

@@ -22,7 +22,7 @@
 import type { EntityManager, Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from './database-url.ts';
-import { unicodeParams, type SqlFragment } from './run-queries.ts';
+import { placeholders, unicodeParams, type SqlFragment } from './run-queries.ts';
 import { metaScalarText } from './run-search-queries.ts';
 
 /** Longest value text (characters; UTF-16 code units on SQL Server) stored in `process_run_field.value`. */
@@ -80,9 +80,14 @@ async function execute(em: EntityManager, statement: SqlFragment | undefined): P
   if (statement !== undefined) await (em as SqlEntityManager).execute(statement.sql, statement.params, 'run');
 }
 
+/** The DELETE of `unindexProcess`. */
+function unindexProcessSql(processId: number): SqlFragment {
+  return { sql: 'delete from process_run_field where process_id = ?', params: [processId] };
+}
+
 /** Removes the rows of every run of process `processId` (deleted, or its runs hidden under its delete). */
 export async function unindexProcess(em: EntityManager, processId: number): Promise<void> {
-  await execute(em, { sql: 'delete from process_run_field where process_id = ?', params: [processId] });
+  await execute(em, unindexProcessSql(processId));
 }
 
 /** Removes the rows of run `runId` (deleted). */
@@ -122,10 +127,7 @@ export function reindexProcessFieldsSql(
     sql: 'r.process_id = ? and r.deleted_at is null',
     params: [processId],
   });
-  return [
-    { sql: 'delete from process_run_field where process_id = ?', params: [processId] },
-    ...(insert === undefined ? [] : [insert]),
-  ];
+  return [unindexProcessSql(processId), ...(insert === undefined ? [] : [insert])];
 }
 
 /** Rebuilds the rows of every live run of process `processId` for `fields`. */
@@ -178,10 +180,14 @@ export async function lockProcessMeta(
 ): Promise<Record<string, unknown> | undefined> {
   const { sql, params } = lockProcessMetaSql(dialect, processId);
   const [row] = await (em as SqlEntityManager).execute<{ meta: unknown }[]>(sql, params, 'all');
-  if (row === undefined) return undefined;
-  const meta: unknown = typeof row.meta === 'string' ? JSON.parse(row.meta) : row.meta;
-  return typeof meta === 'object' && meta !== null && !Array.isArray(meta)
-    ? (meta as Record<string, unknown>)
+  return row === undefined ? undefined : storedObject(row.meta);
+}
+
+/** A JSON object column as a raw query returns it (text, or parsed by the driver); `{}` for anything else. */
+export function storedObject(value: unknown): Record<string, unknown> {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
     : {};
 }
 
@@ -196,18 +202,17 @@ export function indexedMetaCountSql(
   processIds: readonly number[],
   meta: ReadonlyMap<string, readonly string[]>,
 ): SqlFragment {
-  const list = (items: readonly unknown[]) => items.map(() => '?').join(', ');
   const [[field, values] = ['', []], ...more] = [...meta];
   const probes = more.map(([moreField, moreValues], index) => ({
     sql:
       ` and exists (select 1 from process_run_field m${index + 1} where m${index + 1}.run_id = m0.run_id` +
-      ` and m${index + 1}.field = ? and m${index + 1}.value in (${list(moreValues)}))`,
+      ` and m${index + 1}.field = ? and m${index + 1}.value in (${placeholders(moreValues)}))`,
     params: unicodeParams(platform, [moreField, ...moreValues]),
   }));
   return {
     sql:
-      `select count(*) as count from process_run_field m0 where m0.process_id in (${list(processIds)}) ` +
-      `and m0.field = ? and m0.value in (${list(values)})${probes.map((probe) => probe.sql).join('')}`,
+      `select count(*) as count from process_run_field m0 where m0.process_id in (${placeholders(processIds)}) ` +
+      `and m0.field = ? and m0.value in (${placeholders(values)})${probes.map((probe) => probe.sql).join('')}`,
     params: [
       ...processIds,
       ...unicodeParams(platform, [field, ...values]),

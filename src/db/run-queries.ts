@@ -82,6 +82,11 @@ export interface SqlFragment {
   params: unknown[];
 }
 
+/** `?, ?, …`: one placeholder per item, for an IN list. */
+export function placeholders(items: readonly unknown[]): string {
+  return items.map(() => '?').join(', ');
+}
+
 /** The JSON path of a run-meta field (SQLite, SQL Server); the field passed `isMetaField`. */
 export function metaPath(field: string): string {
   return `$."${field}"`;
@@ -152,19 +157,18 @@ export function indexedMetaCondition(
   field: string,
   values: readonly string[],
 ): SqlFragment {
-  const list = (items: readonly unknown[]) => items.map(() => '?').join(', ');
   const matching = unicodeParams(platform, [field, ...values]);
   return index.probe === true
     ? {
         sql:
           'exists (select 1 from process_run_field m where m.run_id = r.id and m.field = ? and ' +
-          `m.value in (${list(values)}))`,
+          `m.value in (${placeholders(values)}))`,
         params: matching,
       }
     : {
         sql:
           'r.id in (select m.run_id from process_run_field m where ' +
-          `m.process_id in (${list(index.processIds)}) and m.field = ? and m.value in (${list(values)}))`,
+          `m.process_id in (${placeholders(index.processIds)}) and m.field = ? and m.value in (${placeholders(values)}))`,
         params: [...index.processIds, ...matching],
       };
 }
@@ -213,7 +217,7 @@ function applyFilters(
       continue;
     }
     const text = metaText(dialect, field);
-    const list = values.map(() => '?').join(', ');
+    const list = placeholders(values);
     add({ [raw(`${text.sql} in (${list})`, unicodeParams(platform, [...text.params, ...values]))]: [] });
   }
   return qb.where({ $and: conditions });

@@ -16,7 +16,14 @@ import { raw, type Platform, type RawQueryFragment } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, RUN_STATUSES } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
-import { likeContains, metaPath, metaText, unicodeParams, type SqlFragment } from './run-queries.ts';
+import {
+  likeContains,
+  metaPath,
+  metaText,
+  placeholders,
+  unicodeParams,
+  type SqlFragment,
+} from './run-queries.ts';
 
 /** The run columns global search looks in, in the order their matches are listed. */
 export const SEARCHED_RUN_COLUMNS = ['entity_id', 'entity_name', 'status'] as const;
@@ -112,7 +119,7 @@ function statusContains(text: string): SqlFragment {
   );
   return statuses.length === 0
     ? { sql: '1 = 0', params: [] }
-    : { sql: `r.status in (${statuses.map(() => '?').join(', ')})`, params: statuses };
+    : { sql: `r.status in (${placeholders(statuses)})`, params: statuses };
 }
 
 /** `fieldContains` of every searched field, in the order of `query.fields`. */

@@ -187,8 +187,13 @@ export function currentStepRunRecordsOf(
 
 /** Whether `filters` name nothing but a process and statuses: `total` is then read from the run counts. */
 function byProcessAndStatusOnly(filters: RunListFilters): boolean {
+  return filtersOnly(filters, ['process_id', 'statuses']);
+}
+
+/** Whether `filters` set nothing but these. */
+function filtersOnly(filters: RunListFilters, names: readonly (keyof RunListFilters)[]): boolean {
   return Object.entries(filters).every(
-    ([name, value]) => name === 'process_id' || name === 'statuses' || value === undefined,
+    ([name, value]) => value === undefined || (names as readonly string[]).includes(name),
   );
 }
 
@@ -226,10 +231,7 @@ async function indexedMetaTotal(em: EntityManager, filters: RunListFilters): Pro
   const { meta, metaIndex } = filters;
   if (meta === undefined || metaIndex === undefined) return undefined;
   if (![...meta.keys()].every((field) => metaIndex.fields.has(field))) return undefined;
-  const others = Object.entries(filters).filter(
-    ([name, value]) => !['process_id', 'meta', 'metaIndex'].includes(name) && value !== undefined,
-  );
-  if (others.length > 0) return undefined;
+  if (!filtersOnly(filters, ['process_id', 'meta', 'metaIndex'])) return undefined;
   const { sql, params } = indexedMetaCountSql(em.getPlatform(), metaIndex.processIds, meta);
   const [row] = await (em as SqlEntityManager).execute<{ count: number | string }[]>(sql, params, 'all');
   return Number(row?.count ?? 0);
