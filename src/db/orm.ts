@@ -10,6 +10,7 @@ import { MikroORM, type AbstractSqlDriver, type SqlEntityManager } from '@mikro-
 import { parseDatabaseUrl, type Dialect } from './database-url.ts';
 import { acquireMigrationLock } from './migration-lock.ts';
 import { databaseKind, ORIGINAL_SERVICE_TABLES, tableNamesOf, type AdoptionConnection } from './adopt.ts';
+import { cachePreparedStatements, type PreparingDatabase } from './sqlite-statement-cache.ts';
 import { buildOrmConfig, MIGRATIONS_TABLE, type BuildOrmConfigOptions } from './orm-config.ts';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -25,7 +26,7 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
     try {
       await orm.connect();
       const parsed = parseDatabaseUrl(databaseUrl);
-      if (parsed.dialect === 'sqlite') await useUnicodeLowerOnSqlite(orm);
+      if (parsed.dialect === 'sqlite') await prepareSqliteConnection(orm);
       if (parsed.dialect === 'sqlite' && !parsed.inMemory) {
         // WAL lets readers proceed while a write is in progress; the mode is stored in the database file.
         await orm.em.fork().getConnection().execute('pragma journal_mode = WAL');
@@ -39,21 +40,23 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
 }
 
 /**
- * SQLite's built-in lower() folds ASCII only ('Æ' stays 'Æ'), while PostgreSQL's and SQL Server's fold
- * Unicode. Queries use lower() for case-insensitive matching (e.g. `entity_name`), so the one SQLite
- * connection gets lower() as JavaScript's Unicode toLowerCase: the same SQL then finds the same rows on
- * every database.
+ * The one SQLite connection, made ready once:
+ * - SQLite's built-in lower() folds ASCII only ('Æ' stays 'Æ'), while PostgreSQL's and SQL Server's fold
+ *   Unicode. Queries use lower() for case-insensitive matching (e.g. `entity_name`), so the connection gets
+ *   lower() as JavaScript's Unicode toLowerCase: the same SQL then finds the same rows on every database.
+ * - Its prepared statements are kept for reuse (sqlite-statement-cache.ts).
  */
-async function useUnicodeLowerOnSqlite(orm: Orm): Promise<void> {
+async function prepareSqliteConnection(orm: Orm): Promise<void> {
   const connection = orm.em.getConnection() as unknown as {
-    getNativeClient(): Promise<{
-      function(name: string, options: object, fn: (value: unknown) => unknown): void;
-    }>;
+    getNativeClient(): Promise<
+      PreparingDatabase & { function(name: string, options: object, fn: (value: unknown) => unknown): void }
+    >;
   };
   const database = await connection.getNativeClient();
   database.function('lower', { deterministic: true }, (value) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );
+  cachePreparedStatements(database);
 }
 
 /** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
