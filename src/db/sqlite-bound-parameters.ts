@@ -26,7 +26,8 @@ function boundValue(value: unknown, dateText: (date: Date) => string): Bound | u
       if (Number.isSafeInteger(value)) return BigInt(value);
       return Number.isFinite(value) ? value : undefined;
     case 'bigint':
-      return value;
+      // Beyond SQLite's 64-bit integers a literal reads as REAL, a bound bigint is refused.
+      return BigInt.asIntN(64, value) === value ? value : undefined;
     case 'boolean':
       return value ? 1n : 0n;
     case 'undefined':

@@ -18,6 +18,7 @@ describe('values bound as parameters on SQLite (sqlite-bound-parameters.ts)', ()
     expect(bind('select ?', [{ a: 1 }])).toBeUndefined();
     expect(bind('select ?', [Buffer.from('x')])).toBeUndefined();
     expect(bind('select ?', [Number.NaN])).toBeUndefined();
+    expect(bind('select ?', [2n ** 64n])).toBeUndefined(); // beyond 64 bits
     expect(bind('select ?', [new Date(Number.NaN)])).toBeUndefined();
     expect(bind('select ?? from t where id = ?', ['name', 1])).toBeUndefined(); // an identifier
     expect(bind("select '?' , ?", [1])).toBeUndefined(); // a ? in a string
