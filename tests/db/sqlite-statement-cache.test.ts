@@ -18,7 +18,9 @@ const BetterSqlite = createRequire(import.meta.url)('better-sqlite3') as new (pa
 /** A plain in-memory connection with a table `t` of three rows. */
 function database(): Database {
   const db = new BetterSqlite(':memory:');
-  db.exec("create table t (id integer primary key, name text); insert into t (name) values ('a'), ('b'), ('c')");
+  db.exec(
+    "create table t (id integer primary key, name text); insert into t (name) values ('a'), ('b'), ('c')",
+  );
   return db;
 }
 
