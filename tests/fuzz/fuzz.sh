@@ -25,21 +25,8 @@ fuzz() {
 if [ -t 1 ]; then
   fuzz
 else
-  # Not a terminal (CI, a log file): Schemathesis redraws its progress bars many times a second, which
-  # buries everything else in a log. Keep its report (failures, warnings, summary) from its first
-  # section header on, or all of it when it stopped before one. Its headers and closing line are drawn
-  # like pytest's (`=== 1 warning in 84s ===`), which CI's log reader takes for a pytest run that ran no
-  # test; they are redrawn as `--- WARNINGS ---` and `Schemathesis finished: 1 warning; took 84s`.
-  log=$(mktemp)
+  # Not a terminal (CI, a log file): only the report, its pytest-like lines redrawn (report.sh).
   status=0
-  fuzz >"$log" 2>&1 || status=$?
-  if grep -q '^=\{3,\} .* =\{3,\}$' "$log"; then
-    sed -n '/^=\{3,\} .* =\{3,\}$/,$p' "$log" | sed -E \
-      -e 's/^=+ (.*) in ([0-9.]+s) =+$/Schemathesis finished: \1; took \2/' \
-      -e 's/^=+ (.*) =+$/--- \1 ---/'
-  else
-    cat "$log"
-  fi
-  rm -f "$log"
+  fuzz 2>&1 | bash tests/fuzz/report.sh || status=$?
   exit "$status"
 fi
