@@ -1,6 +1,6 @@
 /**
  * `make recount-runs` / `npm run recount-runs`: counts the live runs of every process again into
- * `process_run_count` (src/db/run-counts.ts) and rebuilds the index of their declared meta values,
+ * `process_run_count` (src/db/run-counts.ts), with the durations of those that have both times, and rebuilds the index of their declared meta values,
  * `process_run_field` (src/db/run-fields.ts), in one transaction. The service keeps both itself; run this
  * after another program wrote, changed or deleted runs in the tables behind the service's back.
  */

@@ -474,7 +474,7 @@ async function copyRows(
   }
   for (const statement of CASCADE_ORIGINAL_DELETES) await execute(statement);
   // The run counts of every copied process (run-counts.ts).
-  for (const { sql, params } of recountRunsSql()) await execute(sql, params);
+  for (const { sql, params } of recountRunsSql(dialect)) await execute(sql, params);
   // The indexed meta values of every copied run (run-fields.ts).
   const read = (sql: string) => execute<{ id: number; meta: unknown }>(sql);
   for (const { sql, params } of await reindexAllRunFieldsSql(read, platform, dialect))

@@ -62,23 +62,6 @@ export function runStatisticsQuery(em: SqlEntityManager, dialect: Dialect, proce
 }
 
 /**
- * `average_seconds` of `runStatisticsQuery` alone, over the completed live runs of process `processId`:
- * the range of those runs in the index on (process, status, started_at, finished_at), not every run.
- */
-export function averageCompletionQuery(em: SqlEntityManager, dialect: Dialect, processId: number) {
-  return em
-    .createQueryBuilder(ProcessRun, 'r')
-    .select([raw(`avg(${durationSeconds(dialect)})`).as('average_seconds')])
-    .where({
-      process: processId,
-      status: 'completed',
-      deleted_at: null,
-      started_at: { $ne: null },
-      finished_at: { $ne: null },
-    });
-}
-
-/**
  * The newest `limit` live runs of process `processId` (created_at, then id, descending): `GET /runs`'s
  * default order, so the dashboards embed the runs its first page shows.
  */

@@ -146,3 +146,16 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
 export function redactDatabaseUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }
+
+/** The dialect of an EntityManager of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
+export function emDialect(em: { getDriver(): object }): Dialect {
+  const driver = em.getDriver().constructor.name;
+  const drivers: Record<string, Dialect> = {
+    UtcTextSqliteDriver: 'sqlite',
+    PostgreSqlDriver: 'postgresql',
+    MsSqlDriver: 'mssql',
+  };
+  const dialect = drivers[driver];
+  if (dialect === undefined) throw new Error(`unsupported MikroORM driver ${driver}`);
+  return dialect;
+}

@@ -19,12 +19,7 @@ import {
   type AuditLogFilters,
   type AuditLogStatsScope,
 } from './audit-log-queries.ts';
-import {
-  averageCompletionQuery,
-  newestRunsQuery,
-  runStatisticsQuery,
-  successRatesQuery,
-} from './dashboard-queries.ts';
+import { newestRunsQuery, runStatisticsQuery, successRatesQuery } from './dashboard-queries.ts';
 import {
   addRunCountRowsSql,
   adjustRunCountsSql,
@@ -332,13 +327,19 @@ const QUERIES: Record<string, Render> = {
     formatted(em, rescheduleRunsSql('mssql', 1, null)),
   'the zero run counts of a new process (createProcess)': (em) => formatted(em, addRunCountRowsSql(1)),
   'a run counted from one status to another (recomputeRunStatus)': (em) =>
-    formatted(em, adjustRunCountsSql(1, { failed: -1, running: 1 })),
+    formatted(
+      em,
+      adjustRunCountsSql(1, {
+        running: { runs: -1 },
+        completed: { runs: 1, timed: 1, durationMs: 93_000 },
+      }),
+    ),
   'the run counts of a process counted again (deleteProcess, restoreProcess)': (em) =>
-    recountRunsSql(1)
+    recountRunsSql('mssql', 1)
       .map((statement) => formatted(em, statement))
       .join(';\n'),
   'the run counts of every process counted again (adoption, the run counts migration)': (em) =>
-    recountRunsSql()
+    recountRunsSql('mssql')
       .map((statement) => formatted(em, statement))
       .join(';\n'),
   'a list total from the run counts: a process and two statuses (listRuns)': (em) =>
@@ -346,8 +347,6 @@ const QUERIES: Record<string, Render> = {
   'a list total from the run counts: no filter (listRuns)': (em) => formatted(em, countedTotalSql({})),
   'the run counts of a process (getProcessDashboard, getProcessOverview)': (em) =>
     formatted(em, countsOfProcessSql(1)),
-  'the average completion time of the completed runs of a process (getProcessDashboard)': (em) =>
-    averageCompletionQuery(em, 'mssql', 1).getFormattedQuery(),
   "a key's most-called paths of the last 7 days (getApiKeyUsageStats)": (em) =>
     topEndpointsQuery(em, 5, new Date('2026-11-19T12:00:00Z')).getFormattedQuery(),
   'runs due for neutralisation, longest due first (getCleanupStats, neutralizeDueRuns)': async (em) => {

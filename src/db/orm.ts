@@ -7,7 +7,7 @@
 import type { MigrationInfo, Transaction } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type AbstractSqlDriver, type SqlEntityManager } from '@mikro-orm/sql';
-import { parseDatabaseUrl, type Dialect } from './database-url.ts';
+import { emDialect, parseDatabaseUrl, type Dialect } from './database-url.ts';
 import { acquireMigrationLock } from './migration-lock.ts';
 import { databaseKind, ORIGINAL_SERVICE_TABLES, tableNamesOf, type AdoptionConnection } from './adopt.ts';
 import { cachePreparedStatements, type PreparingDatabase } from './sqlite-statement-cache.ts';
@@ -61,15 +61,7 @@ async function prepareSqliteConnection(orm: Orm): Promise<void> {
 
 /** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */
 export function ormDialect(orm: Orm): Dialect {
-  const driver = orm.em.getDriver().constructor.name;
-  const drivers = {
-    UtcTextSqliteDriver: 'sqlite',
-    PostgreSqlDriver: 'postgresql',
-    MsSqlDriver: 'mssql',
-  } as const;
-  const dialect = drivers[driver as keyof typeof drivers] as Dialect | undefined;
-  if (dialect === undefined) throw new Error(`unsupported MikroORM driver ${driver}`);
-  return dialect;
+  return emDialect(orm.em);
 }
 
 /**

@@ -21,11 +21,19 @@
  * migration, an adoption or a recount found. A process without rows (written by another program into
  * the same tables) is counted the slow way (`countedTotal` answers undefined), never wrongly.
  *
+ * Durations: each row also holds how many of its runs have both `started_at` and `finished_at`
+ * (`timed_count`) and the sum of their `finished_at − started_at` in milliseconds (`duration_ms_sum`).
+ * They move with the run count, in the same statements: a run's times change only with its status
+ * (run-status.ts `applyRunStatus`), so a status change moves the run's duration from its old row to its new
+ * one (`runMoved`), a delete or restore takes it out or puts it back, and a recount sums them again. The
+ * dashboards' average completion time is then `duration_ms_sum / timed_count` of the `COMPLETED` row.
+ *
  * Statuses are written as stored (`'PENDING'`, enum-name.type.ts): raw SQL bypasses the column type.
  */
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { RUN_STATUSES, type RunStatus } from '../entities/index.ts';
+import { emDialect, type Dialect } from './database-url.ts';
 import type { SqlFragment } from './run-queries.ts';
 
 const stored = (status: RunStatus) => `'${status.toUpperCase()}'`;
@@ -52,11 +60,41 @@ export async function addRunCountRows(em: EntityManager, processId: number): Pro
 }
 
 /**
- * The statements that count the live runs of process `processId` (every process when undefined) again,
- * creating its rows where they are missing. The migration `…_run_counts` runs the same statements.
+ * `finished_at − started_at` of the run `r` in whole milliseconds, on each database, from the times cut to
+ * milliseconds as the service reads them into Dates (a time the original stored with microseconds loses
+ * them), so it equals `durationMs` of the run as read; null when a time is missing.
  */
-export function recountRunsSql(processId?: number): SqlFragment[] {
+export function durationMsSql(dialect: Dialect): string {
+  switch (dialect) {
+    case 'sqlite':
+      // The stored UTC text (sqlite-utc-text.ts) to its milliseconds; julianday()'s double is exact to well
+      // under a millisecond, which the rounding removes.
+      return (
+        'cast(round((julianday(substr(r.finished_at, 1, 23)) - julianday(substr(r.started_at, 1, 23))) ' +
+        '* 86400000.0) as integer)'
+      );
+    case 'postgresql':
+      return (
+        "cast(extract(epoch from (date_trunc('milliseconds', r.finished_at) - " +
+        "date_trunc('milliseconds', r.started_at))) * 1000 as bigint)"
+      );
+    case 'mssql':
+      // Millisecond boundaries crossed: the difference of the times cut to milliseconds.
+      return 'datediff_big(millisecond, r.started_at, r.finished_at)';
+  }
+}
+
+/**
+ * The statements that count the live runs of process `processId` (every process when undefined) again,
+ * with their durations, creating its rows where they are missing. The migrations `…_run_counts` and
+ * `…_run_durations` run the same statements.
+ */
+export function recountRunsSql(dialect: Dialect, processId?: number): SqlFragment[] {
   const one = processId !== undefined;
+  const runsOfRow =
+    'from process_run r where r.process_id = process_run_count.process_id and ' +
+    'r.status = process_run_count.status and r.deleted_at is null';
+  const timed = 'and r.started_at is not null and r.finished_at is not null';
   return [
     {
       sql:
@@ -67,9 +105,10 @@ export function recountRunsSql(processId?: number): SqlFragment[] {
     },
     {
       sql:
-        'update process_run_count set run_count = (select count(*) from process_run r where ' +
-        'r.process_id = process_run_count.process_id and r.status = process_run_count.status and ' +
-        `r.deleted_at is null)${one ? ' where process_id = ?' : ''}`,
+        `update process_run_count set run_count = (select count(*) ${runsOfRow}), ` +
+        `timed_count = (select count(*) ${runsOfRow} ${timed}), ` +
+        `duration_ms_sum = (select coalesce(sum(${durationMsSql(dialect)}), 0) ${runsOfRow} ${timed})` +
+        (one ? ' where process_id = ?' : ''),
       params: one ? [processId] : [],
     },
   ];
@@ -77,44 +116,103 @@ export function recountRunsSql(processId?: number): SqlFragment[] {
 
 /** Counts the live runs of `processId` (or of every process) again: after set-based hides and restores. */
 export async function recountRuns(em: EntityManager, processId?: number): Promise<void> {
-  for (const statement of recountRunsSql(processId)) await execute(em, statement);
+  for (const statement of recountRunsSql(emDialect(em), processId)) await execute(em, statement);
 }
 
-/** The UPDATE that adds `by` (a status → change map) to the counts of process `processId`; none for no change. */
-export function adjustRunCountsSql(
-  processId: number,
-  by: Partial<Record<RunStatus, number>>,
-): SqlFragment | undefined {
-  const changes = Object.entries(by).filter(([, change]) => change !== 0) as [RunStatus, number][];
-  if (changes.length === 0) return undefined;
-  const cases = changes.map(([status]) => `when ${stored(status)} then ?`).join(' ');
-  const statuses = changes.map(([status]) => stored(status)).join(', ');
+/** A change of one count row: runs, and of them the timed ones with their duration (milliseconds). */
+export interface RunCountChange {
+  runs: number;
+  timed?: number;
+  durationMs?: number;
+}
+
+/** A run's part of its status's count row: itself, and its duration when it has both times. */
+export interface CountedRun {
+  status: RunStatus;
+  started_at?: Date | null;
+  finished_at?: Date | null;
+}
+
+/** `finished_at − started_at` of `run` in milliseconds; undefined without both times. */
+export function durationMs(run: CountedRun): number | undefined {
+  if (run.started_at == null || run.finished_at == null) return undefined;
+  return run.finished_at.getTime() - run.started_at.getTime();
+}
+
+/** The change of `run`'s count row when it comes (`sign` 1) or goes (−1). */
+export function countedRun(run: CountedRun, sign: 1 | -1): Partial<Record<RunStatus, RunCountChange>> {
+  const duration = durationMs(run);
   return {
-    sql:
-      `update process_run_count set run_count = run_count + (case status ${cases} else 0 end) ` +
-      `where process_id = ? and status in (${statuses})`,
-    params: [...changes.map(([, change]) => change), processId],
+    [run.status]:
+      duration === undefined ? { runs: sign } : { runs: sign, timed: sign, durationMs: sign * duration },
   };
 }
 
-/** Adds `by` (a status → change map) to the counts of process `processId`, in one UPDATE. */
+/** The UPDATE that adds `by` (status → change) to the count rows of process `processId`; none for no change. */
+export function adjustRunCountsSql(
+  processId: number,
+  by: Partial<Record<RunStatus, RunCountChange>>,
+): SqlFragment | undefined {
+  const changes = (Object.entries(by) as [RunStatus, RunCountChange][]).filter(
+    ([, change]) => change.runs !== 0 || (change.timed ?? 0) !== 0 || (change.durationMs ?? 0) !== 0,
+  );
+  if (changes.length === 0) return undefined;
+  const cases = changes.map(([status]) => `when ${stored(status)} then ?`).join(' ');
+  const statuses = changes.map(([status]) => stored(status)).join(', ');
+  const timed = changes.some(([, change]) => (change.timed ?? 0) !== 0 || (change.durationMs ?? 0) !== 0);
+  return {
+    sql:
+      `update process_run_count set run_count = run_count + (case status ${cases} else 0 end)` +
+      (timed
+        ? `, timed_count = timed_count + (case status ${cases} else 0 end), ` +
+          `duration_ms_sum = duration_ms_sum + (case status ${cases} else 0 end)`
+        : '') +
+      ` where process_id = ? and status in (${statuses})`,
+    params: [
+      ...changes.map(([, change]) => change.runs),
+      ...(timed
+        ? [
+            ...changes.map(([, change]) => change.timed ?? 0),
+            ...changes.map(([, change]) => change.durationMs ?? 0),
+          ]
+        : []),
+      processId,
+    ],
+  };
+}
+
+/** Adds `by` (status → change) to the count rows of process `processId`, in one UPDATE. */
 export async function adjustRunCounts(
   em: EntityManager,
   processId: number,
-  by: Partial<Record<RunStatus, number>>,
+  by: Partial<Record<RunStatus, RunCountChange>>,
 ): Promise<void> {
   const statement = adjustRunCountsSql(processId, by);
   if (statement !== undefined) await execute(em, statement);
 }
 
-/** A run's status moved from `from` to `to` (nothing when they are the same). */
-export function runStatusChanged(
+/**
+ * A run moved from `before` (its status and times then) to `run`'s status and times now: out of its old
+ * row, into its new one, in one UPDATE (nothing when neither changed).
+ */
+export function runMoved(
   em: EntityManager,
   processId: number,
-  from: RunStatus,
-  to: RunStatus,
+  before: CountedRun,
+  run: CountedRun,
 ): Promise<void> {
-  return from === to ? Promise.resolve() : adjustRunCounts(em, processId, { [from]: -1, [to]: 1 });
+  const out = countedRun(before, -1)[before.status]!;
+  const into = countedRun(run, 1)[run.status]!;
+  if (before.status !== run.status) {
+    return adjustRunCounts(em, processId, { [before.status]: out, [run.status]: into });
+  }
+  return adjustRunCounts(em, processId, {
+    [run.status]: {
+      runs: 0,
+      timed: (into.timed ?? 0) + (out.timed ?? 0),
+      durationMs: (into.durationMs ?? 0) + (out.durationMs ?? 0),
+    },
+  });
 }
 
 /**
@@ -158,28 +256,46 @@ export function countedTotalSql(filters: {
 export function countsOfProcessSql(processId: number): SqlFragment {
   return {
     sql:
-      'select c.status, c.run_count from process_run_count c join process p on p.id = c.process_id ' +
+      'select c.status, c.run_count, c.timed_count, c.duration_ms_sum from process_run_count c ' +
+      'join process p on p.id = c.process_id ' +
       'where p.deleted_at is null and p.id = ?',
     params: [processId],
   };
+}
+
+/** The live runs of a process per status, and the duration of its timed completed runs. */
+export interface ProcessRunCounts {
+  counts: Record<RunStatus, number>;
+  /** Completed runs with both times, and the sum of their durations in milliseconds. */
+  completedTimed: number;
+  completedDurationMs: number;
 }
 
 /** The live runs of live process `processId` per status, or undefined when it has no count rows. */
 export async function countsOfProcess(
   em: EntityManager,
   processId: number,
-): Promise<Record<RunStatus, number> | undefined> {
+): Promise<ProcessRunCounts | undefined> {
   const { sql, params } = countsOfProcessSql(processId);
-  const rows = await (em as SqlEntityManager).execute<{ status: string; run_count: number | string }[]>(
-    sql,
-    params,
-    'all',
-  );
+  const rows = await (em as SqlEntityManager).execute<
+    {
+      status: string;
+      run_count: number | string;
+      timed_count: number | string;
+      duration_ms_sum: number | string;
+    }[]
+  >(sql, params, 'all');
   if (rows.length === 0) return undefined;
   const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
+  let completedTimed = 0;
+  let completedDurationMs = 0;
   for (const row of rows) {
     const status = row.status.toLowerCase() as RunStatus;
     if (status in counts) counts[status] = Number(row.run_count);
+    if (status === 'completed') {
+      completedTimed = Number(row.timed_count);
+      completedDurationMs = Number(row.duration_ms_sum);
+    }
   }
-  return counts;
+  return { counts, completedTimed, completedDurationMs };
 }

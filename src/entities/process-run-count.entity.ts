@@ -7,6 +7,10 @@ import type { RunStatus } from './process-run.entity.ts';
  * transactions that change it (src/db/run-counts.ts), so `total` of an unfiltered or status-filtered run
  * list and the dashboards' counts are read from a few rows instead of counting every run. One row per
  * live process and run status, created with the process; `status` stored as `process_run.status` is.
+ *
+ * Beside the count, the runs of the row that have both times: how many (`timed_count`) and the sum of
+ * their durations in milliseconds (`duration_ms_sum`), so the dashboards' average completion time is one
+ * division instead of a read of every completed run.
  */
 export const ProcessRunCount = defineEntity({
   name: 'ProcessRunCount',
@@ -19,6 +23,8 @@ export const ProcessRunCount = defineEntity({
       .primary()
       .$type<RunStatus>(),
     run_count: p.integer().default(0),
+    timed_count: p.integer().default(0),
+    duration_ms_sum: p.bigint('number').default(0),
   },
 });
 

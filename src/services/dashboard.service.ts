@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import {
-  averageCompletionQuery,
   newestRunsQuery,
   runStatisticsQuery,
   successRatesQuery,
@@ -129,20 +128,18 @@ export class DashboardService {
 
   /**
    * The counts of the live runs of `processId` from its run counts (run-counts.ts), and, `withAverage`,
-   * the average completion time over its completed runs; all from the runs themselves for a process
-   * without run counts.
+   * the average completion time over its completed runs from the durations summed beside them; all from
+   * the runs themselves for a process without run counts.
    */
   async #statistics(em: SqlEntityManager, processId: number, withAverage: boolean): Promise<RunStatistics> {
-    const byStatus = await countsOfProcess(em, processId);
-    if (byStatus === undefined) return this.#countedStatistics(em, processId);
+    const counted = await countsOfProcess(em, processId);
+    if (counted === undefined) return this.#countedStatistics(em, processId);
+    const byStatus = counted.counts;
     const total = RUN_STATUSES.reduce((sum, status) => sum + byStatus[status], 0);
-    const average = withAverage
-      ? (
-          await averageCompletionQuery(em, this.#dialect, processId).execute<{
-            average_seconds: number | string | null;
-          }>('get', false)
-        ).average_seconds
-      : null;
+    const average =
+      withAverage && counted.completedTimed > 0
+        ? counted.completedDurationMs / counted.completedTimed / 1000
+        : null;
     return statisticsOf(
       {
         total_runs: total,

@@ -25,7 +25,7 @@ import {
   unindexProcess,
   unindexRun,
 } from '../db/run-fields.ts';
-import { adjustRunCounts, recountRuns } from '../db/run-counts.ts';
+import { adjustRunCounts, countedRun, recountRuns } from '../db/run-counts.ts';
 import { includeDeleted } from '../db/soft-delete.ts';
 import { Process, ProcessRun, ProcessStepRun } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
@@ -153,7 +153,7 @@ export class LifecycleService {
       if (run === null) throw new NotFoundError(`Run ${id} not found`);
       if (run.deleted_at !== null && run.deleted_at !== undefined) return;
       await executeAll(deleteRunStatements(tx as SqlEntityManager, id, newDeletion()));
-      await adjustRunCounts(tx, run.process.id, { [run.status]: -1 });
+      await adjustRunCounts(tx, run.process.id, countedRun(run, -1));
       await unindexRun(tx, id);
     });
   }
@@ -183,7 +183,7 @@ export class LifecycleService {
         );
       }
       await restoreDeletion(tx, 'process_run', id, run.deletion_token);
-      await adjustRunCounts(tx, run.process.id, { [run.status]: 1 });
+      await adjustRunCounts(tx, run.process.id, countedRun(run, 1));
       await indexRunFields(tx, this.#dialect, id, fields);
     });
     await reindexRunIfFieldsChanged(em, this.#dialect, processId, id, fields);

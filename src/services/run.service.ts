@@ -12,7 +12,7 @@ import {
   type StepRunRecord,
   type StepRunShape,
 } from '../db/records.ts';
-import { adjustRunCounts, countedTotal, runStatusChanged } from '../db/run-counts.ts';
+import { adjustRunCounts, countedTotal, runMoved } from '../db/run-counts.ts';
 import {
   indexableValues,
   indexedMetaCountSql,
@@ -124,7 +124,7 @@ export async function withLockedStepRun<T>(
  */
 export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Promise<void> {
   const current = (await currentStepRunsOf(tx, [run.id], { refresh: true })).get(run.id) ?? [];
-  const before = run.status;
+  const before = { status: run.status, started_at: run.started_at, finished_at: run.finished_at };
   applyRunStatus(
     run,
     deriveRunStatus(
@@ -133,7 +133,7 @@ export async function recomputeRunStatus(tx: EntityManager, run: ProcessRun): Pr
     ),
     new Date(),
   );
-  await runStatusChanged(tx, run.process.id, before, run.status);
+  await runMoved(tx, run.process.id, before, run);
 }
 
 /** Run ids per step-run query: far below SQL Server's 2,100 parameters, however a driver sends them. */
@@ -288,7 +288,7 @@ export class RunService {
       const stepRuns = steps.map((step) => newStepRun(tx, run, step, now));
       await tx.flush();
       await indexRunFields(tx, this.#dialect, run.id, fields, { fresh: true });
-      await adjustRunCounts(tx, process.id, { pending: 1 });
+      await adjustRunCounts(tx, process.id, { pending: { runs: 1 } });
       return { run, steps: stepRuns };
     });
     await refuseIfProcessDeletedMeanwhile(em, input.process_id);

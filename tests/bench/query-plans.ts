@@ -11,11 +11,7 @@
  * run of the query right after its plan (warm cache).
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import {
-  averageCompletionQuery,
-  runStatisticsQuery,
-  successRatesQuery,
-} from '../../src/db/dashboard-queries.ts';
+import { runStatisticsQuery, successRatesQuery } from '../../src/db/dashboard-queries.ts';
 import { countedTotalSql, countsOfProcessSql } from '../../src/db/run-counts.ts';
 import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
 import { indexedMetaCountSql } from '../../src/db/run-fields.ts';
@@ -168,10 +164,6 @@ try {
       runSearchCountQuery(em, dialect, search('0101')).getFormattedQuery(),
     ],
     ['dashboards: run counts of process 1', formatted(countsOfProcessSql(1))],
-    [
-      'dashboard: average completion time of the completed runs of process 1',
-      averageCompletionQuery(em, dialect, 1).getFormattedQuery(),
-    ],
     [
       'dashboards: statistics of process 1 by counting its runs (a process without run counts)',
       runStatisticsQuery(em, dialect, 1).getFormattedQuery(),

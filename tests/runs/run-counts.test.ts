@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '../../src/contract.ts';
 import { RUN_STATUSES, type RunStatus } from '../../src/entities/index.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
-import { afterMigrationOver, storedTime } from '../support/database.ts';
+import { afterMigrationOver, storedTime, testDialect } from '../support/database.ts';
 import { runCountDrift } from '../support/run-counts.ts';
 
 const run = promisify(execFile);
@@ -252,6 +252,68 @@ describe('the migration that creates the run counts', () => {
           [1, 'COMPLETED', 2],
           [1, 'RUNNING', 1],
           [2, 'PENDING', 1],
+        ]);
+        expect(await runCountDrift(orm.em.fork())).toEqual([]);
+      },
+    );
+  });
+});
+
+describe('the migration that adds the durations to the run counts', () => {
+  it('sums the durations of the live runs already there with both times, cut to milliseconds', async () => {
+    const sqlite = testDialect() === 'sqlite';
+    // On SQLite the original's text with microseconds, which the service reads as milliseconds.
+    const at = (text: string) => (sqlite ? text : new Date(`${text.slice(0, 23).replace(' ', 'T')}Z`));
+    const start = at('2026-11-26 10:00:00.000000');
+    await afterMigrationOver(
+      'Migration20261126193921_run_fields',
+      {
+        processes: [{ name: 'A' }, { name: 'B' }],
+        runs: [
+          {
+            process: 1,
+            status: 'COMPLETED',
+            started_at: start,
+            finished_at: at('2026-11-26 10:01:30.500250'),
+          },
+          {
+            process: 1,
+            status: 'COMPLETED',
+            started_at: start,
+            finished_at: at('2026-11-26 11:00:00.000999'),
+          },
+          { process: 1, status: 'COMPLETED', finished_at: at('2026-11-26 11:00:00.000000') }, // never started
+          { process: 1, status: 'COMPLETED', started_at: start, finished_at: start, deleted: true },
+          { process: 1, status: 'FAILED', started_at: start, finished_at: at('2026-11-26 10:00:02.000000') },
+          { process: 2, status: 'RUNNING', started_at: start },
+        ],
+      },
+      async (orm) => {
+        const rows = await orm.em
+          .fork()
+          .getConnection()
+          .execute<
+            {
+              process_id: number;
+              status: string;
+              timed_count: number | string;
+              duration_ms_sum: number | string;
+            }[]
+          >(
+            'select process_id, status, timed_count, duration_ms_sum from process_run_count ' +
+              'where run_count > 0 order by process_id, status',
+          );
+        expect(
+          rows.map((row) => [
+            Number(row.process_id),
+            row.status,
+            Number(row.timed_count),
+            Number(row.duration_ms_sum),
+          ]),
+        ).toEqual([
+          [1, 'COMPLETED', 2, 90_500 + 3_600_000],
+          [1, 'FAILED', 1, 2_000],
+          [2, 'RUNNING', 0, 0],
         ]);
         expect(await runCountDrift(orm.em.fork())).toEqual([]);
       },

@@ -236,7 +236,15 @@ export function storedTime(): string | Date {
 export interface RawRows {
   processes: { name: string; meta?: Record<string, unknown> }[];
   /** `process` is the 1-based position in `processes` (the ids a fresh database gives them). */
-  runs: { process: number; status?: string; meta?: Record<string, unknown>; deleted?: boolean }[];
+  runs: {
+    process: number;
+    status?: string;
+    meta?: Record<string, unknown>;
+    deleted?: boolean;
+    /** As stored: on SQLite the UTC text (microseconds allowed), elsewhere a Date. */
+    started_at?: string | Date;
+    finished_at?: string | Date;
+  }[];
 }
 
 /**
@@ -262,8 +270,8 @@ export async function afterMigrationOver(
     }
     for (const run of rows.runs) {
       await connection.execute(
-        'insert into process_run (process_id, entity_id, status, meta, is_neutralized, created_at, updated_at, deleted_at) ' +
-          'values (?, ?, ?, ?, ?, ?, ?, ?)',
+        'insert into process_run (process_id, entity_id, status, meta, is_neutralized, created_at, updated_at, ' +
+          'deleted_at, started_at, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [
           run.process,
           '0101',
@@ -273,6 +281,8 @@ export async function afterMigrationOver(
           now,
           now,
           run.deleted === true ? now : null,
+          run.started_at ?? null,
+          run.finished_at ?? null,
         ],
       );
     }

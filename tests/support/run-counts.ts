@@ -1,29 +1,54 @@
 /**
  * The invariant of `process_run_count` (src/db/run-counts.ts): every process has a row per run status,
- * and each row holds the number of live runs of its process with its status. `runCountDrift` lists every
+ * and each row holds the number of live runs of its process with its status, how many of them have both
+ * times and the sum of their durations. `runCountDrift` lists every
  * row that says otherwise; every test server checks it when it closes (app.ts), so each test file that
  * changes runs through the service checks that the counts followed.
  */
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { Dialect } from '../../src/db/database-url.ts';
+import { emDialect, type Dialect } from '../../src/db/database-url.ts';
+import { durationMsSql } from '../../src/db/run-counts.ts';
 import { reindexAllRunFields } from '../../src/db/meta-fields.ts';
 import { RUN_STATUSES } from '../../src/entities/index.ts';
 
 export async function runCountDrift(em: EntityManager): Promise<string[]> {
   const sql = em as SqlEntityManager;
+  const runsOfRow =
+    'from process_run r where r.process_id = c.process_id and r.status = c.status and r.deleted_at is null';
+  const timed = 'and r.started_at is not null and r.finished_at is not null';
   const rows = await sql.execute<
-    { process_id: number; status: string; run_count: number | string; actual: number | string }[]
+    {
+      process_id: number;
+      status: string;
+      run_count: number | string;
+      actual: number | string;
+      timed_count: number | string;
+      actual_timed: number | string;
+      duration_ms_sum: number | string;
+      actual_duration: number | string;
+    }[]
   >(
-    'select c.process_id, c.status, c.run_count, (select count(*) from process_run r where ' +
-      'r.process_id = c.process_id and r.status = c.status and r.deleted_at is null) as actual ' +
+    `select c.process_id, c.status, c.run_count, (select count(*) ${runsOfRow}) as actual, ` +
+      `c.timed_count, (select count(*) ${runsOfRow} ${timed}) as actual_timed, c.duration_ms_sum, ` +
+      `(select coalesce(sum(${durationMsSql(emDialect(em))}), 0) ${runsOfRow} ${timed}) as actual_duration ` +
       'from process_run_count c order by c.process_id, c.status',
   );
   const drift = rows
-    .filter((row) => Number(row.run_count) !== Number(row.actual))
+    .filter(
+      (row) =>
+        Number(row.run_count) !== Number(row.actual) ||
+        Number(row.timed_count) !== Number(row.actual_timed) ||
+        Number(row.duration_ms_sum) !== Number(row.actual_duration),
+    )
     .map(
       (row) =>
-        `process ${row.process_id} ${row.status}: counted ${Number(row.run_count)}, live runs ${Number(row.actual)}`,
+        `process ${row.process_id} ${row.status}: counted ${Number(row.run_count)}, live runs ${Number(row.actual)}` +
+        (Number(row.timed_count) !== Number(row.actual_timed) ||
+        Number(row.duration_ms_sum) !== Number(row.actual_duration)
+          ? `; timed ${Number(row.timed_count)} of ${Number(row.duration_ms_sum)} ms, ` +
+            `the runs ${Number(row.actual_timed)} of ${Number(row.actual_duration)} ms`
+          : ''),
     );
   const missing = await sql.execute<{ id: number; statuses: number | string }[]>(
     'select p.id, (select count(*) from process_run_count c where c.process_id = p.id) as statuses from process p',
