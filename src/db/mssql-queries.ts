@@ -330,7 +330,7 @@ const QUERIES: Record<string, Render> = {
     formatted(
       em,
       adjustRunCountsSql(1, {
-        running: { runs: -1 },
+        running: { runs: -1, timed: 0, durationMs: 0 },
         completed: { runs: 1, timed: 1, durationMs: 93_000 },
       }),
     ),

@@ -62,7 +62,7 @@ export async function addRunCountRows(em: EntityManager, processId: number): Pro
 /**
  * `finished_at − started_at` of the run `r` in whole milliseconds, on each database, from the times cut to
  * milliseconds as the service reads them into Dates (a time the original stored with microseconds loses
- * them), so it equals `durationMs` of the run as read; null when a time is missing.
+ * them), so it equals the duration `runCountChange` takes from the run as read; null when a time is missing.
  */
 export function durationMsSql(dialect: Dialect): string {
   switch (dialect) {
@@ -122,8 +122,8 @@ export async function recountRuns(em: EntityManager, processId?: number): Promis
 /** A change of one count row: runs, and of them the timed ones with their duration (milliseconds). */
 export interface RunCountChange {
   runs: number;
-  timed?: number;
-  durationMs?: number;
+  timed: number;
+  durationMs: number;
 }
 
 /** A run's part of its status's count row: itself, and its duration when it has both times. */
@@ -133,19 +133,19 @@ export interface CountedRun {
   finished_at?: Date | null;
 }
 
-/** `finished_at − started_at` of `run` in milliseconds; undefined without both times. */
-export function durationMs(run: CountedRun): number | undefined {
-  if (run.started_at == null || run.finished_at == null) return undefined;
-  return run.finished_at.getTime() - run.started_at.getTime();
+/** The change of `run`'s count row when it comes (`sign` 1) or goes (−1). */
+function runCountChange(run: CountedRun, sign: 1 | -1): RunCountChange {
+  if (run.started_at == null || run.finished_at == null) return { runs: sign, timed: 0, durationMs: 0 };
+  return {
+    runs: sign,
+    timed: sign,
+    durationMs: sign * (run.finished_at.getTime() - run.started_at.getTime()),
+  };
 }
 
-/** The change of `run`'s count row when it comes (`sign` 1) or goes (−1). */
+/** `runCountChange` of `run`, by its status: for `adjustRunCounts`. */
 export function countedRun(run: CountedRun, sign: 1 | -1): Partial<Record<RunStatus, RunCountChange>> {
-  const duration = durationMs(run);
-  return {
-    [run.status]:
-      duration === undefined ? { runs: sign } : { runs: sign, timed: sign, durationMs: sign * duration },
-  };
+  return { [run.status]: runCountChange(run, sign) };
 }
 
 /** The UPDATE that adds `by` (status → change) to the count rows of process `processId`; none for no change. */
@@ -154,12 +154,12 @@ export function adjustRunCountsSql(
   by: Partial<Record<RunStatus, RunCountChange>>,
 ): SqlFragment | undefined {
   const changes = (Object.entries(by) as [RunStatus, RunCountChange][]).filter(
-    ([, change]) => change.runs !== 0 || (change.timed ?? 0) !== 0 || (change.durationMs ?? 0) !== 0,
+    ([, change]) => change.runs !== 0 || change.timed !== 0 || change.durationMs !== 0,
   );
   if (changes.length === 0) return undefined;
   const cases = changes.map(([status]) => `when ${stored(status)} then ?`).join(' ');
   const statuses = changes.map(([status]) => stored(status)).join(', ');
-  const timed = changes.some(([, change]) => (change.timed ?? 0) !== 0 || (change.durationMs ?? 0) !== 0);
+  const timed = changes.some(([, change]) => change.timed !== 0 || change.durationMs !== 0);
   return {
     sql:
       `update process_run_count set run_count = run_count + (case status ${cases} else 0 end)` +
@@ -171,10 +171,7 @@ export function adjustRunCountsSql(
     params: [
       ...changes.map(([, change]) => change.runs),
       ...(timed
-        ? [
-            ...changes.map(([, change]) => change.timed ?? 0),
-            ...changes.map(([, change]) => change.durationMs ?? 0),
-          ]
+        ? [...changes.map(([, change]) => change.timed), ...changes.map(([, change]) => change.durationMs)]
         : []),
       processId,
     ],
@@ -201,18 +198,18 @@ export function runMoved(
   before: CountedRun,
   run: CountedRun,
 ): Promise<void> {
-  const out = countedRun(before, -1)[before.status]!;
-  const into = countedRun(run, 1)[run.status]!;
-  if (before.status !== run.status) {
-    return adjustRunCounts(em, processId, { [before.status]: out, [run.status]: into });
-  }
-  return adjustRunCounts(em, processId, {
-    [run.status]: {
-      runs: 0,
-      timed: (into.timed ?? 0) + (out.timed ?? 0),
-      durationMs: (into.durationMs ?? 0) + (out.durationMs ?? 0),
-    },
-  });
+  const by = countedRun(before, -1);
+  const out = by[run.status];
+  const into = runCountChange(run, 1);
+  by[run.status] =
+    out === undefined
+      ? into
+      : {
+          runs: out.runs + into.runs,
+          timed: out.timed + into.timed,
+          durationMs: out.durationMs + into.durationMs,
+        };
+  return adjustRunCounts(em, processId, by);
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type StepRunRecord,
   type StepRunShape,
 } from '../db/records.ts';
-import { adjustRunCounts, countedTotal, runMoved } from '../db/run-counts.ts';
+import { adjustRunCounts, countedRun, countedTotal, runMoved } from '../db/run-counts.ts';
 import {
   indexableValues,
   indexedMetaCountSql,
@@ -288,7 +288,7 @@ export class RunService {
       const stepRuns = steps.map((step) => newStepRun(tx, run, step, now));
       await tx.flush();
       await indexRunFields(tx, this.#dialect, run.id, fields, { fresh: true });
-      await adjustRunCounts(tx, process.id, { pending: { runs: 1 } });
+      await adjustRunCounts(tx, process.id, countedRun(run, 1));
       return { run, steps: stepRuns };
     });
     await refuseIfProcessDeletedMeanwhile(em, input.process_id);
