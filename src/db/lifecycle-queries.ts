@@ -9,7 +9,9 @@ import { raw, type EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
+import { statementRecords } from './records.ts';
 import { recountRuns } from './run-counts.ts';
+import type { SqlFragment } from './run-queries.ts';
 import { unindexProcess } from './run-fields.ts';
 
 /** What one soft delete writes: its time and the token shared by every row it hides. */
@@ -34,6 +36,11 @@ export function deleteProcessStatements(em: SqlEntityManager, processId: number,
   ];
 }
 
+/** The SELECT of process `processId`, deleted or not (records of Process). */
+export function processSql(processId: number): SqlFragment {
+  return { sql: 'select * from process where id = ?', params: [processId] };
+}
+
 /**
  * Hides what a concurrent delete of process `processId` may have missed, if the process is deleted: its
  * live steps, runs and step runs, under the process's own deletion time and token. True when the process
@@ -48,12 +55,12 @@ export function deleteProcessStatements(em: SqlEntityManager, processId: number,
  */
 export async function hideUnderDeletedProcess(em: EntityManager, processId: number): Promise<boolean> {
   const fresh = em.fork();
-  const process = await fresh.findOne(
+  const [process] = await statementRecords<Pick<Process, 'deleted_at' | 'deletion_token'>>(
+    fresh as SqlEntityManager,
     Process,
-    { id: processId },
-    { filters: false, refresh: true, disableIdentityMap: true },
+    processSql(processId),
   );
-  if (process === null) return true;
+  if (process === undefined) return true;
   if (process.deleted_at === null || process.deleted_at === undefined) return false;
   const deletion: Deletion = {
     deleted_at: process.deleted_at,

@@ -19,6 +19,13 @@ import {
   type AuditLogFilters,
   type AuditLogStatsScope,
 } from './audit-log-queries.ts';
+import {
+  liveProcessSql,
+  liveStepsSql,
+  runRecordsSql,
+  stepRunRecordSql,
+  stepRunRecordsSql,
+} from './records.ts';
 import { newestRunsQuery, runStatisticsQuery, successRatesQuery } from './dashboard-queries.ts';
 import {
   addRunCountRowsSql,
@@ -44,6 +51,7 @@ import {
 import {
   deleteProcessStatements,
   deleteRunStatements,
+  processSql,
   rescheduleRunsSql,
   restoreStatements,
 } from './lifecycle-queries.ts';
@@ -255,6 +263,16 @@ const QUERIES: Record<string, Render> = {
       .update({ updated_at: new Date('2026-01-05T10:15:00.123Z') })
       .where({ id: 42, deleted_at: null })
       .getFormattedQuery(),
+  'live runs by id, as records (getRun, listRuns, searchRuns)': (em) =>
+    formatted(em, runRecordsSql([1, 2, 3])),
+  'live step runs of runs, as records (getRun, listRuns, updateStepRun)': (em) =>
+    formatted(em, stepRunRecordsSql([1, 2, 3])),
+  'a live step run by id, as a record (updateStepRun)': (em) => formatted(em, stepRunRecordSql(42)),
+  'a live process by id, as a record (createRun)': (em) => formatted(em, liveProcessSql(7)),
+  'a process by id, deleted or not, as a record (after createRun, createStep)': (em) =>
+    formatted(em, processSql(7)),
+  'the live steps of a process in index order, as records (createRun)': (em) =>
+    formatted(em, liveStepsSql(em.getPlatform(), 7)),
   'live step runs of a page of runs (getRun, listRuns, step-run lists)': async (em) => {
     const qb = em
       .createQueryBuilder(ProcessStepRun)

@@ -1,18 +1,19 @@
 /**
- * Read-only rows of runs and step runs as plain objects ("records"), for the pages that only show them:
- * list, search, the overview and GET run. Building MikroORM entities (factory, hydration, identity map,
- * change-tracking snapshots) was half the CPU of a list page of 50 runs with their 250 step runs
- * (`make bench`'s profile); a record is the QueryBuilder's row, mapped to property names with its dates
- * and booleans by MikroORM's result mapper, and converted here by the properties' own custom types
- * (JSON, the upper-case status names, SQL Server's Unicode strings) — the same conversions hydration
- * applies. Relations are their ids.
+ * Rows of runs and step runs as plain objects ("records"), for the pages that only show them (list,
+ * search, the overview, GET run) and the robots' hot write paths (a new run, a step-run report). Building
+ * MikroORM entities (factory, hydration, identity map, change-tracking snapshots) was half the CPU of a
+ * list page of 50 runs with their 250 step runs, and most of a step-run report (`make bench`'s profiles);
+ * a record is the statement's row, mapped to property names with its dates and booleans by MikroORM's
+ * result mapper, and converted here by the properties' own custom types (JSON, the upper-case status
+ * names, SQL Server's Unicode strings) — the same conversions hydration applies. Relations are their ids.
  *
- * Entities satisfy the same shapes (`RunShape`, `StepRunShape`), so a mapper serves both: write paths
- * answer with the entities they changed, read paths with records.
+ * Entities satisfy the same shapes (`RunShape`, `StepRunShape`), so a mapper serves both: the other write
+ * paths answer with the entities they changed, the rest with records.
  */
 import type { EntityMetadata, EntityName, EntityProperty, Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, ProcessStepRun, type RunStatus, type StepRunStatus } from '../entities/index.ts';
+import { placeholders, type SqlFragment } from './run-queries.ts';
 
 /** A many-to-one relation: an entity (write paths) or its id (records). */
 export type Ref = number | { readonly id: number };
@@ -77,6 +78,20 @@ function customTyped(meta: EntityMetadata): EntityProperty[] {
   return props;
 }
 
+/** Converts the values of `row` (mapped to property names) that have a custom type, in place. */
+function convertCustomTypes(
+  row: Record<string, unknown>,
+  props: readonly EntityProperty[],
+  platform: Platform,
+) {
+  for (const prop of props) {
+    const value = row[prop.name];
+    if (value !== null && value !== undefined) {
+      row[prop.name] = prop.customType?.convertToJSValue(value, platform);
+    }
+  }
+}
+
 /**
  * Runs `query` (a QueryBuilder of `entity`) and answers its rows as records: mapped to property names by
  * `execute('all')`, then converted by the custom types.
@@ -89,28 +104,55 @@ export async function queryRecords<T>(
   const rows = await query.execute<Record<string, unknown>[]>('all');
   const props = customTyped(em.getMetadata().get(entity));
   const platform: Platform = em.getPlatform();
-  for (const row of rows) {
-    for (const prop of props) {
-      const value = row[prop.name];
-      if (value !== null && value !== undefined) {
-        row[prop.name] = prop.customType?.convertToJSValue(value, platform);
-      }
-    }
-  }
+  for (const row of rows) convertCustomTypes(row, props, platform);
   return rows as unknown as T[];
+}
+
+/**
+ * Runs `statement` (a SELECT of `entity`'s columns, `select * from <its table> …`) and answers its rows as
+ * records, as `queryRecords` does: MikroORM's result mapper (the one a QueryBuilder's `execute('all')`
+ * calls: property names, dates, booleans), then the custom types. Without a QueryBuilder: building and
+ * rendering one costs more than the statement itself on the hot paths (GET run, a step-run report).
+ */
+export async function statementRecords<T>(
+  em: SqlEntityManager,
+  entity: EntityName,
+  statement: SqlFragment,
+): Promise<T[]> {
+  const rows = await em.execute<Record<string, unknown>[]>(statement.sql, [...statement.params], 'all');
+  const meta = em.getMetadata().get(entity);
+  const props = customTyped(meta);
+  const driver = em.getDriver();
+  const platform: Platform = em.getPlatform();
+  return rows.map((row) => {
+    const record = driver.mapResult(row, meta) as Record<string, unknown>;
+    convertCustomTypes(record, props, platform);
+    return record as T;
+  });
+}
+
+/** The SELECT of live runs by id (`runRecords`); `ids` must be at most a statement's worth. */
+export function runRecordsSql(ids: readonly number[]): SqlFragment {
+  return {
+    sql: `select * from process_run where id in (${placeholders(ids)}) and deleted_at is null`,
+    params: [...ids],
+  };
 }
 
 /** Live runs by id, as records, in no particular order. `ids` must be at most a statement's worth. */
 export async function runRecords(em: SqlEntityManager, ids: readonly number[]): Promise<RunRecord[]> {
   if (ids.length === 0) return [];
-  return queryRecords<RunRecord>(
-    em,
-    ProcessRun,
-    em
-      .createQueryBuilder(ProcessRun, 'r')
-      .select('*')
-      .where({ id: { $in: [...ids] }, deleted_at: null }),
-  );
+  return statementRecords<RunRecord>(em, ProcessRun, runRecordsSql(ids));
+}
+
+/** The SELECT of the live step runs of these runs, by run, step_index and id (`stepRunRecords`). */
+export function stepRunRecordsSql(runIds: readonly number[]): SqlFragment {
+  return {
+    sql:
+      `select * from process_step_run where run_id in (${placeholders(runIds)}) and deleted_at is null ` +
+      'order by run_id, step_index, id',
+    params: [...runIds],
+  };
 }
 
 /** Live step runs of these runs (at most a statement's worth), ordered by run, step_index and id. */
@@ -119,13 +161,29 @@ export async function stepRunRecords(
   runIds: readonly number[],
 ): Promise<StepRunRecord[]> {
   if (runIds.length === 0) return [];
-  return queryRecords<StepRunRecord>(
-    em,
-    ProcessStepRun,
-    em
-      .createQueryBuilder(ProcessStepRun, 's')
-      .select('*')
-      .where({ run: { $in: [...runIds] }, deleted_at: null })
-      .orderBy([{ run: 'asc' }, { step_index: 'asc' }, { id: 'asc' }]),
-  );
+  return statementRecords<StepRunRecord>(em, ProcessStepRun, stepRunRecordsSql(runIds));
+}
+
+/** The SELECT of the live process `id` (its record: `statementRecords` of Process). */
+export function liveProcessSql(id: number): SqlFragment {
+  return { sql: 'select * from process where id = ? and deleted_at is null', params: [id] };
+}
+
+/** The SELECT of the live steps of process `processId` in index order (records of ProcessStep). */
+export function liveStepsSql(platform: Platform, processId: number): SqlFragment {
+  return {
+    sql: `select * from process_step where process_id = ? and deleted_at is null order by ${platform.quoteIdentifier('index')}`,
+    params: [processId],
+  };
+}
+
+/** The SELECT of one live step run by id (`stepRunRecord`). */
+export function stepRunRecordSql(id: number): SqlFragment {
+  return { sql: 'select * from process_step_run where id = ? and deleted_at is null', params: [id] };
+}
+
+/** The live step run `id` (a current one or an earlier attempt) as a record; undefined when there is none. */
+export async function stepRunRecord(em: SqlEntityManager, id: number): Promise<StepRunRecord | undefined> {
+  const [record] = await statementRecords<StepRunRecord>(em, ProcessStepRun, stepRunRecordSql(id));
+  return record;
 }

@@ -3,8 +3,11 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import { indexedMetaFields, reindexRunIfFieldsChanged } from '../db/meta-fields.ts';
 import {
+  liveProcessSql,
+  liveStepsSql,
   refId,
   runRecords,
+  statementRecords,
   stepRunRecords,
   queryRecords,
   type RunRecord,
@@ -23,7 +26,7 @@ import {
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
-import { addCalendarMonths, liveProcess, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
+import { addCalendarMonths, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
 import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
 
 export interface NewRun {
@@ -54,10 +57,29 @@ export function maxRerunsOf(step: Pick<ProcessStep, 'is_rerunnable' | 'rerun_con
     : 3;
 }
 
+/** The step-definition members a new step run copies. */
+type StepToRun = Pick<ProcessStep, 'id' | 'index' | 'is_rerunnable' | 'rerun_config'>;
+
 /**
- * A new pending step run of `step` in `run` (persisted on the next flush), as the original created them:
- * `step_index` from the step unless given, and can_rerun, a copy of rerun_config and max_reruns from it.
+ * The row of a new pending step run of `step` in run `runId`, as the original created them: `step_index`
+ * from the step unless given, and can_rerun, a copy of rerun_config and max_reruns from it.
  */
+function newStepRunData(runId: number, step: StepToRun, now: Date, stepIndex: number = step.index) {
+  return {
+    run: runId,
+    step: step.id,
+    step_index: stepIndex,
+    status: 'pending' as const,
+    can_rerun: step.is_rerunnable,
+    rerun_config: structuredClone(step.rerun_config),
+    max_reruns: maxRerunsOf(step),
+    rerun_count: 0,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** `newStepRunData` as an entity of `em`, persisted on the next flush. */
 export function newStepRun(
   em: EntityManager,
   run: ProcessRun,
@@ -65,18 +87,26 @@ export function newStepRun(
   now: Date,
   stepIndex: number = step.index,
 ): ProcessStepRun {
-  return em.create(ProcessStepRun, {
-    run,
-    step,
-    step_index: stepIndex,
-    status: 'pending',
-    can_rerun: step.is_rerunnable,
-    rerun_config: structuredClone(step.rerun_config),
-    max_reruns: maxRerunsOf(step),
-    rerun_count: 0,
-    created_at: now,
-    updated_at: now,
-  });
+  return em.create(ProcessStepRun, { ...newStepRunData(run.id, step, now, stepIndex), run, step });
+}
+
+/** The live process `id` as a record; NotFoundError when there is none. */
+async function liveProcessRecord(
+  em: SqlEntityManager,
+  id: number,
+): Promise<Pick<Process, 'id' | 'retention_months'>> {
+  const [process] = await statementRecords<Pick<Process, 'id' | 'retention_months'>>(
+    em,
+    Process,
+    liveProcessSql(id),
+  );
+  if (process === undefined) throw new NotFoundError(`Process ${id} not found`);
+  return process;
+}
+
+/** The live steps of process `processId` as records, in index order. */
+function liveStepRecords(em: SqlEntityManager, processId: number): Promise<StepToRun[]> {
+  return statementRecords<StepToRun>(em, ProcessStep, liveStepsSql(em.getPlatform(), processId));
 }
 
 /**
@@ -115,6 +145,44 @@ export async function withLockedStepRun<T>(
     if (run === undefined || stepRun === null) throw new NotFoundError(`Step run ${id} not found`);
     return work(tx, run, stepRun);
   });
+}
+
+/**
+ * `lockRun` for the write paths that work on records: locks the live run `runId` the same way and reads it
+ * as a record, with its live step runs (every attempt, ordered by step_index and id). Undefined when the
+ * run does not exist or is soft-deleted.
+ */
+export async function lockRunRecord(
+  tx: EntityManager,
+  runId: number,
+): Promise<{ run: RunRecord; stepRuns: StepRunRecord[] } | undefined> {
+  const touched = await tx.nativeUpdate(
+    ProcessRun,
+    { id: runId, deleted_at: null },
+    { updated_at: new Date() },
+  );
+  if (touched === 0) return undefined;
+  const [run] = await runRecords(tx as SqlEntityManager, [runId]);
+  if (run === undefined) return undefined;
+  return { run, stepRuns: await stepRunRecords(tx as SqlEntityManager, [runId]) };
+}
+
+/**
+ * `recomputeRunStatus` for a run read as a record (`lockRunRecord`), given its live step runs as they are now
+ * in this transaction: the same derivation and count move, the changed status and times written with
+ * `updated_at` (as a flush of the entity would). Nothing is written when the status stays.
+ */
+export async function recomputeRunRecordStatus(
+  tx: EntityManager,
+  run: RunRecord,
+  stepRuns: readonly StepRunRecord[],
+): Promise<void> {
+  const now = new Date();
+  const next = { status: run.status, started_at: run.started_at, finished_at: run.finished_at };
+  const statuses = currentAttempts(stepRuns).map((stepRun) => stepRun.status);
+  if (!applyRunStatus(next, deriveRunStatus(run.status, statuses), now)) return;
+  await tx.nativeUpdate(ProcessRun, { id: run.id }, { ...next, updated_at: now });
+  await runMoved(tx, run.process, run, next);
 }
 
 /**
@@ -268,32 +336,46 @@ export class RunService {
   async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
     let fields: string[] = [];
     const created = await em.transactional(async (tx) => {
+      const sql = tx as SqlEntityManager;
       // First, before any other lock: the fields indexed for the process's runs (run-fields.ts).
       fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, input.process_id)) ?? {});
-      const process = await liveProcess(tx, input.process_id);
-      const steps = await tx.find(ProcessStep, { process: process.id }, { orderBy: { index: 'asc' } });
+      const process = await liveProcessRecord(sql, input.process_id);
+      const steps = await liveStepRecords(sql, process.id);
       const now = new Date();
-      const run = tx.create(ProcessRun, {
-        process,
+      const run = {
+        process: process.id,
         entity_id: input.entity_id,
         entity_name: input.entity_name ?? null,
-        status: 'pending',
+        status: 'pending' as const,
         meta: input.meta ?? {},
         is_neutralized: false,
         scheduled_deletion_at:
           process.retention_months == null ? null : addCalendarMonths(now, process.retention_months),
         created_at: now,
         updated_at: now,
-      });
-      const stepRuns = steps.map((step) => newStepRun(tx, run, step, now));
-      await tx.flush();
-      await indexRunFields(tx, this.#dialect, run.id, fields, { fresh: true });
+      };
+      // Rows, not entities: the robots' second most frequent call (see `StepRunService.report`).
+      const runId = Number(await tx.insert(ProcessRun, run));
+      if (steps.length > 0) {
+        await tx.insertMany(
+          ProcessStepRun,
+          steps.map((step) => newStepRunData(runId, step, now)),
+        );
+      }
+      await indexRunFields(tx, this.#dialect, runId, fields, { fresh: true });
       await adjustRunCounts(tx, process.id, countedRun(run, 1));
-      return { run, steps: stepRuns };
+      return this.#readBack(sql, runId);
     });
     await refuseIfProcessDeletedMeanwhile(em, input.process_id);
     await reindexRunIfFieldsChanged(em, this.#dialect, input.process_id, created.run.id, fields);
     return created;
+  }
+
+  /** The run `id` just written in this transaction, with its step runs, as records (as GET answers them). */
+  async #readBack(sql: SqlEntityManager, id: number): Promise<RunWithSteps> {
+    const [run] = await runRecords(sql, [id]);
+    if (run === undefined) throw new Error(`Run ${id} written in this transaction was not found`);
+    return { run, steps: (await currentStepRunRecordsOf(sql, [id])).get(id) ?? [] };
   }
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */
