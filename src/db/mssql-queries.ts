@@ -19,13 +19,7 @@ import {
   type AuditLogFilters,
   type AuditLogStatsScope,
 } from './audit-log-queries.ts';
-import {
-  liveProcessSql,
-  liveStepsSql,
-  runRecordsSql,
-  stepRunRecordSql,
-  stepRunRecordsSql,
-} from './records.ts';
+import { liveStepsSql, lockRunOfStepRunSql, runRecordsSql, stepRunRecordsSql } from './records.ts';
 import { newestRunsQuery, runStatisticsQuery, successRatesQuery } from './dashboard-queries.ts';
 import {
   addRunCountRowsSql,
@@ -267,8 +261,10 @@ const QUERIES: Record<string, Render> = {
     formatted(em, runRecordsSql([1, 2, 3])),
   'live step runs of runs, as records (getRun, listRuns, updateStepRun)': (em) =>
     formatted(em, stepRunRecordsSql([1, 2, 3])),
-  'a live step run by id, as a record (updateStepRun)': (em) => formatted(em, stepRunRecordSql(42)),
-  'a live process by id, as a record (createRun)': (em) => formatted(em, liveProcessSql(7)),
+  'lock the live run of a live step run, answering its row (updateStepRun)': (em) =>
+    formatted(em, lockRunOfStepRunSql(em.getPlatform(), 42, new Date('2026-01-05T10:15:00.123Z'))),
+  'the process read and share-locked, as a record (createRun)': (em) =>
+    formatted(em, lockProcessMetaSql('mssql', 7, '*')),
   'a process by id, deleted or not, as a record (after createRun, createStep)': (em) =>
     formatted(em, processSql(7)),
   'the live steps of a process in index order, as records (createRun)': (em) =>

@@ -164,11 +164,6 @@ export async function stepRunRecords(
   return statementRecords<StepRunRecord>(em, ProcessStepRun, stepRunRecordsSql(runIds));
 }
 
-/** The SELECT of the live process `id` (its record: `statementRecords` of Process). */
-export function liveProcessSql(id: number): SqlFragment {
-  return { sql: 'select * from process where id = ? and deleted_at is null', params: [id] };
-}
-
 /** The SELECT of the live steps of process `processId` in index order (records of ProcessStep). */
 export function liveStepsSql(platform: Platform, processId: number): SqlFragment {
   return {
@@ -177,13 +172,17 @@ export function liveStepsSql(platform: Platform, processId: number): SqlFragment
   };
 }
 
-/** The SELECT of one live step run by id (`stepRunRecord`). */
-export function stepRunRecordSql(id: number): SqlFragment {
-  return { sql: 'select * from process_step_run where id = ? and deleted_at is null', params: [id] };
-}
-
-/** The live step run `id` (a current one or an earlier attempt) as a record; undefined when there is none. */
-export async function stepRunRecord(em: SqlEntityManager, id: number): Promise<StepRunRecord | undefined> {
-  const [record] = await statementRecords<StepRunRecord>(em, ProcessStepRun, stepRunRecordSql(id));
-  return record;
+/**
+ * The UPDATE that locks the live run of the live step run `stepRunId` by writing its `updated_at` (see
+ * `lockRun`), answering the run's row (RETURNING; SQL Server: OUTPUT inserted.*).
+ */
+export function lockRunOfStepRunSql(platform: Platform, stepRunId: number, now: Date): SqlFragment {
+  const output = platform.usesOutputStatement();
+  return {
+    sql:
+      `update process_run set updated_at = ?${output ? ' output inserted.*' : ''} where id = ` +
+      '(select s.run_id from process_step_run s where s.id = ? and s.deleted_at is null) ' +
+      `and deleted_at is null${output ? '' : ' returning *'}`,
+    params: [now, stepRunId],
+  };
 }

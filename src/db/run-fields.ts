@@ -22,6 +22,8 @@
 import type { EntityManager, Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from './database-url.ts';
+import { Process } from '../entities/index.ts';
+import { statementRecords } from './records.ts';
 import { placeholders, unicodeParams, type SqlFragment } from './run-queries.ts';
 import { metaScalarText } from './run-search-queries.ts';
 
@@ -159,10 +161,28 @@ export function indexableValues(values: readonly string[]): boolean {
   );
 }
 
-/** The statement of `lockProcessMeta`. */
-export function lockProcessMetaSql(dialect: Dialect, processId: number): SqlFragment {
+/** The statement of `lockProcessMeta` (`columns` = `meta`) and of `lockProcessRecord` (`*`). */
+export function lockProcessMetaSql(
+  dialect: Dialect,
+  processId: number,
+  columns: 'meta' | '*' = 'meta',
+): SqlFragment {
   const lock = { postgresql: ['', ' for share'], mssql: [' with (holdlock)', ''], sqlite: ['', ''] }[dialect];
-  return { sql: `select meta from process${lock[0]} where id = ?${lock[1]}`, params: [processId] };
+  return { sql: `select ${columns} from process${lock[0]} where id = ?${lock[1]}`, params: [processId] };
+}
+
+/**
+ * `lockProcessMeta`'s read and lock, answering the whole process (deleted or not) as a record, or
+ * undefined when there is none: one statement where a transaction needs the process too (a new run).
+ */
+export async function lockProcessRecord(
+  em: EntityManager,
+  dialect: Dialect,
+  processId: number,
+): Promise<Process | undefined> {
+  const statement = lockProcessMetaSql(dialect, processId, '*');
+  const [process] = await statementRecords<Process>(em as SqlEntityManager, Process, statement);
+  return process;
 }
 
 /**

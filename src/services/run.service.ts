@@ -3,8 +3,8 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from '../db/database-url.ts';
 import { indexedMetaFields, reindexRunIfFieldsChanged } from '../db/meta-fields.ts';
 import {
-  liveProcessSql,
   liveStepsSql,
+  lockRunOfStepRunSql,
   refId,
   runRecords,
   statementRecords,
@@ -21,7 +21,9 @@ import {
   indexedMetaCountSql,
   indexRunFields,
   lockProcessMeta,
+  lockProcessRecord,
   MAX_INDEXED_PROCESSES,
+  storedObject,
 } from '../db/run-fields.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
@@ -90,20 +92,6 @@ export function newStepRun(
   return em.create(ProcessStepRun, { ...newStepRunData(run.id, step, now, stepIndex), run, step });
 }
 
-/** The live process `id` as a record; NotFoundError when there is none. */
-async function liveProcessRecord(
-  em: SqlEntityManager,
-  id: number,
-): Promise<Pick<Process, 'id' | 'retention_months'>> {
-  const [process] = await statementRecords<Pick<Process, 'id' | 'retention_months'>>(
-    em,
-    Process,
-    liveProcessSql(id),
-  );
-  if (process === undefined) throw new NotFoundError(`Process ${id} not found`);
-  return process;
-}
-
 /** The live steps of process `processId` as records, in index order. */
 function liveStepRecords(em: SqlEntityManager, processId: number): Promise<StepToRun[]> {
   return statementRecords<StepToRun>(em, ProcessStep, liveStepsSql(em.getPlatform(), processId));
@@ -148,23 +136,21 @@ export async function withLockedStepRun<T>(
 }
 
 /**
- * `lockRun` for the write paths that work on records: locks the live run `runId` the same way and reads it
- * as a record, with its live step runs (every attempt, ordered by step_index and id). Undefined when the
- * run does not exist or is soft-deleted.
+ * `lockRun` for a step-run report, in one statement: locks the live run of the live step run `stepRunId`
+ * (the same write of `updated_at`) and answers it as a record (RETURNING; SQL Server: OUTPUT), with its live
+ * step runs read after the lock (every attempt, ordered by step_index and id). Undefined when the step run
+ * or its run does not exist or is soft-deleted; a step run deleted while this waited for the lock is
+ * missing from the step runs.
  */
-export async function lockRunRecord(
+export async function lockRunOfStepRun(
   tx: EntityManager,
-  runId: number,
+  stepRunId: number,
 ): Promise<{ run: RunRecord; stepRuns: StepRunRecord[] } | undefined> {
-  const touched = await tx.nativeUpdate(
-    ProcessRun,
-    { id: runId, deleted_at: null },
-    { updated_at: new Date() },
-  );
-  if (touched === 0) return undefined;
-  const [run] = await runRecords(tx as SqlEntityManager, [runId]);
+  const sql = tx as SqlEntityManager;
+  const statement = lockRunOfStepRunSql(sql.getPlatform(), stepRunId, new Date());
+  const [run] = await statementRecords<RunRecord>(sql, ProcessRun, statement);
   if (run === undefined) return undefined;
-  return { run, stepRuns: await stepRunRecords(tx as SqlEntityManager, [runId]) };
+  return { run, stepRuns: await stepRunRecords(sql, [run.id]) };
 }
 
 /**
@@ -337,45 +323,44 @@ export class RunService {
     let fields: string[] = [];
     const created = await em.transactional(async (tx) => {
       const sql = tx as SqlEntityManager;
-      // First, before any other lock: the fields indexed for the process's runs (run-fields.ts).
-      fields = indexedMetaFields((await lockProcessMeta(tx, this.#dialect, input.process_id)) ?? {});
-      const process = await liveProcessRecord(sql, input.process_id);
+      // First, before any other lock: the process and the fields indexed for its runs (run-fields.ts).
+      const process = await lockProcessRecord(tx, this.#dialect, input.process_id);
+      fields = indexedMetaFields(storedObject(process?.meta));
+      if (process === undefined || process.deleted_at != null) {
+        throw new NotFoundError(`Process ${input.process_id} not found`);
+      }
       const steps = await liveStepRecords(sql, process.id);
       const now = new Date();
-      const run = {
+      const values = {
         process: process.id,
         entity_id: input.entity_id,
         entity_name: input.entity_name ?? null,
         status: 'pending' as const,
         meta: input.meta ?? {},
         is_neutralized: false,
+        started_at: null,
+        finished_at: null,
         scheduled_deletion_at:
           process.retention_months == null ? null : addCalendarMonths(now, process.retention_months),
         created_at: now,
         updated_at: now,
       };
       // Rows, not entities: the robots' second most frequent call (see `StepRunService.report`).
-      const runId = Number(await tx.insert(ProcessRun, run));
+      const run: RunRecord = { id: Number(await tx.insert(ProcessRun, values)), ...values };
       if (steps.length > 0) {
         await tx.insertMany(
           ProcessStepRun,
-          steps.map((step) => newStepRunData(runId, step, now)),
+          steps.map((step) => newStepRunData(run.id, step, now)),
         );
       }
-      await indexRunFields(tx, this.#dialect, runId, fields, { fresh: true });
+      await indexRunFields(tx, this.#dialect, run.id, fields, { fresh: true });
       await adjustRunCounts(tx, process.id, countedRun(run, 1));
-      return this.#readBack(sql, runId);
+      // The step runs as stored, with the ids the database gave them.
+      return { run, steps: (await currentStepRunRecordsOf(sql, [run.id])).get(run.id) ?? [] };
     });
     await refuseIfProcessDeletedMeanwhile(em, input.process_id);
     await reindexRunIfFieldsChanged(em, this.#dialect, input.process_id, created.run.id, fields);
     return created;
-  }
-
-  /** The run `id` just written in this transaction, with its step runs, as records (as GET answers them). */
-  async #readBack(sql: SqlEntityManager, id: number): Promise<RunWithSteps> {
-    const [run] = await runRecords(sql, [id]);
-    if (run === undefined) throw new Error(`Run ${id} written in this transaction was not found`);
-    return { run, steps: (await currentStepRunRecordsOf(sql, [id])).get(id) ?? [] };
   }
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */

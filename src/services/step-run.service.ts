@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
-import type { SqlEntityManager } from '@mikro-orm/sql';
-import { stepRunRecord, type StepRunRecord } from '../db/records.ts';
+import type { StepRunRecord } from '../db/records.ts';
 import {
   currentStepRunsOf,
   lockRun,
-  lockRunRecord,
+  lockRunOfStepRun,
   newStepRun,
   recomputeRunRecordStatus,
   recomputeRunStatus,
@@ -100,10 +99,8 @@ export class StepRunService {
    * building and change tracking cost several times the statements, `make bench`).
    */
   async report(em: EntityManager, id: number, report: StepRunReport): Promise<StepRunRecord> {
-    const found = await stepRunRecord(em as SqlEntityManager, id);
-    if (found === undefined) throw new NotFoundError(`Step run ${id} not found`);
     return em.transactional(async (tx) => {
-      const locked = await lockRunRecord(tx, found.run);
+      const locked = await lockRunOfStepRun(tx, id);
       const index = locked?.stepRuns.findIndex((stepRun) => stepRun.id === id) ?? -1;
       if (locked === undefined || index < 0) throw new NotFoundError(`Step run ${id} not found`);
       const stepRun = locked.stepRuns[index]!;
