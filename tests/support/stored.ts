@@ -24,6 +24,10 @@ export function utcTextSql(column: string): string {
     case 'postgresql':
       return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
     case 'mssql':
-      return `convert(varchar(23), ${column}, 121)`;
+      // Style 121 alone: SQL Server writes `.270`, Babelfish `.27` (and no fraction for whole seconds).
+      return (
+        `convert(varchar(19), ${column}, 120) + '.' + ` +
+        `right('00' + cast(datepart(millisecond, ${column}) as varchar(3)), 3)`
+      );
   }
 }
