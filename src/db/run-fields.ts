@@ -171,6 +171,9 @@ export function lockProcessMetaSql(
   return { sql: `select ${columns} from process${lock[0]} where id = ?${lock[1]}`, params: [processId] };
 }
 
+/** What a record of `process` has: its columns, with no collections (`steps`) as an entity has. */
+export type ProcessRecord = Pick<Process, 'id' | 'name' | 'meta' | 'retention_months' | 'deleted_at'>;
+
 /**
  * `lockProcessMeta`'s read and lock, answering the whole process (deleted or not) as a record, or
  * undefined when there is none: one statement where a transaction needs the process too (a new run).
@@ -179,9 +182,9 @@ export async function lockProcessRecord(
   em: EntityManager,
   dialect: Dialect,
   processId: number,
-): Promise<Process | undefined> {
+): Promise<ProcessRecord | undefined> {
   const statement = lockProcessMetaSql(dialect, processId, '*');
-  const [process] = await statementRecords<Process>(em as SqlEntityManager, Process, statement);
+  const [process] = await statementRecords<ProcessRecord>(em as SqlEntityManager, Process, statement);
   return process;
 }
 

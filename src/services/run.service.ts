@@ -154,7 +154,7 @@ export async function lockRunOfStepRun(
 }
 
 /**
- * `recomputeRunStatus` for a run read as a record (`lockRunRecord`), given its live step runs as they are now
+ * `recomputeRunStatus` for a run read as a record (`lockRunOfStepRun`), given its live step runs as they are now
  * in this transaction: the same derivation and count move, the changed status and times written with
  * `updated_at` (as a flush of the entity would). Nothing is written when the status stays.
  */
