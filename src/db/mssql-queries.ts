@@ -20,6 +20,14 @@ import {
   type AuditLogStatsScope,
 } from './audit-log-queries.ts';
 import { liveStepsSql, lockRunOfStepRunSql, runRecordsSql, stepRunRecordsSql } from './records.ts';
+import {
+  hasUnknownValuesSql,
+  processMetaSql,
+  unvaluedRunsPageSql,
+  valuedRunsCountSql,
+  valuedRunsPageSql,
+  type FieldOrderPage,
+} from './run-field-order.ts';
 import { newestRunsQuery, runStatisticsQuery, successRatesQuery } from './dashboard-queries.ts';
 import {
   addRunCountRowsSql,
@@ -93,6 +101,16 @@ const EVERY_FILTER: Omit<RunListQuery, 'order' | 'direction'> = {
 
 /** The most fields a process's runs are indexed for, with non-Latin names: the first 20 of EVERY_FILTER's. */
 const INDEXED_FIELDS = Array.from({ length: 20 }, (_, i) => `felt_${i}æ`);
+
+/** A page deep into a process's runs sorted by a meta field, failed or cancelled (run-field-order.ts). */
+const FIELD_ORDER_PAGE: FieldOrderPage = {
+  processId: 7,
+  field: 'sagsnummer',
+  statuses: ['failed', 'cancelled'],
+  direction: 'desc',
+  offset: 150,
+  limit: 50,
+};
 
 /** EVERY_FILTER with its first 20 meta fields answered by process_run_field for 3 processes (run-fields.ts). */
 const EVERY_FILTER_INDEXED: Omit<RunListQuery, 'order' | 'direction'> = {
@@ -251,6 +269,18 @@ const QUERIES: Record<string, Render> = {
     reindexProcessFieldsSql(em.getPlatform(), 'mssql', 1, INDEXED_FIELDS)
       .map((statement) => formatted(em, statement))
       .join(';\n'),
+  "a process's declared fields, no lock (listRuns sorted by a meta field)": (em) =>
+    formatted(em, processMetaSql(7)),
+  'whether the index holds a value it does not know (listRuns sorted by a meta field)': (em) =>
+    formatted(em, hasUnknownValuesSql(em.getPlatform(), 7, 'sagsnummer')),
+  'a page of runs with a value, in the index order, with statuses (listRuns sorted by a meta field)': (em) =>
+    formatted(em, valuedRunsPageSql(em.getPlatform(), 'mssql', FIELD_ORDER_PAGE)),
+  'the runs with a value, counted, with and without statuses (listRuns sorted by a meta field)': (em) =>
+    [FIELD_ORDER_PAGE, { ...FIELD_ORDER_PAGE, statuses: [] }]
+      .map((page) => formatted(em, valuedRunsCountSql(em.getPlatform(), page)))
+      .join(';\n'),
+  'a page of runs without a value, by id (listRuns sorted by a meta field, its last pages)': (em) =>
+    formatted(em, unvaluedRunsPageSql(em.getPlatform(), 'mssql', { ...FIELD_ORDER_PAGE, statuses: [] })),
   'lock a live run by writing it (lockRun: step-run reports, metadata)': (em) =>
     em
       .createQueryBuilder(ProcessRun)

@@ -6,10 +6,13 @@
  * synchronous driver holds the event loop meanwhile. These rows give both an index.
  *
  * What is in it: for each run, one row per indexed field of its process (`indexedMetaFields` in meta-fields.ts: the
- * first `MAX_INDEXED_META_FIELDS` fields the process declares in `run_metadata_schema`) whose value is a string,
- * number or boolean. The value is computed by the database with the very expression `meta_filter` compares
- * (`metaScalarText`), so the index answers exactly what reading the JSON answers on each dialect; a text
- * longer than `INDEXED_VALUE_LENGTH` is stored as null (filters on such values read the JSON).
+ * first `MAX_INDEXED_META_FIELDS` fields the process declares in `run_metadata_schema`) whose text is not
+ * null (`metaText`: the field is there and not JSON null). For a string, number or boolean the value is
+ * computed by the database with the very expression `meta_filter` compares (`metaScalarText`), so the
+ * index answers exactly what reading the JSON answers on each dialect; a text longer than
+ * `INDEXED_VALUE_LENGTH`, and a JSON object or array (which PostgreSQL and SQLite sort as their JSON
+ * text), are stored as null (filters on such values read the JSON). So a sort by the field reads the index
+ * too (run-field-order.ts): a run without a row sorts last.
  *
  * Only live runs have rows, so a count by value reads this index alone. How it stays exact — every write
  * of a run's `meta` or liveness changes its rows in the same transaction:
@@ -24,7 +27,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Dialect } from './database-url.ts';
 import { Process } from '../entities/index.ts';
 import { statementRecords } from './records.ts';
-import { placeholders, unicodeParams, type SqlFragment } from './run-queries.ts';
+import { metaText, placeholders, unicodeParams, type SqlFragment } from './run-queries.ts';
 import { metaScalarText } from './run-search-queries.ts';
 
 /** Longest value text (characters; UTF-16 code units on SQL Server) stored in `process_run_field.value`. */
@@ -50,7 +53,9 @@ function fitsValue(dialect: Dialect, sql: string): string {
 
 /**
  * The INSERT that indexes `fields` of the runs matching `where` (SQL on `process_run r`), or undefined
- * without fields. One SELECT per field, UNION ALL; rows only for scalar values.
+ * without fields. One SELECT per field, UNION ALL; a row wherever the field's text (`metaText`) is not
+ * null, with `value` null where that text is not a scalar's or too long: so a run without a row has a null
+ * text (what a sort by the field needs to know, run-field-order.ts).
  */
 export function indexRunFieldsSql(
   platform: Platform,
@@ -61,16 +66,17 @@ export function indexRunFieldsSql(
   if (fields.length === 0) return undefined;
   const branches = fields.map((field) => {
     const value = metaScalarText(dialect, field);
+    const text = metaText(dialect, field);
     return {
-      sql: `select r.id as run_id, r.process_id as process_id, ? as field, ${value.sql} as v from process_run r where ${where.sql}`,
-      params: [...unicodeParams(platform, [field, ...value.params]), ...where.params],
+      sql: `select r.id as run_id, r.process_id as process_id, ? as field, ${value.sql} as v, ${text.sql} as t from process_run r where ${where.sql}`,
+      params: [...unicodeParams(platform, [field, ...value.params, ...text.params]), ...where.params],
     };
   });
   return {
     sql:
       'insert into process_run_field (run_id, process_id, field, value) select x.run_id, x.process_id, x.field, ' +
-      `(case when ${fitsValue(dialect, 'x.v')} then x.v end) ` +
-      `from (${branches.map((branch) => branch.sql).join(' union all ')}) x where x.v is not null ` +
+      `(case when x.v is not null and ${fitsValue(dialect, 'x.v')} then x.v end) ` +
+      `from (${branches.map((branch) => branch.sql).join(' union all ')}) x where x.t is not null ` +
       // A row another transaction committed meanwhile holds the same value (see reindexRunIfFieldsChanged).
       'and not exists (select 1 from process_run_field e where e.run_id = x.run_id and e.field = x.field)',
     params: branches.flatMap((branch) => branch.params),

@@ -6,9 +6,10 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
  * run (src/db/run-fields.ts). Live runs only: written in the same transactions that write a run's `meta`
  * or delete or restore it, so a count by value reads this index alone.
  *
- * `value` is the text `meta_filter` compares (`metaText`), for strings, numbers and booleans only; null
- * when that text is longer than `INDEXED_VALUE_LENGTH` characters (a filter on such a value reads the JSON
- * of these few runs). Fields whose value is JSON null, an object or an array have no row.
+ * `value` is the text `meta_filter` compares (`metaText`), for strings, numbers and booleans; null when
+ * that text is longer than `INDEXED_VALUE_LENGTH` characters or the value is a JSON object or array (a
+ * filter on such a value reads the JSON of these few runs). Fields that are missing or JSON null have no
+ * row (their text is null).
  */
 export const ProcessRunField = defineEntity({
   name: 'ProcessRunField',

@@ -25,6 +25,13 @@ import {
   MAX_INDEXED_PROCESSES,
   storedObject,
 } from '../db/run-fields.ts';
+import {
+  hasUnknownValuesSql,
+  processMetaSql,
+  unvaluedRunsPageSql,
+  valuedRunsCountSql,
+  valuedRunsPageSql,
+} from '../db/run-field-order.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
@@ -305,6 +312,65 @@ async function withMetaProbe(em: EntityManager, query: RunListQuery, total: numb
   return { ...query, filters: { ...query.filters, metaIndex: { ...index, probe: true } } };
 }
 
+/**
+ * The page of a list sorted by a meta field from `process_run_field`'s index (src/db/run-field-order.ts),
+ * or undefined where that does not give the JSON's order: a list of one process (filtered by nothing but
+ * statuses besides) sorted by a field it indexes, none of whose values is unknown to the index. `total`:
+ * the list's total, so the runs without a value are read only when the page reaches them.
+ */
+async function fieldOrderedPage(
+  em: EntityManager,
+  dialect: Dialect,
+  query: RunListQuery,
+  total: number,
+): Promise<RunRecord[] | undefined> {
+  const { filters, order } = query;
+  const processId = filters.process_id;
+  if (!('metaField' in order) || processId === undefined || !byProcessAndStatusOnly(filters))
+    return undefined;
+  const sql = em as SqlEntityManager;
+  const platform = em.getPlatform();
+  const [process] = await statementRecords<Pick<Process, 'meta'>>(sql, Process, processMetaSql(processId));
+  if (process === undefined || !indexedMetaFields(storedObject(process.meta)).includes(order.metaField)) {
+    return undefined;
+  }
+  const unknown = hasUnknownValuesSql(platform, processId, order.metaField);
+  const [check] = await sql.execute<{ unknown: number | string }[]>(unknown.sql, unknown.params, 'all');
+  if (Number(check?.unknown ?? 1) !== 0) return undefined;
+  const page = {
+    processId,
+    field: order.metaField,
+    statuses: filters.statuses ?? [],
+    direction: query.direction,
+    offset: query.offset,
+    limit: query.limit,
+  };
+  const valued = await statementRecords<RunRecord>(
+    sql,
+    ProcessRun,
+    valuedRunsPageSql(platform, dialect, page),
+  );
+  if (valued.length === page.limit) return valued;
+  // The page reaches past the last value: where the runs without one start.
+  let valuedCount = page.offset + valued.length;
+  if (valued.length === 0 && page.offset > 0) {
+    const count = valuedRunsCountSql(platform, page);
+    const [row] = await sql.execute<{ count: number | string }[]>(count.sql, count.params, 'all');
+    valuedCount = Number(row?.count ?? 0);
+  }
+  if (valuedCount >= total) return valued;
+  const rest = await statementRecords<RunRecord>(
+    sql,
+    ProcessRun,
+    unvaluedRunsPageSql(platform, dialect, {
+      ...page,
+      offset: page.offset + valued.length - valuedCount,
+      limit: page.limit - valued.length,
+    }),
+  );
+  return [...valued, ...rest];
+}
+
 /** Process runs: start, read, list and change metadata (any role). */
 export class RunService {
   readonly #dialect: Dialect;
@@ -419,7 +485,8 @@ export class RunService {
     const runs =
       total === 0
         ? []
-        : await queryRecords<RunRecord>(sql, ProcessRun, runPageQuery(sql, this.#dialect, page));
+        : ((await fieldOrderedPage(em, this.#dialect, page, total)) ??
+          (await queryRecords<RunRecord>(sql, ProcessRun, runPageQuery(sql, this.#dialect, page))));
     const steps = await currentStepRunRecordsOf(
       em,
       runs.map((run) => run.id),

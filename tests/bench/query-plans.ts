@@ -14,6 +14,12 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { runStatisticsQuery, successRatesQuery } from '../../src/db/dashboard-queries.ts';
 import { countedTotalSql, countsOfProcessSql } from '../../src/db/run-counts.ts';
 import { closeOrm, createOrm, migrateToLatest, ormDialect } from '../../src/db/orm.ts';
+import {
+  hasUnknownValuesSql,
+  unvaluedRunsPageSql,
+  valuedRunsCountSql,
+  valuedRunsPageSql,
+} from '../../src/db/run-field-order.ts';
 import { indexedMetaCountSql } from '../../src/db/run-fields.ts';
 import { runCountQuery, runPageQuery, type SqlFragment } from '../../src/db/run-queries.ts';
 import {
@@ -57,6 +63,14 @@ try {
     offset: 0,
     limit: 50,
   });
+  const fieldOrder = {
+    processId: 1,
+    field: 'sagsnummer',
+    statuses: [],
+    direction: 'asc' as const,
+    offset: 0,
+    limit: 50,
+  };
   const formatted = (statement: SqlFragment) => em.getPlatform().formatQuery(statement.sql, statement.params);
   const cases: [string, string][] = [
     ['list runs, no filter: total from the run counts', formatted(countedTotalSql({}))],
@@ -162,6 +176,42 @@ try {
     [
       'search q=0101 (an entity_id prefix): total',
       runSearchCountQuery(em, dialect, search('0101')).getFormattedQuery(),
+    ],
+    [
+      'list runs, process_id=1&order_by=meta.sagsnummer: first page sorting the JSON (a field the process does not index)',
+      runPageQuery(em, dialect, {
+        filters: { process_id: 1 },
+        ...page,
+        order: { metaField: 'sagsnummer' },
+        direction: 'asc',
+      }).getFormattedQuery(),
+    ],
+    [
+      'list runs, process_id=1&order_by=meta.sagsnummer: does the index hold a value it does not know',
+      formatted(hasUnknownValuesSql(em.getPlatform(), 1, 'sagsnummer')),
+    ],
+    [
+      'list runs, process_id=1&order_by=meta.sagsnummer: first page in the index order (what the service sends)',
+      formatted(valuedRunsPageSql(em.getPlatform(), dialect, fieldOrder)),
+    ],
+    [
+      'list runs, process_id=1&status=failed&order_by=meta.sagsnummer&sort_direction=desc: page 20 in the index order',
+      formatted(
+        valuedRunsPageSql(em.getPlatform(), dialect, {
+          ...fieldOrder,
+          statuses: ['failed'],
+          direction: 'desc',
+          offset: 950,
+        }),
+      ),
+    ],
+    [
+      'list runs, process_id=1&order_by=meta.sagsnummer: the runs with a value, counted (a page past them)',
+      formatted(valuedRunsCountSql(em.getPlatform(), fieldOrder)),
+    ],
+    [
+      'list runs, process_id=1&order_by=meta.sagsnummer: the runs without a value (the last pages)',
+      formatted(unvaluedRunsPageSql(em.getPlatform(), dialect, fieldOrder)),
     ],
     ['dashboards: run counts of process 1', formatted(countsOfProcessSql(1))],
     [

@@ -80,8 +80,12 @@ describe('SQL Server dialect (offline)', () => {
     for (const file of files) {
       const up = readFileSync(join(dir, file), 'utf8').split(/override down\(\)/)[0] ?? '';
       const statements = [...up.matchAll(/this\.addSql\(`([\s\S]*?)`\);/g)].map((m) => m[1] ?? '');
-      // A migration with nothing to do on SQL Server says so with an empty up(); any other must be read.
-      if (!/override up\(\): void \| Promise<void> \{\}/.test(up))
+      // A migration with nothing to do on SQL Server says so with an empty up(); one that only runs
+      // statements of src/db (rendered for `make check-tsql` in mssql-queries.ts) imports them; any other
+      // must be read.
+      const fromSrcDb =
+        /from '\.\.\/\.\.\/src\/db\/[\w-]+\.ts'/.test(up) && /for \(const \{ sql, params \} of/.test(up);
+      if (!/override up\(\): void \| Promise<void> \{\}/.test(up) && !fromSrcDb)
         expect(statements.length, file).toBeGreaterThan(0);
       for (const sql of statements) {
         expect(sql, file).not.toMatch(
