@@ -21,6 +21,7 @@ import type { AbstractSqlDriver, SqlEntityManager, SqlOptions } from '@mikro-orm
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from '../entities/index.ts';
 import { addTrigramIndexesOnPostgres } from './postgres-trigram-indexes.ts';
+import { addRunTextTriggersOnSqlite, RUN_TEXT_TABLES } from './sqlite-run-text.ts';
 import { storeJsonAsTextOnPostgres } from './json-properties.ts';
 import { parseDatabaseUrl, type Dialect, type ServerDatabaseUrl } from './database-url.ts';
 
@@ -141,6 +142,10 @@ export async function buildOrmConfig(
         // connects. Busy timeout: how long a statement waits for another process's lock (better-sqlite3
         // `timeout`; the migration lock waits longer, see migration-lock.ts).
         driverOptions: { timeout: SQLITE_BUSY_TIMEOUT_MS },
+        // The trigram index of the "contains" searches (sqlite-run-text.ts): its triggers in the metadata,
+        // its FTS5 tables outside MikroORM's schema.
+        discovery: { onMetadata: addRunTextTriggersOnSqlite },
+        schemaGenerator: { ...common.schemaGenerator, skipTables: [RUN_TEXT_TABLES] },
       };
     }
     case 'postgresql': {

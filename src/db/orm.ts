@@ -11,6 +11,7 @@ import { emDialect, parseDatabaseUrl, type Dialect } from './database-url.ts';
 import { acquireMigrationLock } from './migration-lock.ts';
 import { databaseKind, ORIGINAL_SERVICE_TABLES, tableNamesOf, type AdoptionConnection } from './adopt.ts';
 import { cachePreparedStatements, type PreparingDatabase } from './sqlite-statement-cache.ts';
+import { learnTrigramFolding } from './sqlite-run-text.ts';
 import { buildOrmConfig, MIGRATIONS_TABLE, type BuildOrmConfigOptions } from './orm-config.ts';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -45,6 +46,7 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
  *   Unicode. Queries use lower() for case-insensitive matching (e.g. `entity_name`), so the connection gets
  *   lower() as JavaScript's Unicode toLowerCase: the same SQL then finds the same rows on every database.
  * - Its prepared statements are kept for reuse (sqlite-statement-cache.ts).
+ * - The "contains" searches learn which texts the trigram index can serve (sqlite-run-text.ts).
  */
 async function prepareSqliteConnection(orm: Orm): Promise<void> {
   const connection = orm.em.getConnection() as unknown as {
@@ -57,6 +59,11 @@ async function prepareSqliteConnection(orm: Orm): Promise<void> {
     typeof value === 'string' ? value.toLowerCase() : value,
   );
   cachePreparedStatements(database);
+  // The same library's case folding of its trigram index (sqlite-run-text.ts), asked in a scratch database.
+  const Database = database.constructor as new (
+    path: string,
+  ) => Parameters<typeof learnTrigramFolding>[0] extends () => infer D ? D : never;
+  learnTrigramFolding(() => new Database(':memory:'));
 }
 
 /** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */

@@ -11,6 +11,7 @@ import { raw, type Platform } from '@mikro-orm/core';
 import type { QueryBuilder, SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, type RunStatus } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
+import { runTextMatch, trigramPhrase } from './sqlite-run-text.ts';
 
 /** Columns `order_by` may name (the original's columns of a run). */
 export const RUN_ORDER_COLUMNS = [
@@ -45,6 +46,11 @@ export interface RunListFilters {
   entity_id?: string;
   /** Case-insensitive "contains" (Unicode lower case on every database). */
   entity_name?: string;
+  /**
+   * On SQLite: narrow `entity_name` to the runs its trigram index finds first (sqlite-run-text.ts), where
+   * the text allows — cheaper than reading every run unless the name is common and the page near the top.
+   */
+  entityNameIndex?: boolean;
   statuses?: readonly RunStatus[];
   /** A step id: runs with a failed current step run of that step. */
   failed_at?: number;
@@ -199,8 +205,14 @@ function applyFilters(
   };
   if (filters.process_id !== undefined) add({ process: filters.process_id });
   if (filters.entity_id !== undefined) add({ entity_id: filters.entity_id });
-  if (filters.entity_name !== undefined)
+  if (filters.entity_name !== undefined) {
     add({ [entityNameContains(platform, dialect, filters.entity_name)]: [] });
+    const phrase = dialect === 'sqlite' ? trigramPhrase(filters.entity_name) : undefined;
+    if (filters.entityNameIndex === true && phrase !== undefined) {
+      const match = runTextMatch(phrase, 'entity_name');
+      add({ [raw(match.sql, match.params)]: [] });
+    }
+  }
   if (filters.statuses !== undefined && filters.statuses.length > 0)
     add({ status: { $in: [...filters.statuses] } });
   if (filters.failed_at !== undefined) add({ [raw(FAILED_AT, [filters.failed_at])]: [] });

@@ -16,6 +16,7 @@ import { raw, type Platform, type RawQueryFragment } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, RUN_STATUSES } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
+import { runTextMatch, trigramPhrase } from './sqlite-run-text.ts';
 import {
   likeContains,
   metaPath,
@@ -54,6 +55,30 @@ export interface RunSearchQuery {
   fields: readonly SearchedField[];
   offset: number;
   limit: number;
+  /**
+   * On SQLite: narrow the runs to those the trigram index finds first (sqlite-run-text.ts), where the
+   * fields and the text allow (`searchTextIndexed`).
+   */
+  textIndex?: boolean;
+}
+
+/**
+ * The phrase of the SQLite trigram index (sqlite-run-text.ts) that finds every run the search finds, or
+ * undefined: only where every field it looks in is one the index holds (entity_id, entity_name) or a
+ * status the text is no part of, and the text allows (`trigramPhrase`).
+ */
+export function searchTextIndexed(
+  dialect: Dialect,
+  query: Omit<RunSearchQuery, 'textIndex'>,
+): string | undefined {
+  if (dialect !== 'sqlite') return undefined;
+  const folded = query.text.toLowerCase();
+  const indexed = query.fields.every((field) =>
+    'metaField' in field
+      ? false
+      : field.column !== 'status' || !RUN_STATUSES.some((status) => status.includes(folded)),
+  );
+  return indexed ? trigramPhrase(query.text) : undefined;
 }
 
 /**
@@ -131,7 +156,11 @@ function fieldConditions(em: SqlEntityManager, dialect: Dialect, query: RunSearc
  * Live runs of live processes (of `process_id` if given) in which any of the fields contains the text
  * (`anyField`: the fields' conditions from `fieldConditions`).
  */
-function searchCondition(query: RunSearchQuery, anyField: readonly SqlFragment[]): { $and: object[] } {
+function searchCondition(
+  dialect: Dialect,
+  query: RunSearchQuery,
+  anyField: readonly SqlFragment[],
+): { $and: object[] } {
   const conditions: object[] = [
     { deleted_at: null },
     { [raw('exists (select 1 from process p where p.id = r.process_id and p.deleted_at is null)')]: [] },
@@ -143,6 +172,11 @@ function searchCondition(query: RunSearchQuery, anyField: readonly SqlFragment[]
     },
   ];
   if (query.process_id !== undefined) conditions.push({ process: query.process_id });
+  const phrase = query.textIndex === true ? searchTextIndexed(dialect, query) : undefined;
+  if (phrase !== undefined) {
+    const match = runTextMatch(phrase);
+    conditions.push({ [raw(match.sql, match.params)]: [] });
+  }
   return { $and: conditions };
 }
 
@@ -160,7 +194,7 @@ export function runSearchPageQuery(em: SqlEntityManager, dialect: Dialect, query
   return em
     .createQueryBuilder(ProcessRun, 'r')
     .select(['r.id', ...flags])
-    .where(searchCondition(query, anyField))
+    .where(searchCondition(dialect, query, anyField))
     .orderBy([{ created_at: 'desc' }, { id: 'desc' }])
     .limit(query.limit)
     .offset(query.offset);
@@ -171,7 +205,7 @@ export function runSearchCountQuery(em: SqlEntityManager, dialect: Dialect, quer
   return em
     .createQueryBuilder(ProcessRun, 'r')
     .count('r.id')
-    .where(searchCondition(query, fieldConditions(em, dialect, query)));
+    .where(searchCondition(dialect, query, fieldConditions(em, dialect, query)));
 }
 
 /**

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createHttpServer } from '../../src/http-server.ts';
 import { ormDialect } from '../../src/db/orm.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
-import { runCountDrift, runFieldDrift } from './run-counts.ts';
+import { runCountDrift, runFieldDrift, runTextDrift } from './run-counts.ts';
 
 export interface TestServer {
   baseUrl: string;
@@ -95,12 +95,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
             ...(await runFieldDrift(container.orm.em.fork(), ormDialect(container.orm)).catch(
               (error: unknown) => [String(error)],
             )),
+            ...(await runTextDrift(container.orm.em.fork(), ormDialect(container.orm))),
           ]
         : [];
       await container.close();
       await database.dispose();
       if (drift.length > 0)
-        throw new Error(`process_run_count or process_run_field drifted from the runs:\n${drift.join('\n')}`);
+        throw new Error(
+          `process_run_count, process_run_field or process_run_text drifted from the runs:\n${drift.join('\n')}`,
+        );
     },
   };
 }
