@@ -124,7 +124,38 @@ export function metaText(dialect: Dialect, field: string): SqlFragment {
  */
 function entityNameContains(platform: Platform, dialect: Dialect, text: string) {
   const like = likeContains(dialect, text.toLowerCase());
-  return raw(`lower(r.entity_name) like ?${like.escape}`, unicodeParams(platform, [like.pattern]));
+  const condition = columnLike(dialect, 'r.entity_name', '?', like.escape);
+  return raw(
+    condition.sql,
+    unicodeParams(
+      platform,
+      condition.placeholders.map(() => like.pattern),
+    ),
+  );
+}
+
+/**
+ * `lower(<column>) like <pattern>` (the pattern folded already), as SQL and the number of times it names
+ * the pattern. On SQLite lower() is JavaScript's (orm.ts), called for every row: there SQLite's own LIKE,
+ * which folds ASCII letters only, answers first — a text it finds contains the pattern folded too (the
+ * letters it matched are the pattern's, lower-case already) — and lower() is asked only of the rows it
+ * does not find that hold a character beyond ASCII (`length()` counts characters, of a blob bytes; for
+ * ASCII text the two LIKEs agree). The same answer, without a JavaScript call for most rows.
+ */
+export function columnLike(
+  dialect: Dialect,
+  column: string,
+  pattern: string,
+  escape: string,
+): { sql: string; placeholders: string[] } {
+  if (dialect !== 'sqlite')
+    return { sql: `lower(${column}) like ${pattern}${escape}`, placeholders: [pattern] };
+  return {
+    sql:
+      `(${column} like ${pattern}${escape} or (length(${column}) <> length(cast(${column} as blob)) ` +
+      `and lower(${column}) like ${pattern}${escape}))`,
+    placeholders: [pattern, pattern],
+  };
 }
 
 /**

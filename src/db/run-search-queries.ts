@@ -18,6 +18,7 @@ import { ProcessRun, RUN_STATUSES } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
 import { runTextMatch, trigramPhrase } from './sqlite-run-text.ts';
 import {
+  columnLike,
   likeContains,
   metaPath,
   metaText,
@@ -123,8 +124,17 @@ function fieldContains(
 ): SqlFragment {
   if ('column' in field && field.column === 'status') return statusContains(text);
   const like = likeContains(dialect, text);
-  const value =
-    'column' in field ? { sql: `r.${field.column}`, params: [] } : metaScalarText(dialect, field.metaField);
+  if ('column' in field) {
+    const condition = columnLike(dialect, `r.${field.column}`, 'lower(?)', like.escape);
+    return {
+      sql: condition.sql,
+      params: unicodeParams(
+        platform,
+        condition.placeholders.map(() => like.pattern),
+      ),
+    };
+  }
+  const value = metaScalarText(dialect, field.metaField);
   return {
     sql: `lower(${value.sql}) like lower(?)${like.escape}`,
     params: unicodeParams(platform, [...value.params, like.pattern]),

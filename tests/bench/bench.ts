@@ -540,6 +540,8 @@ async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
         ['GET /api/v1/runs?status=failed', '/api/v1/runs?status=failed'],
         ['GET /api/v1/runs?meta_filter=kommune:Aarhus', '/api/v1/runs?meta_filter=kommune:Aarhus'],
         ['GET /api/v1/runs?entity_name=hansen', '/api/v1/runs?entity_name=hansen'],
+        // One name of the seed's 320 (about 3,000 runs at a million): what an operator looks for.
+        ['GET /api/v1/runs?entity_name=Åse+Æbelø', '/api/v1/runs?entity_name=%C3%85se+%C3%86bel%C3%B8'],
         [
           'GET /api/v1/runs?process_id=…&order_by=meta.sagsnummer',
           `/api/v1/runs?process_id=${first}&order_by=meta.sagsnummer&sort_direction=asc`,
