@@ -171,11 +171,11 @@ describe('the trigram index of entity_id and entity_name (SQLite)', () => {
     expect((await bySearch('neutralized')).ids).toEqual([added]);
     // Reports write the run without touching its texts: the index is left alone, and stays exact.
     await em().execute("update process_run set status = 'RUNNING' where id = ?", [added]);
-    const gone = [...texts.keys()][0] as number;
+    const gone = [...texts.keys()][0];
     await em().execute('delete from process_run where id = ?', [gone]);
     texts.delete(gone);
     expect((await byName('hansen')).ids).toEqual(expectedByName('hansen'));
-    const hidden = [...texts.keys()][1] as number;
+    const hidden = [...texts.keys()][1];
     await em().execute("update process_run set deleted_at = '2026-11-27 06:00:00.000000' where id = ?", [
       hidden,
     ]);
