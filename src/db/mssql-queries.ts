@@ -22,7 +22,6 @@ import {
 import { liveStepsSql, lockRunOfStepRunSql, runRecordsSql, stepRunRecordsSql } from './records.ts';
 import {
   hasUnknownValuesSql,
-  processMetaSql,
   unvaluedRunsPageSql,
   valuedRunsCountSql,
   valuedRunsPageSql,
@@ -269,8 +268,6 @@ const QUERIES: Record<string, Render> = {
     reindexProcessFieldsSql(em.getPlatform(), 'mssql', 1, INDEXED_FIELDS)
       .map((statement) => formatted(em, statement))
       .join(';\n'),
-  "a process's declared fields, no lock (listRuns sorted by a meta field)": (em) =>
-    formatted(em, processMetaSql(7)),
   'whether the index holds a value it does not know (listRuns sorted by a meta field)': (em) =>
     formatted(em, hasUnknownValuesSql(em.getPlatform(), 7, 'sagsnummer')),
   'a page of runs with a value, in the index order, with statuses (listRuns sorted by a meta field)': (em) =>
@@ -295,8 +292,8 @@ const QUERIES: Record<string, Render> = {
     formatted(em, lockRunOfStepRunSql(em.getPlatform(), 42, new Date('2026-01-05T10:15:00.123Z'))),
   'the process read and share-locked, as a record (createRun)': (em) =>
     formatted(em, lockProcessMetaSql('mssql', 7, '*')),
-  'a process by id, deleted or not, as a record (after createRun, createStep)': (em) =>
-    formatted(em, processSql(7)),
+  'a process by id, deleted or not, as a record (after createRun, createStep; listRuns sorted by a meta field)':
+    (em) => formatted(em, processSql(7)),
   'the live steps of a process in index order, as records (createRun)': (em) =>
     formatted(em, liveStepsSql(em.getPlatform(), 7)),
   'live step runs of a page of runs (getRun, listRuns, step-run lists)': async (em) => {

@@ -11,7 +11,7 @@ import { emDialect, parseDatabaseUrl, type Dialect } from './database-url.ts';
 import { acquireMigrationLock } from './migration-lock.ts';
 import { databaseKind, ORIGINAL_SERVICE_TABLES, tableNamesOf, type AdoptionConnection } from './adopt.ts';
 import { cachePreparedStatements, type PreparingDatabase } from './sqlite-statement-cache.ts';
-import { learnTrigramFolding } from './sqlite-run-text.ts';
+import { useTrigramFolding } from './sqlite-run-text.ts';
 import { buildOrmConfig, MIGRATIONS_TABLE, type BuildOrmConfigOptions } from './orm-config.ts';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -46,7 +46,8 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
  *   Unicode. Queries use lower() for case-insensitive matching (e.g. `entity_name`), so the connection gets
  *   lower() as JavaScript's Unicode toLowerCase: the same SQL then finds the same rows on every database.
  * - Its prepared statements are kept for reuse (sqlite-statement-cache.ts).
- * - The "contains" searches learn which texts the trigram index can serve (sqlite-run-text.ts).
+ * - The "contains" searches may ask its trigram index, which texts it can serve learned at the first one
+ *   (sqlite-run-text.ts).
  */
 async function prepareSqliteConnection(orm: Orm): Promise<void> {
   const connection = orm.em.getConnection() as unknown as {
@@ -62,8 +63,8 @@ async function prepareSqliteConnection(orm: Orm): Promise<void> {
   // The same library's case folding of its trigram index (sqlite-run-text.ts), asked in a scratch database.
   const Database = database.constructor as new (
     path: string,
-  ) => Parameters<typeof learnTrigramFolding>[0] extends () => infer D ? D : never;
-  learnTrigramFolding(() => new Database(':memory:'));
+  ) => Parameters<typeof useTrigramFolding>[0] extends () => infer D ? D : never;
+  useTrigramFolding(() => new Database(':memory:'));
 }
 
 /** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */

@@ -46,11 +46,6 @@ function statusCondition(statuses: readonly RunStatus[]): SqlFragment {
       };
 }
 
-/** The process's stored `meta` (its declared fields), deleted or not, without a lock. */
-export function processMetaSql(processId: number): SqlFragment {
-  return { sql: 'select id, meta from process where id = ?', params: [processId] };
-}
-
 /**
  * Whether any live run of the process has a row of `field` with `value` null: a text the index cannot
  * hold, so segment 1 would not know where it sorts. Answers one row `{ unknown: 0 | 1 }`.

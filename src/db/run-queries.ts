@@ -124,19 +124,13 @@ export function metaText(dialect: Dialect, field: string): SqlFragment {
  */
 function entityNameContains(platform: Platform, dialect: Dialect, text: string) {
   const like = likeContains(dialect, text.toLowerCase());
-  const condition = columnLike(dialect, 'r.entity_name', '?', like.escape);
-  return raw(
-    condition.sql,
-    unicodeParams(
-      platform,
-      condition.placeholders.map(() => like.pattern),
-    ),
-  );
+  const condition = columnLike(dialect, 'r.entity_name', '?', like);
+  return raw(condition.sql, unicodeParams(platform, condition.params));
 }
 
 /**
- * `lower(<column>) like <pattern>` (the pattern folded already), as SQL and the number of times it names
- * the pattern. On SQLite lower() is JavaScript's (orm.ts), called for every row: there SQLite's own LIKE,
+ * `lower(<column>) like <pattern>`, the pattern (`?` or an expression of it, folded already) bound to
+ * `like.pattern` wherever it is named. On SQLite lower() is JavaScript's (orm.ts), called for every row: there SQLite's own LIKE,
  * which folds ASCII letters only, answers first — a text it finds contains the pattern folded too (the
  * letters it matched are the pattern's, lower-case already) — and lower() is asked only of the rows it
  * does not find that hold a character beyond ASCII (`length()` counts characters, of a blob bytes; for
@@ -146,15 +140,15 @@ export function columnLike(
   dialect: Dialect,
   column: string,
   pattern: string,
-  escape: string,
-): { sql: string; placeholders: string[] } {
-  if (dialect !== 'sqlite')
-    return { sql: `lower(${column}) like ${pattern}${escape}`, placeholders: [pattern] };
+  like: { pattern: string; escape: string },
+): SqlFragment {
+  const folded = `lower(${column}) like ${pattern}${like.escape}`;
+  if (dialect !== 'sqlite') return { sql: folded, params: [like.pattern] };
   return {
     sql:
-      `(${column} like ${pattern}${escape} or (length(${column}) <> length(cast(${column} as blob)) ` +
-      `and lower(${column}) like ${pattern}${escape}))`,
-    placeholders: [pattern, pattern],
+      `(${column} like ${pattern}${like.escape} or ` +
+      `(length(${column}) <> length(cast(${column} as blob)) and ${folded}))`,
+    params: [like.pattern, like.pattern],
   };
 }
 

@@ -14,7 +14,7 @@
  */
 import { raw, type Platform, type RawQueryFragment } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { ProcessRun, RUN_STATUSES } from '../entities/index.ts';
+import { ProcessRun, RUN_STATUSES, type RunStatus } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
 import { runTextMatch, trigramPhrase } from './sqlite-run-text.ts';
 import {
@@ -73,11 +73,9 @@ export function searchTextIndexed(
   query: Omit<RunSearchQuery, 'textIndex'>,
 ): string | undefined {
   if (dialect !== 'sqlite') return undefined;
-  const folded = query.text.toLowerCase();
+  const noStatus = statusesContaining(query.text).length === 0;
   const indexed = query.fields.every((field) =>
-    'metaField' in field
-      ? false
-      : field.column !== 'status' || !RUN_STATUSES.some((status) => status.includes(folded)),
+    'metaField' in field ? false : field.column !== 'status' || noStatus,
   );
   return indexed ? trigramPhrase(query.text) : undefined;
 }
@@ -125,20 +123,20 @@ function fieldContains(
   if ('column' in field && field.column === 'status') return statusContains(text);
   const like = likeContains(dialect, text);
   if ('column' in field) {
-    const condition = columnLike(dialect, `r.${field.column}`, 'lower(?)', like.escape);
-    return {
-      sql: condition.sql,
-      params: unicodeParams(
-        platform,
-        condition.placeholders.map(() => like.pattern),
-      ),
-    };
+    const condition = columnLike(dialect, `r.${field.column}`, 'lower(?)', like);
+    return { sql: condition.sql, params: unicodeParams(platform, condition.params) };
   }
   const value = metaScalarText(dialect, field.metaField);
   return {
     sql: `lower(${value.sql}) like lower(?)${like.escape}`,
     params: unicodeParams(platform, [...value.params, like.pattern]),
   };
+}
+
+/** The run statuses (wire spelling) `text` is part of, ignoring case. */
+function statusesContaining(text: string): RunStatus[] {
+  const folded = text.toLowerCase();
+  return RUN_STATUSES.filter((status) => status.includes(folded));
 }
 
 /**
@@ -148,10 +146,7 @@ function fieldContains(
  * have indexes (PostgreSQL's trigram indexes) needs no scan of every run.
  */
 function statusContains(text: string): SqlFragment {
-  const folded = text.toLowerCase();
-  const statuses = RUN_STATUSES.filter((status) => status.includes(folded)).map((status) =>
-    status.toUpperCase(),
-  );
+  const statuses = statusesContaining(text).map((status) => status.toUpperCase());
   return statuses.length === 0
     ? { sql: '1 = 0', params: [] }
     : { sql: `r.status in (${placeholders(statuses)})`, params: statuses };

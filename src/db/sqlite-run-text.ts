@@ -17,8 +17,8 @@
  * folds case (`r.id in (select rowid from process_run_text where … match '"text"')`), and the query's own
  * condition (`lower(…) like …`, JavaScript's folding) still decides. So the index must never leave out a
  * run the condition finds: FTS5 folds case with Unicode tables older than JavaScript's, and JavaScript
- * lower-cases `İ` to two characters. `learnTrigramFolding` asks this process's SQLite, once, which
- * lower-case characters it folds differently from JavaScript; a search text containing one of them (or too
+ * lower-cases `İ` to two characters. `learnTrigramFolding` asks this process's SQLite, once (at the
+ * first search that could use the index), which lower-case characters it folds differently from JavaScript; a search text containing one of them (or too
  * short for trigrams) reads every run as before (`trigramPhrase` answers undefined).
  */
 import type { EntityMetadata, TriggerDef } from '@mikro-orm/core';
@@ -84,6 +84,8 @@ interface TrigramFolding {
   unsafeLast: ReadonlySet<string>;
 }
 
+/** Opens the scratch database `learnTrigramFolding` asks: set on SQLite (`useTrigramFolding`). */
+let openProbe: (() => ProbeDatabase) | undefined;
 let folding: TrigramFolding | undefined;
 
 /** The part of a better-sqlite3 connection `learnTrigramFolding` uses. */
@@ -94,11 +96,20 @@ interface ProbeDatabase {
 }
 
 /**
- * Learns, in a scratch in-memory database of the same SQLite library (`open`), how its trigram tokenizer
- * folds each character JavaScript lower-cases: for every such character C, whether the text `qq` C `zz`
- * matches the phrase `qq` lower(C) `zz`. About 1,400 characters, once per process (~0.1 s).
+ * Lets `trigramPhrase` use the index (on SQLite, orm.ts): `open` opens a scratch in-memory database of the
+ * same SQLite library, asked by `learnTrigramFolding` when a search first needs it — not at start-up, so
+ * processes that never search (the rerun workers, the command-line tools) do not pay for it.
  */
-export function learnTrigramFolding(open: () => ProbeDatabase): void {
+export function useTrigramFolding(open: () => ProbeDatabase): void {
+  openProbe ??= open;
+}
+
+/**
+ * Learns, in the scratch database, how its trigram tokenizer folds each character JavaScript lower-cases:
+ * for every such character C, whether the text `qq` C `zz` matches the phrase `qq` lower(C) `zz`. About
+ * 1,400 characters, once per process (~0.1 s).
+ */
+function learnTrigramFolding(open: () => ProbeDatabase): TrigramFolding {
   const database = open();
   try {
     database.exec("create virtual table probe using fts5(x, tokenize='trigram')");
@@ -127,7 +138,7 @@ export function learnTrigramFolding(open: () => ProbeDatabase): void {
       const rows = match.all(`"qq${lower.replaceAll('"', '""')}zz"`) as { rowid: number }[];
       if (!rows.some((row) => Number(row.rowid) === code)) unsafe.add(lower);
     }
-    folding = { unsafe, unsafeLast };
+    return { unsafe, unsafeLast };
   } finally {
     database.close();
   }
@@ -136,15 +147,17 @@ export function learnTrigramFolding(open: () => ProbeDatabase): void {
 /**
  * The FTS5 phrase that finds every run whose text contains `text` ignoring case as lower() folds it
  * (`text` is folded here), or undefined where the index cannot promise that: fewer than three characters
- * (no trigram), a character FTS5 folds differently, or before `learnTrigramFolding` ran (not SQLite).
+ * (no trigram), a character FTS5 folds differently, or without `useTrigramFolding` (not SQLite).
  */
 export function trigramPhrase(text: string): string | undefined {
-  if (folding === undefined) return undefined;
+  if (openProbe === undefined) return undefined;
   const folded = text.toLowerCase();
   const characters = [...folded];
   if (characters.length < 3 || characters.includes('\u0000')) return undefined;
-  if (characters.some((character) => folding?.unsafe.has(character))) return undefined;
-  if (folding.unsafeLast.has(characters.at(-1) ?? '')) return undefined;
+  folding ??= learnTrigramFolding(openProbe);
+  const { unsafe, unsafeLast } = folding;
+  if (characters.some((character) => unsafe.has(character))) return undefined;
+  if (unsafeLast.has(characters.at(-1) ?? '')) return undefined;
   return `"${folded.replaceAll('"', '""')}"`;
 }
 

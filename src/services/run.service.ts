@@ -27,11 +27,11 @@ import {
 } from '../db/run-fields.ts';
 import {
   hasUnknownValuesSql,
-  processMetaSql,
   unvaluedRunsPageSql,
   valuedRunsCountSql,
   valuedRunsPageSql,
 } from '../db/run-field-order.ts';
+import { processSql } from '../db/lifecycle-queries.ts';
 import { trigramPhrase } from '../db/sqlite-run-text.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
@@ -331,7 +331,7 @@ async function fieldOrderedPage(
     return undefined;
   const sql = em as SqlEntityManager;
   const platform = em.getPlatform();
-  const [process] = await statementRecords<Pick<Process, 'meta'>>(sql, Process, processMetaSql(processId));
+  const [process] = await statementRecords<Pick<Process, 'meta'>>(sql, Process, processSql(processId));
   if (process === undefined || !indexedMetaFields(storedObject(process.meta)).includes(order.metaField)) {
     return undefined;
   }
