@@ -152,7 +152,7 @@ export function emDialect(em: { getDriver(): object }): Dialect {
   const driver = em.getDriver().constructor.name;
   const drivers: Record<string, Dialect> = {
     UtcTextSqliteDriver: 'sqlite',
-    PostgreSqlDriver: 'postgresql',
+    BoundParameterPostgreSqlDriver: 'postgresql',
     MsSqlDriver: 'mssql',
   };
   const dialect = drivers[driver];

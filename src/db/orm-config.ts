@@ -149,10 +149,12 @@ export async function buildOrmConfig(
       };
     }
     case 'postgresql': {
-      const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
+      // Imports @mikro-orm/postgresql itself, so it is loaded only here. Values bound, statements prepared.
+      const { BoundParameterPostgreSqlDriver, prepareNamedStatements } =
+        await import('./postgres-bound-parameters.ts');
       return {
         ...common,
-        driver: PostgreSqlDriver,
+        driver: BoundParameterPostgreSqlDriver,
         ...serverConnection(parsed),
         // JSON as the text written, as the original stored it (see json-properties.ts); trigram indexes
         // for the "contains" searches (postgres-trigram-indexes.ts).
@@ -163,7 +165,7 @@ export async function buildOrmConfig(
           },
         },
         // Merged into the pg Pool options: also bounds the wait for a free connection when all are in use.
-        driverOptions: { connectionTimeoutMillis: acquireTimeoutMs },
+        driverOptions: { connectionTimeoutMillis: acquireTimeoutMs, onPoolCreated: prepareNamedStatements },
       };
     }
     case 'mssql': {

@@ -42,15 +42,11 @@ function boundValue(value: unknown, dateText: (date: Date) => string): Bound | u
 }
 
 /**
- * The parameters of `sql` for `params`, or undefined when the query must keep MikroORM's path: the
- * placeholders are every `?` outside quotes, each one alone, one per value, and no comment in the text.
+ * The offsets of the `?` placeholders of `sql`, or undefined when the text must keep MikroORM's path:
+ * the placeholders are every `?` outside quotes, each one alone, and no comment in the text.
  */
-export function boundParameters(
-  sql: string,
-  params: readonly unknown[],
-  dateText: (date: Date) => string,
-): Bound[] | undefined {
-  let placeholders = 0;
+export function placeholderOffsets(sql: string): number[] | undefined {
+  const offsets: number[] = [];
   let quote: string | undefined;
   for (let i = 0; i < sql.length; i++) {
     const char = sql[i]!;
@@ -63,10 +59,22 @@ export function boundParameters(
     else if (char === '?') {
       if (sql[i + 1] === '?' || /[0-9:@$a-z]/i.test(sql[i + 1] ?? '') || sql[i - 1] === '\\')
         return undefined;
-      placeholders += 1;
+      offsets.push(i);
     } else if ((char === '-' && sql[i + 1] === '-') || (char === '/' && sql[i + 1] === '*')) return undefined;
   }
-  if (quote !== undefined || placeholders !== params.length) return undefined;
+  return quote === undefined ? offsets : undefined;
+}
+
+/**
+ * The parameters of `sql` for `params`, or undefined when the query must keep MikroORM's path: the
+ * placeholders are every `?` outside quotes, each one alone, one per value, and no comment in the text.
+ */
+export function boundParameters(
+  sql: string,
+  params: readonly unknown[],
+  dateText: (date: Date) => string,
+): Bound[] | undefined {
+  if (placeholderOffsets(sql)?.length !== params.length) return undefined;
   const bound: Bound[] = [];
   for (const param of params) {
     const value = boundValue(param, dateText);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { MsSqlDriver } from '@mikro-orm/mssql';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { BoundParameterPostgreSqlDriver } from '../../src/db/postgres-bound-parameters.ts';
 import { UtcTextSqliteDriver } from '../../src/db/sqlite-utc-text.ts';
 import { describe, expect, it } from 'vitest';
 import { parseDatabaseUrl, redactDatabaseUrl } from '../../src/db/database-url.ts';
@@ -118,7 +118,7 @@ describe('buildOrmConfig', () => {
   it('configures PostgreSQL and SQL Server with a bounded pool, UTC and TLS options', async () => {
     const pg = await buildOrmConfig('postgresql://u:p%21@h:5433/db', { poolMax: 3, connect: false });
     expect(pg).toMatchObject({
-      driver: PostgreSqlDriver,
+      driver: BoundParameterPostgreSqlDriver,
       host: 'h',
       port: 5433,
       user: 'u',
