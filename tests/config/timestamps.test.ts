@@ -37,6 +37,10 @@ describe('isLenientTimestamp', () => {
     expect(isLenientTimestamp('2100-02-29T00:00:00.000Z')).toBe(false);
     expect(isLenientTimestamp('2026-04-31T00:00:00.000Z')).toBe(false);
     expect(isLenientTimestamp('2026-01-05T10:60:00.000Z')).toBe(false);
+    // The canonical shape with a character that is no digit: not an instant.
+    expect(isLenientTimestamp('2026-01-05T10:15:00.12xZ')).toBe(false);
+    expect(isLenientTimestamp('2026-0a-05T10:15:00.123Z')).toBe(false);
+    expect(isLenientTimestamp('20-6-01-05T10:15:00.123Z')).toBe(false);
     // The fast path agrees with what a Date makes of the same text.
     for (const value of [
       '2000-02-29T00:00:00.000Z',
