@@ -101,6 +101,8 @@ interface Server {
   rssMb(): number;
   /** Peak RSS of the server process so far (VmHWM). */
   peakRssMb(): number;
+  /** On PostgreSQL: the queries its database is running for others (the server's, left in flight). */
+  runningQueries?(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -134,13 +136,31 @@ async function startServer(
     },
   });
   const adminKey = presetKey ?? (await server.waitForOutput(BOOTSTRAP_KEY_PATTERN))[1] ?? '';
+  const watcher =
+    parseDatabaseUrl(databaseUrl).dialect === 'postgresql'
+      ? await createOrm(databaseUrl, { poolMax: 1 })
+      : undefined;
   return {
     baseUrl: server.baseUrl,
     adminKey,
     rssMb: () => statusMb(server.child.pid, 'VmRSS'),
     peakRssMb: () => statusMb(server.child.pid, 'VmHWM'),
+    ...(watcher === undefined
+      ? {}
+      : {
+          runningQueries: async () => {
+            const [row] = await watcher.em
+              .fork()
+              .getConnection()
+              .execute<{ running: number | string }[]>(
+                "select count(*) as running from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()",
+              );
+            return Number(row?.running ?? 0);
+          },
+        }),
     stop: async () => {
       await server.stop();
+      if (watcher !== undefined) await closeOrm(watcher);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -185,14 +205,19 @@ interface Row {
 /**
  * Waits until the server has worked off what the last scenario left in flight (a heavy scenario at 32
  * connections leaves seconds of queued work when autocannon stops): until `GET /health` answers within
- * 50 ms, at most 60 s. Otherwise the next scenario would measure the previous one's backlog.
+ * 50 ms and, on PostgreSQL, the database runs no query of the server's any more (a query whose client gave
+ * up runs on in the database while the server's event loop is idle), at most 60 s. Otherwise the next
+ * scenario would measure the previous one's backlog.
  */
 async function settled(server: Server): Promise<void> {
   const deadline = performance.now() + 60_000;
   while (performance.now() < deadline) {
     const started = performance.now();
     await fetch(`${server.baseUrl}/health`).catch(() => undefined);
-    if (performance.now() - started < 50) return;
+    const idle =
+      performance.now() - started < 50 &&
+      (server.runningQueries === undefined || (await server.runningQueries()) === 0);
+    if (idle) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
