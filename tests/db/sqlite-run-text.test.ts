@@ -184,6 +184,19 @@ describe('the trigram index of entity_id and entity_name (SQLite)', () => {
     expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
   });
 
+  it('merges its segments only when a level is full (automerge 0), and stays exact through the merges', async () => {
+    const [config] = await em().execute<{ v: number }[]>(
+      "select v from process_run_text_config where k = 'automerge'",
+    );
+    expect(config?.v).toBe(0);
+    // One transaction each, so one segment each: past crisismerge (16) FTS5 merges a level.
+    const added: number[] = [];
+    for (let i = 0; i < 40; i++) added.push(await insertRun(`SEGMENT-${i}`, `Segment Sørensen ${i}`));
+    expect((await byName('sørensen')).ids).toEqual(added);
+    expect((await bySearch('segment-3')).ids).toEqual(expectedBySearch('segment-3'));
+    expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
+  });
+
   it('pages the same whether a page reads the matches from the index first or walks the runs in order', async () => {
     for (let i = 0; i < 60; i++)
       await insertRun(`BULK-${i}`, i % 10 === 0 ? `Bo Æbelø ${i}` : `Anna Berg ${i}`);
