@@ -17,4 +17,4 @@ COPY migrations ./migrations
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:8000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--max-semi-space-size=4", "src/start.js"]
+CMD ["node", "--max-semi-space-size=2", "--heap-growing-percent=10", "src/start.js"]
