@@ -20,14 +20,14 @@
  * gains or loses a column ("cached plan must not change result type"): after a migration, restart every
  * server on the database (each server migrates when it starts, before it serves).
  */
-import type { Configuration, Transaction } from '@mikro-orm/core';
+import type { Configuration } from '@mikro-orm/core';
 import {
   AbstractSqlDriver,
   MikroORM as PostgreSqlMikroORM,
   PostgreSqlConnection,
   PostgreSqlPlatform,
 } from '@mikro-orm/postgresql';
-import { CompiledQuery } from 'kysely';
+import { withBoundParameters } from './bound-connection.ts';
 import { placeholderOffsets } from './sqlite-bound-parameters.ts';
 
 /** How many distinct statement texts are prepared under a name (per server process). */
@@ -148,44 +148,11 @@ export function prepareNamedStatements(pool: PgPool): void {
 }
 
 /** MikroORM's PostgreSQL connection, binding values where it can (see above). */
-export class BoundParameterPostgreSqlConnection extends PostgreSqlConnection {
-  override async execute<T>(
-    query: unknown,
-    params: unknown = [],
-    method: 'all' | 'get' | 'run' = 'all',
-    ctx?: Transaction,
-    loggerContext?: Record<string, unknown>,
-  ): Promise<T> {
-    const bound =
-      typeof query === 'string' &&
-      Array.isArray(params) &&
-      params.length > 0 &&
-      loggerContext?.['signal'] == null &&
-      loggerContext?.['inflightQueryAbortStrategy'] == null
-        ? numberedParameters(query, params, (date) => (this.platform as PostgreSqlPlatform).formatDate(date))
-        : undefined;
-    if (bound === undefined) {
-      return super.execute(query as string, params as unknown[], method, ctx, loggerContext) as Promise<T>;
-    }
-    await this.ensureConnection();
-    const sql = query as string;
-    // The text with its values written in only where the query log shows values (LOG_LEVEL=debug).
-    const logged = this.config.getLogger().isEnabled('query', loggerContext)
-      ? this.getSql(sql, this.platform.formatQuery(sql, params as unknown[]), loggerContext)
-      : sql;
-    return this.executeQuery(
-      logged,
-      async () => {
-        const client = (ctx ?? this.getClient()) as { executeQuery(query: CompiledQuery): Promise<unknown> };
-        return this.transformRawResult<T>(
-          await client.executeQuery(CompiledQuery.raw(bound.sql, bound.values)),
-          method,
-        );
-      },
-      { query: sql, params: params as unknown[], ...loggerContext },
-    );
-  }
-}
+export class BoundParameterPostgreSqlConnection extends withBoundParameters(
+  PostgreSqlConnection,
+  (sql, params, platform) =>
+    numberedParameters(sql, params, (date) => (platform as PostgreSqlPlatform).formatDate(date)),
+) {}
 
 /** MikroORM's PostgreSQL driver (`pg`) with the connection above. */
 export class BoundParameterPostgreSqlDriver extends AbstractSqlDriver<

@@ -12,8 +12,8 @@
  * keeps Dates, as on the other platforms. Reading needs nothing: MikroORM parses the text as UTC because
  * `forceUtcTimezone` is on (orm-config.ts), and epoch numbers written before the switch still read.
  */
-import type { Configuration, Transaction } from '@mikro-orm/core';
-import { CompiledQuery } from 'kysely';
+import type { Configuration } from '@mikro-orm/core';
+import { withBoundParameters } from './bound-connection.ts';
 import { boundParameters } from './sqlite-bound-parameters.ts';
 import { AbstractSqlDriver, SqlitePlatform } from '@mikro-orm/sql';
 import { MikroORM as SqliteMikroORM, SqliteConnection } from '@mikro-orm/sqlite';
@@ -49,41 +49,10 @@ export class UtcTextSqlitePlatform extends SqlitePlatform {
 }
 
 /** MikroORM's better-sqlite3 connection, binding values where it can (sqlite-bound-parameters.ts). */
-export class BoundParameterSqliteConnection extends SqliteConnection {
-  override async execute<T>(
-    query: unknown,
-    params: unknown = [],
-    method: 'all' | 'get' | 'run' = 'all',
-    ctx?: Transaction,
-    loggerContext?: Record<string, unknown>,
-  ): Promise<T> {
-    const bound =
-      typeof query === 'string' &&
-      Array.isArray(params) &&
-      params.length > 0 &&
-      loggerContext?.['signal'] == null &&
-      loggerContext?.['inflightQueryAbortStrategy'] == null
-        ? boundParameters(query, params, sqliteUtcText)
-        : undefined;
-    if (bound === undefined) {
-      return super.execute(query as string, params as unknown[], method, ctx, loggerContext) as Promise<T>;
-    }
-    await this.ensureConnection();
-    const sql = query as string;
-    // The text with its values written in only where the query log shows values (LOG_LEVEL=debug).
-    const logged = this.config.getLogger().isEnabled('query', loggerContext)
-      ? this.getSql(sql, this.platform.formatQuery(sql, params as unknown[]), loggerContext)
-      : sql;
-    return this.executeQuery(
-      logged,
-      async () => {
-        const client = (ctx ?? this.getClient()) as { executeQuery(query: CompiledQuery): Promise<unknown> };
-        return this.transformRawResult<T>(await client.executeQuery(CompiledQuery.raw(sql, bound)), method);
-      },
-      { query: sql, params: params as unknown[], ...loggerContext },
-    );
-  }
-}
+export class BoundParameterSqliteConnection extends withBoundParameters(SqliteConnection, (sql, params) => {
+  const values = boundParameters(sql, params, sqliteUtcText);
+  return values === undefined ? undefined : { sql, values };
+}) {}
 
 /** MikroORM's SQLite driver (better-sqlite3) with the platform and the connection above. */
 export class UtcTextSqliteDriver extends AbstractSqlDriver<SqliteConnection, UtcTextSqlitePlatform> {

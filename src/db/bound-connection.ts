@@ -1,0 +1,66 @@
+/**
+ * A MikroORM SQL connection that sends the values of a query beside its text instead of written into it
+ * (MikroORM's `Platform.formatQuery` writes every value into the SQL, so no two texts of a kind are alike
+ * and the database parses and plans each anew). Each dialect says how it binds: SQLite in
+ * sqlite-bound-parameters.ts, PostgreSQL in postgres-bound-parameters.ts. What a dialect cannot bind keeps
+ * MikroORM's own path, and so does a query with an abort signal (MikroORM's abort handling is on that path).
+ */
+import type { Platform, Transaction } from '@mikro-orm/core';
+import type { AbstractSqlConnection } from '@mikro-orm/sql';
+import { CompiledQuery } from 'kysely';
+
+/** A query's text and values as the database is to get them, or undefined for MikroORM's path. */
+export type Binder = (
+  sql: string,
+  params: readonly unknown[],
+  platform: Platform,
+) => { sql: string; values: unknown[] } | undefined;
+
+// A mixin's base must be a constructor of any arguments (TS2545).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ConnectionClass = abstract new (...args: any[]) => AbstractSqlConnection;
+
+/** `Base` (a MikroORM connection class) executing the queries `bind` can bind with bound values. */
+export function withBoundParameters<TBase extends ConnectionClass>(Base: TBase, bind: Binder) {
+  abstract class BoundParameterConnection extends Base {
+    override async execute<T>(
+      query: unknown,
+      params: unknown = [],
+      method: 'all' | 'get' | 'run' = 'all',
+      ctx?: Transaction,
+      loggerContext?: Record<string, unknown>,
+    ): Promise<T> {
+      const bound =
+        typeof query === 'string' &&
+        Array.isArray(params) &&
+        params.length > 0 &&
+        loggerContext?.['signal'] == null &&
+        loggerContext?.['inflightQueryAbortStrategy'] == null
+          ? bind(query, params, this.platform)
+          : undefined;
+      if (bound === undefined) {
+        return super.execute(query as string, params as unknown[], method, ctx, loggerContext) as Promise<T>;
+      }
+      await this.ensureConnection();
+      const sql = query as string;
+      // The text with its values written in only where the query log shows values (LOG_LEVEL=debug).
+      const logged = this.config.getLogger().isEnabled('query', loggerContext)
+        ? this.getSql(sql, this.platform.formatQuery(sql, params as unknown[]), loggerContext)
+        : sql;
+      return this.executeQuery(
+        logged,
+        async () => {
+          const client = (ctx ?? this.getClient()) as {
+            executeQuery(query: CompiledQuery): Promise<unknown>;
+          };
+          return this.transformRawResult<T>(
+            await client.executeQuery(CompiledQuery.raw(bound.sql, bound.values)),
+            method,
+          );
+        },
+        { query: sql, params: params as unknown[], ...loggerContext },
+      );
+    }
+  }
+  return BoundParameterConnection;
+}
