@@ -9,6 +9,31 @@ import type { Platform, Transaction } from '@mikro-orm/core';
 import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import { CompiledQuery } from 'kysely';
 
+/**
+ * The offsets of the `?` placeholders of `sql`, or undefined when the text must keep MikroORM's path (every dialect's
+ * binder asks it):
+ * the placeholders are every `?` outside quotes, each one alone, and no comment in the text.
+ */
+export function placeholderOffsets(sql: string): number[] | undefined {
+  const offsets: number[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < sql.length; i++) {
+    const char = sql[i]!;
+    if (quote !== undefined) {
+      if (char === quote) quote = undefined;
+      else if (char === '?') return undefined;
+      continue;
+    }
+    if (char === "'" || char === '"' || char === '`') quote = char;
+    else if (char === '?') {
+      if (sql[i + 1] === '?' || /[0-9:@$a-z]/i.test(sql[i + 1] ?? '') || sql[i - 1] === '\\')
+        return undefined;
+      offsets.push(i);
+    } else if ((char === '-' && sql[i + 1] === '-') || (char === '/' && sql[i + 1] === '*')) return undefined;
+  }
+  return quote === undefined ? offsets : undefined;
+}
+
 /** A query's text and values as the database is to get them, or undefined for MikroORM's path. */
 export type Binder = (
   sql: string,

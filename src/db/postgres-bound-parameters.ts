@@ -27,8 +27,7 @@ import {
   PostgreSqlConnection,
   PostgreSqlPlatform,
 } from '@mikro-orm/postgresql';
-import { withBoundParameters } from './bound-connection.ts';
-import { placeholderOffsets } from './sqlite-bound-parameters.ts';
+import { placeholderOffsets, withBoundParameters } from './bound-connection.ts';
 
 /** How many distinct statement texts are prepared under a name (per server process). */
 export const MAX_PREPARED_TEXTS = 500;

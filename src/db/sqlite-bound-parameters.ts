@@ -14,6 +14,7 @@
  *
  * The connection that uses it: `BoundParameterSqliteConnection` in sqlite-utc-text.ts.
  */
+import { placeholderOffsets } from './bound-connection.ts';
 
 export type Bound = string | number | bigint | null;
 
@@ -39,30 +40,6 @@ function boundValue(value: unknown, dateText: (date: Date) => string): Bound | u
     default:
       return undefined;
   }
-}
-
-/**
- * The offsets of the `?` placeholders of `sql`, or undefined when the text must keep MikroORM's path:
- * the placeholders are every `?` outside quotes, each one alone, and no comment in the text.
- */
-export function placeholderOffsets(sql: string): number[] | undefined {
-  const offsets: number[] = [];
-  let quote: string | undefined;
-  for (let i = 0; i < sql.length; i++) {
-    const char = sql[i]!;
-    if (quote !== undefined) {
-      if (char === quote) quote = undefined;
-      else if (char === '?') return undefined;
-      continue;
-    }
-    if (char === "'" || char === '"' || char === '`') quote = char;
-    else if (char === '?') {
-      if (sql[i + 1] === '?' || /[0-9:@$a-z]/i.test(sql[i + 1] ?? '') || sql[i - 1] === '\\')
-        return undefined;
-      offsets.push(i);
-    } else if ((char === '-' && sql[i + 1] === '-') || (char === '/' && sql[i + 1] === '*')) return undefined;
-  }
-  return quote === undefined ? offsets : undefined;
 }
 
 /**

@@ -18,8 +18,9 @@
  * condition (`lower(…) like …`, JavaScript's folding) still decides. So the index must never leave out a
  * run the condition finds: FTS5 folds case with Unicode tables older than JavaScript's, and JavaScript
  * lower-cases `İ` to two characters. `learnTrigramFolding` asks this process's SQLite, once (at the
- * first search that could use the index), which lower-case characters it folds differently from JavaScript; a search text containing one of them (or too
- * short for trigrams) reads every run as before (`trigramPhrase` answers undefined).
+ * first search that could use the index), which lower-case characters it folds differently from
+ * JavaScript; a search text containing one of them (or too short for trigrams) reads every run as before
+ * (`trigramPhrase` answers undefined).
  */
 import type { EntityMetadata, TriggerDef } from '@mikro-orm/core';
 import type { SqlFragment } from './run-queries.ts';
