@@ -370,7 +370,7 @@ const QUERIES: Record<string, Render> = {
   'a run counted from one status to another (recomputeRunStatus)': (em) =>
     formatted(
       em,
-      adjustRunCountsSql(1, {
+      adjustRunCountsSql('mssql', 1, {
         running: { runs: -1, timed: 0, durationMs: 0 },
         completed: { runs: 1, timed: 1, durationMs: 93_000 },
       }),

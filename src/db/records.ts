@@ -120,6 +120,15 @@ export async function statementRecords<T>(
   statement: SqlFragment,
 ): Promise<T[]> {
   const rows = await em.execute<Record<string, unknown>[]>(statement.sql, [...statement.params], 'all');
+  return rowRecords<T>(em, entity, rows);
+}
+
+/** Rows of `entity`'s columns as a statement answered them, as records (see `statementRecords`). */
+export function rowRecords<T>(
+  em: SqlEntityManager,
+  entity: EntityName,
+  rows: readonly Record<string, unknown>[],
+): T[] {
   const meta = em.getMetadata().get(entity);
   const props = customTyped(meta);
   const driver = em.getDriver();

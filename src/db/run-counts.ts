@@ -148,8 +148,18 @@ export function countedRun(run: CountedRun, sign: 1 | -1): Partial<Record<RunSta
   return { [run.status]: runCountChange(run, sign) };
 }
 
-/** The UPDATE that adds `by` (status → change) to the count rows of process `processId`; none for no change. */
+/**
+ * The UPDATE that adds `by` (status → change) to the count rows of process `processId`; none for no change.
+ *
+ * Two transactions that each move a run of the same process lock the same rows, so each must lock them in
+ * the same order, or each may hold one and wait for the other's (a deadlock). SQL Server seeks the rows
+ * in the primary key's order and SQLite has one writer; PostgreSQL reads a table this small in its
+ * physical order, which differs between snapshots as rows get new versions. There the rows are locked
+ * first, sorted by status (`for update` in a sub-select, which PostgreSQL does not merge into the UPDATE),
+ * and the UPDATE writes the rows it then holds.
+ */
 export function adjustRunCountsSql(
+  dialect: Dialect,
   processId: number,
   by: Partial<Record<RunStatus, RunCountChange>>,
 ): SqlFragment | undefined {
@@ -157,17 +167,22 @@ export function adjustRunCountsSql(
     ([, change]) => change.runs !== 0 || change.timed !== 0 || change.durationMs !== 0,
   );
   if (changes.length === 0) return undefined;
+  const ordered = dialect === 'postgresql';
+  const row = ordered ? 'c.' : '';
   const cases = changes.map(([status]) => `when ${stored(status)} then ?`).join(' ');
+  const added = (column: string) => `${column} = ${row}${column} + (case ${row}status ${cases} else 0 end)`;
   const statuses = changes.map(([status]) => stored(status)).join(', ');
   const timed = changes.some(([, change]) => change.timed !== 0 || change.durationMs !== 0);
+  const where = ordered
+    ? ' from (select l.process_id, l.status from process_run_count l where l.process_id = ? ' +
+      `and l.status in (${statuses}) order by l.status for update) l where c.process_id = l.process_id ` +
+      'and c.status = l.status'
+    : ` where process_id = ? and status in (${statuses})`;
   return {
     sql:
-      `update process_run_count set run_count = run_count + (case status ${cases} else 0 end)` +
-      (timed
-        ? `, timed_count = timed_count + (case status ${cases} else 0 end), ` +
-          `duration_ms_sum = duration_ms_sum + (case status ${cases} else 0 end)`
-        : '') +
-      ` where process_id = ? and status in (${statuses})`,
+      `update process_run_count${ordered ? ' c' : ''} set ${added('run_count')}` +
+      (timed ? `, ${added('timed_count')}, ${added('duration_ms_sum')}` : '') +
+      where,
     params: [
       ...changes.map(([, change]) => change.runs),
       ...(timed
@@ -184,20 +199,21 @@ export async function adjustRunCounts(
   processId: number,
   by: Partial<Record<RunStatus, RunCountChange>>,
 ): Promise<void> {
-  const statement = adjustRunCountsSql(processId, by);
+  const statement = adjustRunCountsSql(emDialect(em), processId, by);
   if (statement !== undefined) await execute(em, statement);
 }
 
 /**
- * A run moved from `before` (its status and times then) to `run`'s status and times now: out of its old
- * row, into its new one, in one UPDATE (nothing when neither changed).
+ * The UPDATE of the count rows when a run of process `processId` moved from `before` (its status and
+ * times then) to `run`'s status and times now: out of its old row, into its new one (none when neither
+ * changed).
  */
-export function runMoved(
-  em: EntityManager,
+export function runMovedSql(
+  dialect: Dialect,
   processId: number,
   before: CountedRun,
   run: CountedRun,
-): Promise<void> {
+): SqlFragment | undefined {
   const by = countedRun(before, -1);
   const out = by[run.status];
   const into = runCountChange(run, 1);
@@ -209,7 +225,18 @@ export function runMoved(
           timed: out.timed + into.timed,
           durationMs: out.durationMs + into.durationMs,
         };
-  return adjustRunCounts(em, processId, by);
+  return adjustRunCountsSql(dialect, processId, by);
+}
+
+/** `runMovedSql`, run: the run moved out of its old count row into its new one, in one UPDATE. */
+export async function runMoved(
+  em: EntityManager,
+  processId: number,
+  before: CountedRun,
+  run: CountedRun,
+): Promise<void> {
+  const statement = runMovedSql(emDialect(em), processId, before, run);
+  if (statement !== undefined) await execute(em, statement);
 }
 
 /**

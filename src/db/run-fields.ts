@@ -52,23 +52,25 @@ function fitsValue(dialect: Dialect, sql: string): string {
 }
 
 /**
- * The INSERT that indexes `fields` of the runs matching `where` (SQL on `process_run r`), or undefined
+ * The INSERT that indexes `fields` of the runs matching `where` (SQL on `process_run r`; on `source r`
+ * instead when given: the run a PostgreSQL statement inserts, postgres-run-writes.ts), or undefined
  * without fields. One SELECT per field, UNION ALL; a row wherever the field's text (`metaText`) is not
- * null, with `value` null where that text is not a scalar's or too long: so a run without a row has a null
- * text (what a sort by the field needs to know, run-field-order.ts).
+ * null, with `value` null where that text is not a scalar's or too long: so a run without a row has a
+ * null text (what a sort by the field needs to know, run-field-order.ts).
  */
 export function indexRunFieldsSql(
   platform: Platform,
   dialect: Dialect,
   fields: readonly string[],
   where: SqlFragment,
+  source = 'process_run',
 ): SqlFragment | undefined {
   if (fields.length === 0) return undefined;
   const branches = fields.map((field) => {
     const value = metaScalarText(dialect, field);
     const text = metaText(dialect, field);
     return {
-      sql: `select r.id as run_id, r.process_id as process_id, ? as field, ${value.sql} as v, ${text.sql} as t from process_run r where ${where.sql}`,
+      sql: `select r.id as run_id, r.process_id as process_id, ? as field, ${value.sql} as v, ${text.sql} as t from ${source} r where ${where.sql}`,
       params: [...unicodeParams(platform, [field, ...value.params, ...text.params]), ...where.params],
     };
   });

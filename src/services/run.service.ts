@@ -15,14 +15,23 @@ import {
   type StepRunRecord,
   type StepRunShape,
 } from '../db/records.ts';
-import { adjustRunCounts, countedRun, countedTotal, runMoved } from '../db/run-counts.ts';
+import {
+  adjustRunCounts,
+  adjustRunCountsSql,
+  countedRun,
+  countedTotal,
+  runMoved,
+  runMovedSql,
+} from '../db/run-counts.ts';
 import {
   indexableValues,
   indexedMetaCountSql,
   indexRunFields,
+  indexRunFieldsSql,
   lockProcessMeta,
   lockProcessRecord,
   MAX_INDEXED_PROCESSES,
+  type ProcessRecord,
   storedObject,
 } from '../db/run-fields.ts';
 import {
@@ -33,7 +42,20 @@ import {
 } from '../db/run-field-order.ts';
 import { processSql } from '../db/lifecycle-queries.ts';
 import { trigramPhrase } from '../db/sqlite-run-text.ts';
-import { runCountQuery, runPageQuery, type RunListQuery, type RunListFilters } from '../db/run-queries.ts';
+import {
+  runCountQuery,
+  runPageQuery,
+  type RunListQuery,
+  type RunListFilters,
+  type SqlFragment,
+} from '../db/run-queries.ts';
+import {
+  insertNewRun,
+  lockProcessWithSteps,
+  MAX_STEP_RUNS_PER_STATEMENT,
+  type LockedRun,
+  type StepToRun,
+} from '../db/postgres-run-writes.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
 import { addCalendarMonths, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
@@ -67,16 +89,17 @@ export function maxRerunsOf(step: Pick<ProcessStep, 'is_rerunnable' | 'rerun_con
     : 3;
 }
 
-/** The step-definition members a new step run copies. */
-type StepToRun = Pick<ProcessStep, 'id' | 'index' | 'is_rerunnable' | 'rerun_config'>;
-
 /**
  * The row of a new pending step run of `step` in run `runId`, as the original created them: `step_index`
  * from the step unless given, and can_rerun, a copy of rerun_config and max_reruns from it.
  */
 function newStepRunData(runId: number, step: StepToRun, now: Date, stepIndex: number = step.index) {
+  return { run: runId, ...newStepRunValues(step, now, stepIndex) };
+}
+
+/** `newStepRunData` but the run. */
+function newStepRunValues(step: StepToRun, now: Date, stepIndex: number = step.index) {
   return {
-    run: runId,
     step: step.id,
     step_index: stepIndex,
     status: 'pending' as const,
@@ -100,9 +123,22 @@ export function newStepRun(
   return em.create(ProcessStepRun, { ...newStepRunData(run.id, step, now, stepIndex), run, step });
 }
 
-/** The live steps of process `processId` as records, in index order. */
-function liveStepRecords(em: SqlEntityManager, processId: number): Promise<StepToRun[]> {
-  return statementRecords<StepToRun>(em, ProcessStep, liveStepsSql(em.getPlatform(), processId));
+/**
+ * The process `processId` (deleted or not; undefined when there is none) under `lockProcessMeta`'s share lock,
+ * and its live steps in index order (none when the process is deleted): on PostgreSQL in one statement.
+ */
+async function lockProcessAndSteps(
+  em: SqlEntityManager,
+  dialect: Dialect,
+  processId: number,
+): Promise<{ process: ProcessRecord | undefined; steps: StepToRun[] }> {
+  if (dialect === 'postgresql') {
+    return (await lockProcessWithSteps(em, processId)) ?? { process: undefined, steps: [] };
+  }
+  const process = await lockProcessRecord(em, dialect, processId);
+  if (process === undefined || process.deleted_at != null) return { process, steps: [] };
+  const steps = await statementRecords<StepToRun>(em, ProcessStep, liveStepsSql(em.getPlatform(), processId));
+  return { process, steps };
 }
 
 /**
@@ -161,22 +197,35 @@ export async function lockRunOfStepRun(
   return { run, stepRuns: await stepRunRecords(sql, [run.id]) };
 }
 
+/** What a report's recomputation writes to its run: the run's new status and times, and its count rows. */
+export interface RunStatusMove {
+  changes: Pick<RunRecord, 'status' | 'started_at' | 'finished_at' | 'updated_at'>;
+  counts: SqlFragment | undefined;
+}
+
 /**
- * `recomputeRunStatus` for a run read as a record (`lockRunOfStepRun`), given its live step runs as they are now
- * in this transaction: the same derivation and count move, the changed status and times written with
- * `updated_at` (as a flush of the entity would). Nothing is written when the status stays.
+ * `recomputeRunStatus`'s derivation for a run read as a record (`lockRunOfStepRun`), given its live step
+ * runs as they are now in this transaction: the changed status and times with `updated_at` (as a flush of
+ * the entity would write them) and the count move; undefined when the status stays.
  */
-export async function recomputeRunRecordStatus(
-  tx: EntityManager,
-  run: RunRecord,
+export function runStatusMove(
+  dialect: Dialect,
+  run: LockedRun,
   stepRuns: readonly StepRunRecord[],
-): Promise<void> {
-  const now = new Date();
+  now: Date,
+): RunStatusMove | undefined {
   const next = { status: run.status, started_at: run.started_at, finished_at: run.finished_at };
   const statuses = currentAttempts(stepRuns).map((stepRun) => stepRun.status);
-  if (!applyRunStatus(next, deriveRunStatus(run.status, statuses), now)) return;
-  await tx.nativeUpdate(ProcessRun, { id: run.id }, { ...next, updated_at: now });
-  await runMoved(tx, run.process, run, next);
+  if (!applyRunStatus(next, deriveRunStatus(run.status, statuses), now)) return undefined;
+  return { changes: { ...next, updated_at: now }, counts: runMovedSql(dialect, run.process, run, next) };
+}
+
+/** Writes `runStatusMove`'s answer for `run`: the run's UPDATE, then the count rows'. */
+export async function moveRunStatus(tx: EntityManager, run: LockedRun, move: RunStatusMove): Promise<void> {
+  await tx.nativeUpdate(ProcessRun, { id: run.id }, move.changes);
+  if (move.counts !== undefined) {
+    await (tx as SqlEntityManager).execute(move.counts.sql, move.counts.params, 'run');
+  }
 }
 
 /**
@@ -409,12 +458,11 @@ export class RunService {
     const created = await em.transactional(async (tx) => {
       const sql = tx as SqlEntityManager;
       // First, before any other lock: the process and the fields indexed for its runs (run-fields.ts).
-      const process = await lockProcessRecord(tx, this.#dialect, input.process_id);
+      const { process, steps } = await lockProcessAndSteps(sql, this.#dialect, input.process_id);
       fields = indexedMetaFields(storedObject(process?.meta));
       if (process === undefined || process.deleted_at != null) {
         throw new NotFoundError(`Process ${input.process_id} not found`);
       }
-      const steps = await liveStepRecords(sql, process.id);
       const now = new Date();
       const values = {
         process: process.id,
@@ -430,6 +478,26 @@ export class RunService {
         created_at: now,
         updated_at: now,
       };
+      const counted = countedRun(values, 1);
+      if (this.#dialect === 'postgresql' && steps.length <= MAX_STEP_RUNS_PER_STATEMENT) {
+        // One statement (postgres-run-writes.ts): the run, its step runs, its meta values and its count.
+        const inserted = await insertNewRun(
+          sql,
+          values,
+          steps.map((step) => newStepRunValues(step, now)),
+          [
+            indexRunFieldsSql(
+              tx.getPlatform(),
+              this.#dialect,
+              fields,
+              { sql: 'r.deleted_at is null', params: [] },
+              'new_run',
+            ),
+            adjustRunCountsSql(this.#dialect, process.id, counted),
+          ],
+        );
+        return { run: { id: inserted.id, ...values }, steps: inserted.stepRuns };
+      }
       // Rows, not entities: the robots' second most frequent call (see `StepRunService.report`).
       const run: RunRecord = { id: Number(await tx.insert(ProcessRun, values)), ...values };
       if (steps.length > 0) {
@@ -439,11 +507,14 @@ export class RunService {
         );
       }
       await indexRunFields(tx, this.#dialect, run.id, fields, { fresh: true });
-      await adjustRunCounts(tx, process.id, countedRun(run, 1));
+      await adjustRunCounts(tx, process.id, counted);
       // The step runs as stored, with the ids the database gave them.
       return { run, steps: (await currentStepRunRecordsOf(sql, [run.id])).get(run.id) ?? [] };
     });
-    await refuseIfProcessDeletedMeanwhile(em, input.process_id);
+    // On PostgreSQL the share lock on the process's row already orders the two: a delete writes the row
+    // first, so it either committed before the lock was granted (the run is refused above) or waits for this
+    // transaction and then hides the run with the others.
+    if (this.#dialect !== 'postgresql') await refuseIfProcessDeletedMeanwhile(em, input.process_id);
     await reindexRunIfFieldsChanged(em, this.#dialect, input.process_id, created.run.id, fields);
     return created;
   }

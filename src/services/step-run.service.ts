@@ -1,13 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { emDialect } from '../db/database-url.ts';
+import { lockRunOfStepRunWithSteps, reportWritesSql } from '../db/postgres-run-writes.ts';
 import type { StepRunRecord } from '../db/records.ts';
 import {
   currentStepRunsOf,
   lockRun,
   lockRunOfStepRun,
   newStepRun,
-  recomputeRunRecordStatus,
+  moveRunStatus,
+  runStatusMove,
   recomputeRunStatus,
 } from './run.service.ts';
 
@@ -100,14 +104,32 @@ export class StepRunService {
    */
   async report(em: EntityManager, id: number, report: StepRunReport): Promise<StepRunRecord> {
     return em.transactional(async (tx) => {
-      const locked = await lockRunOfStepRun(tx, id);
+      const dialect = emDialect(tx);
+      const locked =
+        dialect === 'postgresql'
+          ? await lockRunOfStepRunWithSteps(tx as SqlEntityManager, id)
+          : await lockRunOfStepRun(tx, id);
       const index = locked?.stepRuns.findIndex((stepRun) => stepRun.id === id) ?? -1;
       if (locked === undefined || index < 0) throw new NotFoundError(`Step run ${id} not found`);
       const stepRun = locked.stepRuns[index]!;
-      const changes = reportedChanges(stepRun, report, new Date());
-      await tx.nativeUpdate(ProcessStepRun, { id }, changes);
+      const now = new Date();
+      const changes = reportedChanges(stepRun, report, now);
       const updated: StepRunRecord = { ...stepRun, ...changes };
-      await recomputeRunRecordStatus(tx, locked.run, locked.stepRuns.with(index, updated));
+      const move = runStatusMove(dialect, locked.run, locked.stepRuns.with(index, updated), now);
+      if (dialect === 'postgresql') {
+        // One statement (postgres-run-writes.ts): the step run, the run (its lock wrote nothing) and the
+        // counts when it moved.
+        const run = {
+          id: locked.run.id,
+          changes: move?.changes ?? { updated_at: now },
+          counts: move?.counts,
+        };
+        const { sql, params } = reportWritesSql(tx as SqlEntityManager, { id, changes }, run);
+        await (tx as SqlEntityManager).execute(sql, params, 'run');
+      } else {
+        await tx.nativeUpdate(ProcessStepRun, { id }, changes);
+        if (move !== undefined) await moveRunStatus(tx, locked.run, move);
+      }
       return updated;
     });
   }
