@@ -156,12 +156,14 @@ export function countedRun(run: CountedRun, sign: 1 | -1): Partial<Record<RunSta
  * in the primary key's order and SQLite has one writer; PostgreSQL reads a table this small in its
  * physical order, which differs between snapshots as rows get new versions. There the rows are locked
  * first, sorted by status (`for update` in a sub-select, which PostgreSQL does not merge into the UPDATE),
- * and the UPDATE writes the rows it then holds.
+ * and the UPDATE writes the rows it then holds. `onlyIf`: SQL of a condition of the whole UPDATE (the rows
+ * are locked only when it holds).
  */
 export function adjustRunCountsSql(
   dialect: Dialect,
   processId: number,
   by: Partial<Record<RunStatus, RunCountChange>>,
+  onlyIf?: string,
 ): SqlFragment | undefined {
   const changes = (Object.entries(by) as [RunStatus, RunCountChange][]).filter(
     ([, change]) => change.runs !== 0 || change.timed !== 0 || change.durationMs !== 0,
@@ -173,11 +175,12 @@ export function adjustRunCountsSql(
   const added = (column: string) => `${column} = ${row}${column} + (case ${row}status ${cases} else 0 end)`;
   const statuses = changes.map(([status]) => stored(status)).join(', ');
   const timed = changes.some(([, change]) => change.timed !== 0 || change.durationMs !== 0);
+  const condition = onlyIf === undefined ? '' : ` and ${onlyIf}`;
   const where = ordered
     ? ' from (select l.process_id, l.status from process_run_count l where l.process_id = ? ' +
-      `and l.status in (${statuses}) order by l.status for update) l where c.process_id = l.process_id ` +
-      'and c.status = l.status'
-    : ` where process_id = ? and status in (${statuses})`;
+      `and l.status in (${statuses})${condition} order by l.status for update) l ` +
+      'where c.process_id = l.process_id and c.status = l.status'
+    : ` where process_id = ? and status in (${statuses})${condition}`;
   return {
     sql:
       `update process_run_count${ordered ? ' c' : ''} set ${added('run_count')}` +
@@ -206,13 +209,14 @@ export async function adjustRunCounts(
 /**
  * The UPDATE of the count rows when a run of process `processId` moved from `before` (its status and
  * times then) to `run`'s status and times now: out of its old row, into its new one (none when neither
- * changed).
+ * changed). `onlyIf`: see `adjustRunCountsSql`.
  */
 export function runMovedSql(
   dialect: Dialect,
   processId: number,
   before: CountedRun,
   run: CountedRun,
+  onlyIf?: string,
 ): SqlFragment | undefined {
   const by = countedRun(before, -1);
   const out = by[run.status];
@@ -225,7 +229,7 @@ export function runMovedSql(
           timed: out.timed + into.timed,
           durationMs: out.durationMs + into.durationMs,
         };
-  return adjustRunCountsSql(dialect, processId, by);
+  return adjustRunCountsSql(dialect, processId, by, onlyIf);
 }
 
 /** `runMovedSql`, run: the run moved out of its old count row into its new one, in one UPDATE. */

@@ -22,6 +22,7 @@ import {
   countedTotal,
   runMoved,
   runMovedSql,
+  type CountedRun,
 } from '../db/run-counts.ts';
 import {
   indexableValues,
@@ -51,9 +52,9 @@ import {
 } from '../db/run-queries.ts';
 import {
   insertNewRun,
-  lockProcessWithSteps,
   MAX_STEP_RUNS_PER_STATEMENT,
-  type LockedRun,
+  readProcessWithSteps,
+  type ReportedRun,
   type StepToRun,
 } from '../db/postgres-run-writes.ts';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
@@ -125,20 +126,52 @@ export function newStepRun(
 
 /**
  * The process `processId` (deleted or not; undefined when there is none) under `lockProcessMeta`'s share lock,
- * and its live steps in index order (none when the process is deleted): on PostgreSQL in one statement.
+ * and its live steps in index order (none when the process is deleted).
  */
 async function lockProcessAndSteps(
   em: SqlEntityManager,
   dialect: Dialect,
   processId: number,
 ): Promise<{ process: ProcessRecord | undefined; steps: StepToRun[] }> {
-  if (dialect === 'postgresql') {
-    return (await lockProcessWithSteps(em, processId)) ?? { process: undefined, steps: [] };
-  }
   const process = await lockProcessRecord(em, dialect, processId);
   if (process === undefined || process.deleted_at != null) return { process, steps: [] };
   const steps = await statementRecords<StepToRun>(em, ProcessStep, liveStepsSql(em.getPlatform(), processId));
   return { process, steps };
+}
+
+/** The row of a new pending run of `process` from `input`. */
+function newRunValues(input: NewRun, process: ProcessRecord, now: Date) {
+  return {
+    process: process.id,
+    entity_id: input.entity_id,
+    entity_name: input.entity_name ?? null,
+    status: 'pending' as const,
+    meta: input.meta ?? {},
+    is_neutralized: false,
+    started_at: null,
+    finished_at: null,
+    scheduled_deletion_at:
+      process.retention_months == null ? null : addCalendarMonths(now, process.retention_months),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/**
+ * PostgreSQL: the statements of a new run besides the run and its step runs, reading the run as `new_run`
+ * (postgres-run-writes.ts): its declared meta values and its count.
+ */
+function newRunAlso(
+  em: SqlEntityManager,
+  processId: number,
+  fields: readonly string[],
+  run: CountedRun,
+): (SqlFragment | undefined)[] {
+  const live = { sql: 'r.deleted_at is null', params: [] };
+  return [
+    indexRunFieldsSql(em.getPlatform(), 'postgresql', fields, live, 'new_run'),
+    adjustRunCountsSql('postgresql', processId, countedRun(run, 1), 'exists (select 1 from new_run)'),
+  ];
 }
 
 /**
@@ -206,22 +239,27 @@ export interface RunStatusMove {
 /**
  * `recomputeRunStatus`'s derivation for a run read as a record (`lockRunOfStepRun`), given its live step
  * runs as they are now in this transaction: the changed status and times with `updated_at` (as a flush of
- * the entity would write them) and the count move; undefined when the status stays.
+ * the entity would write them) and the count move (`onlyIf`: see `adjustRunCountsSql`); undefined when the
+ * status stays.
  */
 export function runStatusMove(
   dialect: Dialect,
-  run: LockedRun,
+  run: ReportedRun,
   stepRuns: readonly StepRunRecord[],
   now: Date,
+  onlyIf?: string,
 ): RunStatusMove | undefined {
   const next = { status: run.status, started_at: run.started_at, finished_at: run.finished_at };
   const statuses = currentAttempts(stepRuns).map((stepRun) => stepRun.status);
   if (!applyRunStatus(next, deriveRunStatus(run.status, statuses), now)) return undefined;
-  return { changes: { ...next, updated_at: now }, counts: runMovedSql(dialect, run.process, run, next) };
+  return {
+    changes: { ...next, updated_at: now },
+    counts: runMovedSql(dialect, run.process, run, next, onlyIf),
+  };
 }
 
 /** Writes `runStatusMove`'s answer for `run`: the run's UPDATE, then the count rows'. */
-export async function moveRunStatus(tx: EntityManager, run: LockedRun, move: RunStatusMove): Promise<void> {
+export async function moveRunStatus(tx: EntityManager, run: ReportedRun, move: RunStatusMove): Promise<void> {
   await tx.nativeUpdate(ProcessRun, { id: run.id }, move.changes);
   if (move.counts !== undefined) {
     await (tx as SqlEntityManager).execute(move.counts.sql, move.counts.params, 'run');
@@ -454,6 +492,10 @@ export class RunService {
    * process was deleted while this ran, the run is hidden with it and the answer is NotFoundError.
    */
   async create(em: EntityManager, input: NewRun): Promise<RunWithSteps> {
+    if (this.#dialect === 'postgresql') {
+      const created = await this.#createOnUnchangedProcess(em as SqlEntityManager, input);
+      if (created !== undefined) return created;
+    }
     let fields: string[] = [];
     const created = await em.transactional(async (tx) => {
       const sql = tx as SqlEntityManager;
@@ -464,38 +506,11 @@ export class RunService {
         throw new NotFoundError(`Process ${input.process_id} not found`);
       }
       const now = new Date();
-      const values = {
-        process: process.id,
-        entity_id: input.entity_id,
-        entity_name: input.entity_name ?? null,
-        status: 'pending' as const,
-        meta: input.meta ?? {},
-        is_neutralized: false,
-        started_at: null,
-        finished_at: null,
-        scheduled_deletion_at:
-          process.retention_months == null ? null : addCalendarMonths(now, process.retention_months),
-        created_at: now,
-        updated_at: now,
-      };
-      const counted = countedRun(values, 1);
+      const values = newRunValues(input, process, now);
       if (this.#dialect === 'postgresql' && steps.length <= MAX_STEP_RUNS_PER_STATEMENT) {
-        // One statement (postgres-run-writes.ts): the run, its step runs, its meta values and its count.
-        const inserted = await insertNewRun(
-          sql,
-          values,
-          steps.map((step) => newStepRunValues(step, now)),
-          [
-            indexRunFieldsSql(
-              tx.getPlatform(),
-              this.#dialect,
-              fields,
-              { sql: 'r.deleted_at is null', params: [] },
-              'new_run',
-            ),
-            adjustRunCountsSql(this.#dialect, process.id, counted),
-          ],
-        );
+        const also = newRunAlso(sql, process.id, fields, values);
+        const stepRuns = steps.map((step) => newStepRunValues(step, now));
+        const inserted = (await insertNewRun(sql, values, stepRuns, also))!;
         return { run: { id: inserted.id, ...values }, steps: inserted.stepRuns };
       }
       // Rows, not entities: the robots' second most frequent call (see `StepRunService.report`).
@@ -507,7 +522,7 @@ export class RunService {
         );
       }
       await indexRunFields(tx, this.#dialect, run.id, fields, { fresh: true });
-      await adjustRunCounts(tx, process.id, counted);
+      await adjustRunCounts(tx, process.id, countedRun(run, 1));
       // The step runs as stored, with the ids the database gave them.
       return { run, steps: (await currentStepRunRecordsOf(sql, [run.id])).get(run.id) ?? [] };
     });
@@ -517,6 +532,33 @@ export class RunService {
     if (this.#dialect !== 'postgresql') await refuseIfProcessDeletedMeanwhile(em, input.process_id);
     await reindexRunIfFieldsChanged(em, this.#dialect, input.process_id, created.run.id, fields);
     return created;
+  }
+
+  /**
+   * `create` on PostgreSQL in two statements (postgres-run-writes.ts): the process and its steps read, then
+   * everything written in one statement while the process is the version read, under its share lock (so a
+   * delete of the process waits for the run and hides it, as in `create`). Undefined when the process
+   * changed in between (nothing written), or has more steps than one statement takes.
+   */
+  async #createOnUnchangedProcess(em: SqlEntityManager, input: NewRun): Promise<RunWithSteps | undefined> {
+    const read = await readProcessWithSteps(em, input.process_id);
+    if (read === undefined || read.process.deleted_at != null) {
+      throw new NotFoundError(`Process ${input.process_id} not found`);
+    }
+    if (read.steps.length > MAX_STEP_RUNS_PER_STATEMENT) return undefined;
+    const now = new Date();
+    const values = newRunValues(input, read.process, now);
+    const fields = indexedMetaFields(storedObject(read.process.meta));
+    const inserted = await insertNewRun(
+      em,
+      values,
+      read.steps.map((step) => newStepRunValues(step, now)),
+      newRunAlso(em, read.process.id, fields, values),
+      read.version,
+    );
+    return inserted === undefined
+      ? undefined
+      : { run: { id: inserted.id, ...values }, steps: inserted.stepRuns };
   }
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */

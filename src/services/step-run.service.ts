@@ -3,8 +3,10 @@ import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { emDialect } from '../db/database-url.ts';
-import { lockRunOfStepRunWithSteps, reportWritesSql } from '../db/postgres-run-writes.ts';
-import type { StepRunRecord } from '../db/records.ts';
+import { readRunOfStepRunWithSteps, writeReport, type ReportedRun } from '../db/postgres-run-writes.ts';
+import type { Dialect } from '../db/database-url.ts';
+import type { SqlFragment } from '../db/run-queries.ts';
+import type { RunRecord, StepRunRecord } from '../db/records.ts';
 import {
   currentStepRunsOf,
   lockRun,
@@ -12,6 +14,7 @@ import {
   newStepRun,
   moveRunStatus,
   runStatusMove,
+  type RunStatusMove,
   recomputeRunStatus,
 } from './run.service.ts';
 
@@ -54,6 +57,41 @@ function reportedChanges(stepRun: StepRunRecord, report: StepRunReport, now: Dat
   if (report.status === 'pending' || report.status === 'running') changes.failure = null;
   changes.updated_at = now;
   return changes;
+}
+
+/** What a report writes: see `appliedReport`. */
+interface AppliedReport {
+  updated: StepRunRecord;
+  stepRun: { id: number; changes: Partial<StepRunRecord> };
+  run: ReportedRun & { changes: Partial<RunRecord>; counts: SqlFragment | undefined };
+  move: RunStatusMove | undefined;
+}
+
+/**
+ * `report` applied to step run `id` of `read` (its run, and the run's live step runs as they are now): the
+ * step run as it becomes (`updated`) and its changes, and the run's changes — `updated_at` at least (on
+ * PostgreSQL the run's row is written by every report, see postgres-run-writes.ts), its status and times and
+ * their count move when the status moves. NotFoundError when there is no such live step run.
+ */
+function appliedReport(
+  read: { run: ReportedRun; stepRuns: StepRunRecord[] } | undefined,
+  id: number,
+  report: StepRunReport,
+  dialect: Dialect,
+): AppliedReport {
+  const index = read?.stepRuns.findIndex((stepRun) => stepRun.id === id) ?? -1;
+  if (read === undefined || index < 0) throw new NotFoundError(`Step run ${id} not found`);
+  const now = new Date();
+  const changes = reportedChanges(read.stepRuns[index]!, report, now);
+  const updated: StepRunRecord = { ...read.stepRuns[index]!, ...changes };
+  const onlyIf = dialect === 'postgresql' ? 'exists (select 1 from run)' : undefined;
+  const move = runStatusMove(dialect, read.run, read.stepRuns.with(index, updated), now, onlyIf);
+  return {
+    updated,
+    stepRun: { id, changes },
+    run: { ...read.run, changes: move?.changes ?? { updated_at: now }, counts: move?.counts },
+    move,
+  };
 }
 
 const STEP_RUN_NOT_FOUND_FOR_STEP = 'Step run not found for given run and step';
@@ -103,34 +141,25 @@ export class StepRunService {
    * building and change tracking cost several times the statements, `make bench`).
    */
   async report(em: EntityManager, id: number, report: StepRunReport): Promise<StepRunRecord> {
+    const dialect = emDialect(em);
+    if (dialect === 'postgresql') {
+      // Two statements, no transaction of their own (postgres-run-writes.ts): the run and its step runs
+      // read, then everything written while the run is the version read. Undefined: it changed meanwhile.
+      const sql = em as SqlEntityManager;
+      const read = await readRunOfStepRunWithSteps(sql, id);
+      const applied = appliedReport(read, id, report, dialect);
+      const written = await writeReport(sql, applied.stepRun, { ...applied.run, version: read!.version });
+      if (written) return applied.updated;
+    }
     return em.transactional(async (tx) => {
-      const dialect = emDialect(tx);
-      const locked =
-        dialect === 'postgresql'
-          ? await lockRunOfStepRunWithSteps(tx as SqlEntityManager, id)
-          : await lockRunOfStepRun(tx, id);
-      const index = locked?.stepRuns.findIndex((stepRun) => stepRun.id === id) ?? -1;
-      if (locked === undefined || index < 0) throw new NotFoundError(`Step run ${id} not found`);
-      const stepRun = locked.stepRuns[index]!;
-      const now = new Date();
-      const changes = reportedChanges(stepRun, report, now);
-      const updated: StepRunRecord = { ...stepRun, ...changes };
-      const move = runStatusMove(dialect, locked.run, locked.stepRuns.with(index, updated), now);
+      const applied = appliedReport(await lockRunOfStepRun(tx, id), id, report, dialect);
       if (dialect === 'postgresql') {
-        // One statement (postgres-run-writes.ts): the step run, the run (its lock wrote nothing) and the
-        // counts when it moved.
-        const run = {
-          id: locked.run.id,
-          changes: move?.changes ?? { updated_at: now },
-          counts: move?.counts,
-        };
-        const { sql, params } = reportWritesSql(tx as SqlEntityManager, { id, changes }, run);
-        await (tx as SqlEntityManager).execute(sql, params, 'run');
+        await writeReport(tx as SqlEntityManager, applied.stepRun, applied.run);
       } else {
-        await tx.nativeUpdate(ProcessStepRun, { id }, changes);
-        if (move !== undefined) await moveRunStatus(tx, locked.run, move);
+        await tx.nativeUpdate(ProcessStepRun, { id }, applied.stepRun.changes);
+        if (applied.move !== undefined) await moveRunStatus(tx, applied.run, applied.move);
       }
-      return updated;
+      return applied.updated;
     });
   }
 

@@ -10,6 +10,12 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessStep, ProcessStepRun } from '../../src/entities/index.ts';
 import { lockRow } from '../../src/db/row-lock.ts';
 import { adjustRunCountsSql } from '../../src/db/run-counts.ts';
+import {
+  insertNewRun,
+  readProcessWithSteps,
+  readRunOfStepRunWithSteps,
+  writeReport,
+} from '../../src/db/postgres-run-writes.ts';
 import { lockRun } from '../../src/services/run.service.ts';
 import type { Schemas } from '../../src/contract.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
@@ -80,6 +86,47 @@ if (testDialect() === 'postgresql') {
       throw new Error('no query waited for a lock');
     };
 
+    it('writes nothing when the process or the run is no longer the version read', async () => {
+      const em = server.container.orm.em.fork() as SqlEntityManager;
+      const read = (await readProcessWithSteps(em, processId))!;
+      const runs = async () =>
+        Number((await em.execute<{ n: string }[]>('select count(*) as n from process_run'))[0].n);
+      const before = await runs();
+      await em.execute('update process set name = name where id = ?', [processId]); // a new version
+      const now = new Date();
+      const run = {
+        process: processId,
+        entity_id: 'z',
+        status: 'pending',
+        meta: {},
+        is_neutralized: false,
+        created_at: now,
+        updated_at: now,
+      };
+      expect(await insertNewRun(em, run, [], [], read.version)).toBeUndefined();
+      expect(await runs()).toBe(before);
+      const fresh = (await readProcessWithSteps(em, processId))!;
+      expect(fresh.version.version).not.toBe(read.version.version);
+
+      const created = await server.json<RunBody>('POST', '/api/v1/runs', {
+        process_id: processId,
+        entity_id: 'y',
+      });
+      const stepRunId = created.steps[0].id;
+      const reported = (await readRunOfStepRunWithSteps(em, stepRunId))!;
+      await em.execute('update process_run set updated_at = updated_at where id = ?', [created.id]);
+      const report = { id: stepRunId, changes: { status: 'running', updated_at: now } };
+      const runChanges = { id: created.id, changes: { updated_at: now }, counts: undefined };
+      expect(await writeReport(em, report, { ...runChanges, version: reported.version })).toBe(false);
+      const unchanged = await server.json<RunBody>('GET', `/api/v1/runs/${created.id}`);
+      expect(unchanged.steps[0].status).toBe('pending');
+      const current = (await readRunOfStepRunWithSteps(em, stepRunId))!;
+      expect(await writeReport(em, report, { ...runChanges, version: current.version })).toBe(true);
+      const written = await server.json<RunBody>('GET', `/api/v1/runs/${created.id}`);
+      expect(written.steps[0].status).toBe('running');
+      expect(written.updated_at).toBe(now.toISOString());
+    });
+
     it('a report that waited for its run derives the status from the step runs as the holder committed them', async () => {
       const run = await server.json<RunBody>('POST', '/api/v1/runs', {
         process_id: processId,
@@ -90,8 +137,8 @@ if (testDialect() === 'postgresql') {
       await server.container.orm.em.fork().transactional(async (tx) => {
         // What every writer of a run's step runs does: lock the run (a write of its row), then write.
         await lockRun(tx, run.id);
-        await tx.nativeUpdate(ProcessStepRun, { id: first! }, { status: 'failed' });
-        report = server.json('PATCH', `/api/v1/step-runs/${second!}`, { status: 'success' });
+        await tx.nativeUpdate(ProcessStepRun, { id: first }, { status: 'failed' });
+        report = server.json('PATCH', `/api/v1/step-runs/${second}`, { status: 'success' });
         await someoneWaits();
       });
       expect((await report!).status).toBe('success');
@@ -150,7 +197,7 @@ if (testDialect() === 'postgresql') {
           [processId],
         );
         // pending → running: the report moves the run from PENDING's row to RUNNING's.
-        report = server.json('PATCH', `/api/v1/step-runs/${run.steps[0]!.id}`, { status: 'running' });
+        report = server.json('PATCH', `/api/v1/step-runs/${run.steps[0].id}`, { status: 'running' });
         await someoneWaits();
         // Waiting for PENDING's row, the report holds none after it: RUNNING's row is free.
         const free = await holder.execute<unknown[]>(
