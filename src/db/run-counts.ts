@@ -12,10 +12,10 @@
  * - a run deleted or restored on its own: −1 / +1 of its status (lifecycle.service.ts);
  * - a process deleted or restored, or runs hidden under a deleted process: its rows are counted again
  *   (`recountRuns`), as the migration that created the table did for every process.
- * Incremental changes touch the rows of one process in one UPDATE, which locks them in index order, so
- * two transactions never wait on each other's rows crosswise (no deadlock). The rows of a process are
- * a hot spot only for runs of that one process changing at the same moment; each holds them from its
- * UPDATE to its commit, which is its last statement.
+ * Incremental changes touch the rows of one process in one UPDATE, which locks them in status order
+ * (`adjustRunCountsSql`), so two transactions never wait on each other's rows crosswise (no deadlock). The
+ * rows of a process are a hot spot only for runs of that one process changing at the same moment; each
+ * holds them from its UPDATE to its commit, which is its last statement.
  *
  * Rows exist for every process this service created (ProcessService.create writes them) or that a
  * migration, an adoption or a recount found. A process without rows (written by another program into

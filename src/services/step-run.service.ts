@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
-import type { SqlEntityManager } from '@mikro-orm/sql';
-import { emDialect } from '../db/database-url.ts';
+import { emDialect, type Dialect } from '../db/database-url.ts';
 import { readRunOfStepRunWithSteps, writeReport, type ReportedRun } from '../db/postgres-run-writes.ts';
-import type { Dialect } from '../db/database-url.ts';
 import type { SqlFragment } from '../db/run-queries.ts';
 import type { RunRecord, StepRunRecord } from '../db/records.ts';
 import {
@@ -130,7 +129,8 @@ export class StepRunService {
 
   /**
    * Applies a robot's report to the live step run `id` with the original's rules, then recomputes the
-   * run's status, all in one transaction that first locks the run (see `lockRun`):
+   * run's status, all in one transaction that first locks the run (see `lockRun`; on PostgreSQL first in two
+   * statements that write only while the run is as read, postgres-run-writes.ts):
    * - members are applied as sent, except `rerun_config`, which is merged into the stored one (members
    *   sent replace those stored, the others stay): robots complete it (e.g. `workitem_id`), and the robots'
    *   library sends `{}` on every report, which must not wipe the rerun target copied from the step;
@@ -144,7 +144,7 @@ export class StepRunService {
     const dialect = emDialect(em);
     if (dialect === 'postgresql') {
       // Two statements, no transaction of their own (postgres-run-writes.ts): the run and its step runs
-      // read, then everything written while the run is the version read. Undefined: it changed meanwhile.
+      // read, then everything written while the run is the version read; not written: it changed meanwhile.
       const sql = em as SqlEntityManager;
       const read = await readRunOfStepRunWithSteps(sql, id);
       const applied = appliedReport(read, id, report, dialect);
