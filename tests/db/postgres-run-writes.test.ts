@@ -1,8 +1,11 @@
 /**
- * PostgreSQL's one-statement reads and writes of a new run and a step-run report (src/db/postgres-run-writes.ts):
- * what they read after waiting for a lock, and the order in which they lock the count rows. The outcomes of
- * both calls under load are the other suites' (runs, step-runs, lifecycle); every test server also checks on
- * closing that the counts and the field rows followed every change.
+ * PostgreSQL's two statements of a new run and of a step-run report (src/db/postgres-run-writes.ts): that
+ * the write refuses a row that is no longer the version read, that a call which had to wait for another
+ * writer derives from what that writer committed (the locking transaction it falls back to), a process with
+ * more steps than one statement takes, and the order in which the count rows are locked. The outcomes of
+ * both calls under load are the other suites' (runs, step-runs, lifecycle: `concurrent-reports.test.ts`
+ * mostly falls back); every test server also checks on closing that the counts and the field rows followed
+ * every change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +15,7 @@ import { lockRow } from '../../src/db/row-lock.ts';
 import { adjustRunCountsSql } from '../../src/db/run-counts.ts';
 import {
   insertNewRun,
+  MAX_STEP_RUNS_PER_STATEMENT,
   readProcessWithSteps,
   readRunOfStepRunWithSteps,
   writeReport,
@@ -56,7 +60,7 @@ describe('the UPDATE of the count rows (run-counts.ts)', () => {
 });
 
 if (testDialect() === 'postgresql') {
-  describe('PostgreSQL: a new run and a report in one statement each', () => {
+  describe('PostgreSQL: a new run and a report in two statements (postgres-run-writes.ts)', () => {
     let server: TestServer;
     let processId: number;
 
@@ -125,6 +129,20 @@ if (testDialect() === 'postgresql') {
       const written = await server.json<RunBody>('GET', `/api/v1/runs/${created.id}`);
       expect(written.steps[0].status).toBe('running');
       expect(written.updated_at).toBe(now.toISOString());
+    });
+
+    it('starts a run of a process with more steps than one statement takes, and reports on it', async () => {
+      const many = (await server.json<{ id: number }>('POST', '/api/v1/processes', { name: 'Mange trin' }))
+        .id;
+      const steps = MAX_STEP_RUNS_PER_STATEMENT + 1;
+      for (let index = 0; index < steps; index++) {
+        await server.json('POST', '/api/v1/steps', { process_id: many, index, name: `Trin ${index}` });
+      }
+      const run = await server.json<RunBody>('POST', '/api/v1/runs', { process_id: many, entity_id: 'm' });
+      expect(run.steps.map((step) => step.step_index)).toEqual([...Array(steps).keys()]);
+      expect((await server.json<RunBody>('GET', `/api/v1/runs/${run.id}`)).steps).toEqual(run.steps);
+      await server.json('PATCH', `/api/v1/step-runs/${run.steps[steps - 1].id}`, { status: 'failed' });
+      expect((await server.json<RunBody>('GET', `/api/v1/runs/${run.id}`)).status).toBe('failed');
     });
 
     it('a report that waited for its run derives the status from the step runs as the holder committed them', async () => {
