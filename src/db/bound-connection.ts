@@ -10,9 +10,9 @@ import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import { CompiledQuery } from 'kysely';
 
 /**
- * The offsets of the `?` placeholders of `sql`, or undefined when the text must keep MikroORM's path (every dialect's
- * binder asks it):
- * the placeholders are every `?` outside quotes, each one alone, and no comment in the text.
+ * The offsets of the `?` placeholders of `sql`, or undefined when the text must keep MikroORM's path (every
+ * dialect's binder asks it): the placeholders are every `?` outside quotes, each one alone, and no comment
+ * in the text.
  */
 export function placeholderOffsets(sql: string): number[] | undefined {
   const offsets: number[] = [];

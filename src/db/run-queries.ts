@@ -131,10 +131,10 @@ function entityNameContains(platform: Platform, dialect: Dialect, text: string) 
 /**
  * `lower(<column>) like <pattern>`, the pattern (`?` or an expression of it, folded already) bound to
  * `like.pattern` wherever it is named. On SQLite lower() is JavaScript's (orm.ts), called for every row:
- * there SQLite's own LIKE, which folds ASCII letters only, answers first — a text it finds contains the pattern folded too (the
- * letters it matched are the pattern's, lower-case already) — and lower() is asked only of the rows it
- * does not find that hold a character beyond ASCII (`length()` counts characters, of a blob bytes; for
- * ASCII text the two LIKEs agree). The same answer, without a JavaScript call for most rows.
+ * there SQLite's own LIKE, which folds ASCII letters only, answers first — a text it finds contains the
+ * pattern folded too (the letters it matched are the pattern's, lower-case already) — and lower() is asked
+ * only of the rows it does not find that hold a character beyond ASCII (`length()` counts characters, of a
+ * blob bytes; for ASCII text the two LIKEs agree). The same answer, without a JavaScript call for most rows.
  */
 export function columnLike(
   dialect: Dialect,
