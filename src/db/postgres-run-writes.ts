@@ -36,7 +36,8 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/index.ts';
 import { placeholders, type SqlFragment } from './run-queries.ts';
 import { rowRecords, type RunRecord, type StepRunRecord } from './records.ts';
-import type { ProcessRecord } from './run-fields.ts';
+import { adjustRunCountsSql, countedRun, type CountedRun } from './run-counts.ts';
+import { indexRunFieldsSql, type ProcessRecord } from './run-fields.ts';
 
 /**
  * At most this many step runs are written with their run in one statement (one INSERT each); a process with
@@ -108,19 +109,21 @@ export interface ProcessVersion {
   version: string;
 }
 
+/** A new run's row (its properties but `id`): what `newRunSql` inserts and counts. */
+export type NewRunRow = Readonly<Record<string, unknown>> & CountedRun & { readonly process: number };
+
 /**
- * The statement of a new run: `run` (its properties but `id`), its step runs (`stepRuns`: their properties
- * but `id` and `run`), and `also` (statements that read the new run as `new_run r` — its meta values,
- * `indexRunFieldsSql` with `source` `new_run` — or write only when there is one: its count, with
- * `onlyIf` `exists (select 1 from new_run)`). With `unchanged`, all of it only while the process is that
- * version, under a share lock on its row. Answers one row per step run ordered by step_index and id, each
- * with `new_run_id`, or one row with only that when there are none; no row when nothing was written.
+ * The statement of a new run: `run`, its step runs (`stepRuns`: their properties but `id` and `run`), its
+ * values of the declared meta `fields` (`indexRunFieldsSql`, reading the inserted run) and its count. With
+ * `unchanged`, all of it only while the process is that version, under a share lock on its row. Answers
+ * one row per step run ordered by step_index and id, each with `new_run_id`, or one row with only that
+ * when there are none; no row when nothing was written.
  */
 export function newRunSql(
   em: SqlEntityManager,
-  run: Readonly<Record<string, unknown>>,
+  run: NewRunRow,
   stepRuns: readonly Readonly<Record<string, unknown>>[],
-  also: readonly (SqlFragment | undefined)[],
+  fields: readonly string[],
   unchanged?: ProcessVersion,
 ): SqlFragment {
   const parts: [string, SqlFragment][] = [];
@@ -151,9 +154,16 @@ export function newRunSql(
     }),
   ]);
   parts.push(...steps);
-  also.forEach((statement, index) => {
-    if (statement !== undefined) parts.push([`also_${index + 1}`, statement]);
-  });
+  const live = { sql: 'r.deleted_at is null', params: [] };
+  const indexed = indexRunFieldsSql(em.getPlatform(), 'postgresql', fields, live, 'new_run');
+  if (indexed !== undefined) parts.push(['new_run_fields', indexed]);
+  const counted = adjustRunCountsSql(
+    'postgresql',
+    run.process,
+    countedRun(run, 1),
+    'exists (select 1 from new_run)',
+  );
+  if (counted !== undefined) parts.push(['new_run_count', counted]);
   const stepRows = steps.map(([name]) => `select * from ${name}`).join(' union all ');
   return withStatements(parts, {
     sql:
@@ -170,12 +180,12 @@ export function newRunSql(
  */
 export async function insertNewRun(
   em: SqlEntityManager,
-  run: Readonly<Record<string, unknown>>,
+  run: NewRunRow,
   stepRuns: readonly Readonly<Record<string, unknown>>[],
-  also: readonly (SqlFragment | undefined)[],
+  fields: readonly string[],
   unchanged?: ProcessVersion,
 ): Promise<{ id: number; stepRuns: StepRunRecord[] } | undefined> {
-  const { sql, params } = newRunSql(em, run, stepRuns, also, unchanged);
+  const { sql, params } = newRunSql(em, run, stepRuns, fields, unchanged);
   const rows = await em.execute<Record<string, unknown>[]>(sql, params, 'all');
   const [first] = rows;
   if (first === undefined) return undefined;
@@ -201,9 +211,15 @@ function updateSql(
 }
 
 /**
+ * The condition, in `reportWritesSql`, that its run was written: what its count rows' UPDATE is to be
+ * given (`onlyIf` of `adjustRunCountsSql`).
+ */
+export const REPORTED_RUN_WRITTEN = 'exists (select 1 from run)';
+
+/**
  * The statement of a step-run report: `changes` of its run `run.id` (at least its `updated_at`) — with
  * `version`, only while the run is that version (its xmin) — and then `changes` of step run `stepRun.id` and
- * the count rows' UPDATE (`run.counts`, with `onlyIf` `exists (select 1 from run)`) when the status moved.
+ * the count rows' UPDATE (`run.counts`, with `onlyIf` `REPORTED_RUN_WRITTEN`) when the status moved.
  * Answers the run's id, or no row when nothing was written.
  */
 export function reportWritesSql(
@@ -219,7 +235,7 @@ export function reportWritesSql(
   const version =
     run.version === undefined ? { sql: '', params: [] } : { sql: ' and xmin = ?', params: [run.version] };
   const runUpdate = updateSql(em, ProcessRun, 'process_run', run.id, run.changes, version);
-  const written = { sql: ' and exists (select 1 from run)', params: [] };
+  const written = { sql: ` and ${REPORTED_RUN_WRITTEN}`, params: [] };
   const parts: [string, SqlFragment][] = [
     ['run', { sql: `${runUpdate.sql} returning id`, params: runUpdate.params }],
     ['step_run', updateSql(em, ProcessStepRun, 'process_step_run', stepRun.id, stepRun.changes, written)],

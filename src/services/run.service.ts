@@ -15,20 +15,11 @@ import {
   type StepRunRecord,
   type StepRunShape,
 } from '../db/records.ts';
-import {
-  adjustRunCounts,
-  adjustRunCountsSql,
-  countedRun,
-  countedTotal,
-  runMoved,
-  runMovedSql,
-  type CountedRun,
-} from '../db/run-counts.ts';
+import { adjustRunCounts, countedRun, countedTotal, runMoved, runMovedSql } from '../db/run-counts.ts';
 import {
   indexableValues,
   indexedMetaCountSql,
   indexRunFields,
-  indexRunFieldsSql,
   lockProcessMeta,
   lockProcessRecord,
   MAX_INDEXED_PROCESSES,
@@ -54,6 +45,7 @@ import {
   insertNewRun,
   MAX_STEP_RUNS_PER_STATEMENT,
   readProcessWithSteps,
+  type ProcessVersion,
   type ReportedRun,
   type StepToRun,
 } from '../db/postgres-run-writes.ts';
@@ -158,20 +150,25 @@ function newRunValues(input: NewRun, process: ProcessRecord, now: Date) {
 }
 
 /**
- * PostgreSQL: the statements of a new run besides the run and its step runs, reading the run as `new_run`
- * (postgres-run-writes.ts): its declared meta values and its count.
+ * PostgreSQL: a new run of `process` from `input` with one pending step run per step in `steps`, its values
+ * of the declared meta `fields` and its count, in one statement (postgres-run-writes.ts) — with `unchanged`,
+ * only while the process is that version (undefined otherwise: nothing written).
  */
-function newRunAlso(
+async function insertRunOnPostgres(
   em: SqlEntityManager,
-  processId: number,
+  input: NewRun,
+  process: ProcessRecord,
+  steps: readonly StepToRun[],
   fields: readonly string[],
-  run: CountedRun,
-): (SqlFragment | undefined)[] {
-  const live = { sql: 'r.deleted_at is null', params: [] };
-  return [
-    indexRunFieldsSql(em.getPlatform(), 'postgresql', fields, live, 'new_run'),
-    adjustRunCountsSql('postgresql', processId, countedRun(run, 1), 'exists (select 1 from new_run)'),
-  ];
+  unchanged?: ProcessVersion,
+): Promise<RunWithSteps | undefined> {
+  const now = new Date();
+  const values = newRunValues(input, process, now);
+  const stepRuns = steps.map((step) => newStepRunValues(step, now));
+  const inserted = await insertNewRun(em, values, stepRuns, fields, unchanged);
+  return inserted === undefined
+    ? undefined
+    : { run: { id: inserted.id, ...values }, steps: inserted.stepRuns };
 }
 
 /**
@@ -505,14 +502,11 @@ export class RunService {
       if (process === undefined || process.deleted_at != null) {
         throw new NotFoundError(`Process ${input.process_id} not found`);
       }
+      if (this.#dialect === 'postgresql' && steps.length <= MAX_STEP_RUNS_PER_STATEMENT) {
+        return (await insertRunOnPostgres(sql, input, process, steps, fields))!;
+      }
       const now = new Date();
       const values = newRunValues(input, process, now);
-      if (this.#dialect === 'postgresql' && steps.length <= MAX_STEP_RUNS_PER_STATEMENT) {
-        const also = newRunAlso(sql, process.id, fields, values);
-        const stepRuns = steps.map((step) => newStepRunValues(step, now));
-        const inserted = (await insertNewRun(sql, values, stepRuns, also))!;
-        return { run: { id: inserted.id, ...values }, steps: inserted.stepRuns };
-      }
       // Rows, not entities: the robots' second most frequent call (see `StepRunService.report`).
       const run: RunRecord = { id: Number(await tx.insert(ProcessRun, values)), ...values };
       if (steps.length > 0) {
@@ -546,19 +540,8 @@ export class RunService {
       throw new NotFoundError(`Process ${input.process_id} not found`);
     }
     if (read.steps.length > MAX_STEP_RUNS_PER_STATEMENT) return undefined;
-    const now = new Date();
-    const values = newRunValues(input, read.process, now);
     const fields = indexedMetaFields(storedObject(read.process.meta));
-    const inserted = await insertNewRun(
-      em,
-      values,
-      read.steps.map((step) => newStepRunValues(step, now)),
-      newRunAlso(em, read.process.id, fields, values),
-      read.version,
-    );
-    return inserted === undefined
-      ? undefined
-      : { run: { id: inserted.id, ...values }, steps: inserted.stepRuns };
+    return insertRunOnPostgres(em, input, read.process, read.steps, fields, read.version);
   }
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */

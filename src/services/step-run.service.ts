@@ -3,7 +3,12 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, ProcessStep, ProcessStepRun, type StepRunStatus } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors/domain-errors.ts';
 import { emDialect, type Dialect } from '../db/database-url.ts';
-import { readRunOfStepRunWithSteps, writeReport, type ReportedRun } from '../db/postgres-run-writes.ts';
+import {
+  readRunOfStepRunWithSteps,
+  REPORTED_RUN_WRITTEN,
+  writeReport,
+  type ReportedRun,
+} from '../db/postgres-run-writes.ts';
 import type { SqlFragment } from '../db/run-queries.ts';
 import type { RunRecord, StepRunRecord } from '../db/records.ts';
 import {
@@ -83,7 +88,7 @@ function appliedReport(
   const now = new Date();
   const changes = reportedChanges(read.stepRuns[index]!, report, now);
   const updated: StepRunRecord = { ...read.stepRuns[index]!, ...changes };
-  const onlyIf = dialect === 'postgresql' ? 'exists (select 1 from run)' : undefined;
+  const onlyIf = dialect === 'postgresql' ? REPORTED_RUN_WRITTEN : undefined;
   const move = runStatusMove(dialect, read.run, read.stepRuns.with(index, updated), now, onlyIf);
   return {
     updated,

@@ -101,7 +101,7 @@ if (testDialect() === 'postgresql') {
       const run = {
         process: processId,
         entity_id: 'z',
-        status: 'pending',
+        status: 'pending' as const,
         meta: {},
         is_neutralized: false,
         created_at: now,
