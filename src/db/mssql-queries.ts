@@ -331,7 +331,7 @@ const QUERIES: Record<string, Render> = {
   'a page of runs found by global search, with the most meta fields (searchRuns)': (em) =>
     runSearchPageQuery(em, 'mssql', WIDEST_SEARCH).getFormattedQuery(),
   'the number of runs found by global search, with the most meta fields (searchRuns total)': (em) =>
-    runSearchCountQuery(em, 'mssql', WIDEST_SEARCH).getFormattedQuery(),
+    formatted(em, runSearchCountQuery(em, 'mssql', WIDEST_SEARCH)),
   'the first page of runs found by global search without process_id (searchRuns)': (em) =>
     runSearchPageQuery(em, 'mssql', {
       text: 'hansen',

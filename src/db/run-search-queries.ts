@@ -57,10 +57,19 @@ export interface RunSearchQuery {
   offset: number;
   limit: number;
   /**
-   * On SQLite: narrow the runs to those the trigram index finds first (sqlite-run-text.ts), where the
-   * fields and the text allow (`searchTextIndexed`).
+   * Read the matches from the indexes first, where there are such (`readsMatchesFirst`): on SQLite narrow
+   * the runs to those the trigram index finds (sqlite-run-text.ts), where the fields and the text allow
+   * (`searchTextIndexed`); with `indexedMetaFields`, take the runs `matchingRunIds` finds. Else (or
+   * without) the runs in range are tested one by one, as a page's order reaches them.
    */
   textIndex?: boolean;
+  /**
+   * The meta fields whose values `process_run_field` holds for every live run of `process_id` (the
+   * process's `indexedMetaFields`, src/db/run-fields.ts): those of them searched are looked for in its
+   * values, not in the JSON of the runs (`indexedMetaContains`). Only with `process_id`; on PostgreSQL,
+   * whose trigram index of the values finds a selective text's rows without reading the others.
+   */
+  indexedMetaFields?: ReadonlySet<string>;
 }
 
 /**
@@ -78,6 +87,11 @@ export function searchTextIndexed(
     'metaField' in field ? false : field.column !== 'status' || noStatus,
   );
   return indexed ? trigramPhrase(query.text) : undefined;
+}
+
+/** Whether `textIndex` changes how the search reads its matches. */
+export function readsMatchesFirst(dialect: Dialect, query: Omit<RunSearchQuery, 'textIndex'>): boolean {
+  return searchTextIndexed(dialect, query) !== undefined || indexedMetaFieldsOf(query).size > 0;
 }
 
 /**
@@ -119,6 +133,7 @@ function fieldContains(
   dialect: Dialect,
   field: SearchedField,
   text: string,
+  indexedMetaFields: ReadonlySet<string> = new Set(),
 ): SqlFragment {
   if ('column' in field && field.column === 'status') return statusContains(text);
   const like = likeContains(dialect, text);
@@ -126,10 +141,97 @@ function fieldContains(
     const condition = columnLike(dialect, `r.${field.column}`, 'lower(?)', like);
     return { sql: condition.sql, params: unicodeParams(platform, condition.params) };
   }
-  const value = metaScalarText(dialect, field.metaField);
+  if (indexedMetaFields.has(field.metaField)) {
+    return indexedMetaContains(platform, dialect, field.metaField, like);
+  }
+  return jsonMetaContains(platform, dialect, field.metaField, like);
+}
+
+/** The meta field's text in the JSON of run `r` (`metaScalarText`) contains the pattern, ignoring case. */
+function jsonMetaContains(
+  platform: Platform,
+  dialect: Dialect,
+  field: string,
+  like: { pattern: string; escape: string },
+): SqlFragment {
+  const value = metaScalarText(dialect, field);
   return {
     sql: `lower(${value.sql}) like lower(?)${like.escape}`,
     params: unicodeParams(platform, [...value.params, like.pattern]),
+  };
+}
+
+/**
+ * The same answer as `jsonMetaContains` for a field `process_run_field` holds (`indexedMetaFields`), from
+ * the run's row: its `value` (the same text, stored by the database's own expression, run-fields.ts)
+ * contains the pattern, or, where that text was too long to store (`value` null), the JSON does. A run
+ * without a row has no text. For the flags of a page's runs; `matchingRunIds` finds the runs.
+ */
+function indexedMetaContains(
+  platform: Platform,
+  dialect: Dialect,
+  field: string,
+  like: { pattern: string; escape: string },
+): SqlFragment {
+  const json = jsonMetaContains(platform, dialect, field, like);
+  return {
+    sql:
+      'exists (select 1 from process_run_field m where m.run_id = r.id and m.field = ? and ' +
+      `(lower(m.value) like lower(?)${like.escape} or (m.value is null and ${json.sql})))`,
+    params: [...unicodeParams(platform, [field, like.pattern]), ...json.params],
+  };
+}
+
+/**
+ * The ids of the live runs of `query.process_id` in which a searched field contains the text (the OR of
+ * `fieldConditions`), as what the indexes find, a UNION of three sets:
+ * - runs whose run columns (or meta fields without rows in `process_run_field`) contain it: the OR of
+ *   those fields' conditions (PostgreSQL combines the trigram and status indexes' bitmaps);
+ * - runs with a row of a searched indexed field whose `value` contains it (the trigram index of
+ *   `process_id, lower(value)`: a selective text reads its rows in the process only, not its runs);
+ * - runs with a row of a searched indexed field too long to store, whose JSON contains it in any of those
+ *   fields (each field's JSON text is its stored value where there is one, so the answer is the same).
+ * An OR of the three in one WHERE would read every run of the process: no index serves an OR with a
+ * subquery. `process_run_field` has rows of live runs only. Inner queries name their run `r` too (the
+ * fields' SQL is written for `r`).
+ */
+function matchingRunIds(
+  platform: Platform,
+  dialect: Dialect,
+  query: RunSearchQuery & { process_id: number },
+  indexed: ReadonlySet<string>,
+): SqlFragment {
+  const like = likeContains(dialect, query.text);
+  const indexedFields = query.fields.flatMap((field) =>
+    'metaField' in field && indexed.has(field.metaField) ? [field.metaField] : [],
+  );
+  const runFields = query.fields
+    .filter((field) => !('metaField' in field && indexed.has(field.metaField)))
+    .map((field) => fieldContains(platform, dialect, field, query.text));
+  const json = indexedFields.map((field) => jsonMetaContains(platform, dialect, field, like));
+  const fieldParams = unicodeParams(platform, indexedFields);
+  const runs = 'select r.id from process_run r where r.process_id = ? and r.deleted_at is null and';
+  const branches: SqlFragment[] = [
+    {
+      sql: `${runs} (${runFields.map((f) => f.sql).join(' or ')})`,
+      params: [query.process_id, ...runFields.flatMap((f) => f.params)],
+    },
+    {
+      sql:
+        `select m.run_id from process_run_field m where m.process_id = ? and m.field in (${placeholders(indexedFields)}) ` +
+        `and lower(m.value) like lower(?)${like.escape}`,
+      params: [query.process_id, ...fieldParams, ...unicodeParams(platform, [like.pattern])],
+    },
+    {
+      sql:
+        `${runs} r.id in (select m.run_id from process_run_field m where m.process_id = ? ` +
+        `and m.field in (${placeholders(indexedFields)}) and m.value is null) and (${json.map((f) => f.sql).join(' or ')})`,
+      params: [query.process_id, query.process_id, ...fieldParams, ...json.flatMap((f) => f.params)],
+    },
+  ];
+  return {
+    sql: branches.map((branch) => branch.sql).join(' union '),
+    params: branches.flatMap((branch) => branch.params),
   };
 }
 
@@ -154,7 +256,28 @@ function statusContains(text: string): SqlFragment {
 
 /** `fieldContains` of every searched field, in the order of `query.fields`. */
 function fieldConditions(em: SqlEntityManager, dialect: Dialect, query: RunSearchQuery): SqlFragment[] {
-  return query.fields.map((field) => fieldContains(em.getPlatform(), dialect, field, query.text));
+  return query.fields.map((field) =>
+    fieldContains(em.getPlatform(), dialect, field, query.text, indexedMetaFieldsOf(query)),
+  );
+}
+
+/** `matchingRunIds` where some searched meta fields are indexed (`indexedMetaFields`), else undefined. */
+function indexedMatchingRunIds(
+  platform: Platform,
+  dialect: Dialect,
+  query: RunSearchQuery,
+): SqlFragment | undefined {
+  const indexed = indexedMetaFieldsOf(query);
+  return query.process_id === undefined || indexed.size === 0
+    ? undefined
+    : matchingRunIds(platform, dialect, { ...query, process_id: query.process_id }, indexed);
+}
+
+/** The searched meta fields `process_run_field` answers for (`RunSearchQuery.indexedMetaFields`). */
+function indexedMetaFieldsOf(query: RunSearchQuery): ReadonlySet<string> {
+  const indexed = query.process_id === undefined ? undefined : query.indexedMetaFields;
+  const searched = new Set(query.fields.flatMap((field) => ('metaField' in field ? [field.metaField] : [])));
+  return new Set([...(indexed ?? [])].filter((field) => searched.has(field)));
 }
 
 /**
@@ -162,19 +285,23 @@ function fieldConditions(em: SqlEntityManager, dialect: Dialect, query: RunSearc
  * (`anyField`: the fields' conditions from `fieldConditions`).
  */
 function searchCondition(
+  em: SqlEntityManager,
   dialect: Dialect,
   query: RunSearchQuery,
   anyField: readonly SqlFragment[],
 ): { $and: object[] } {
+  const ids = query.textIndex === true ? indexedMatchingRunIds(em.getPlatform(), dialect, query) : undefined;
+  const matching =
+    ids !== undefined
+      ? { sql: `r.id in (${ids.sql})`, params: ids.params }
+      : {
+          sql: `(${anyField.map((condition) => condition.sql).join(' or ')})`,
+          params: anyField.flatMap((c) => c.params),
+        };
   const conditions: object[] = [
     { deleted_at: null },
     { [raw('exists (select 1 from process p where p.id = r.process_id and p.deleted_at is null)')]: [] },
-    {
-      [raw(
-        `(${anyField.map((condition) => condition.sql).join(' or ')})`,
-        anyField.flatMap((c) => c.params),
-      )]: [],
-    },
+    { [raw(matching.sql, matching.params)]: [] },
   ];
   if (query.process_id !== undefined) conditions.push({ process: query.process_id });
   const phrase = query.textIndex === true ? searchTextIndexed(dialect, query) : undefined;
@@ -199,18 +326,36 @@ export function runSearchPageQuery(em: SqlEntityManager, dialect: Dialect, query
   return em
     .createQueryBuilder(ProcessRun, 'r')
     .select(['r.id', ...flags])
-    .where(searchCondition(dialect, query, anyField))
+    .where(searchCondition(em, dialect, query, anyField))
     .orderBy([{ created_at: 'desc' }, { id: 'desc' }])
     .limit(query.limit)
     .offset(query.offset);
 }
 
-/** The number of runs the search finds. */
-export function runSearchCountQuery(em: SqlEntityManager, dialect: Dialect, query: RunSearchQuery) {
-  return em
+/**
+ * The number of runs the search finds, as a row `{ count }`. Where declared meta fields are indexed
+ * (`indexedMetaFields`), the ids `matchingRunIds` reads are counted as they are: they are live runs.
+ */
+export function runSearchCountQuery(
+  em: SqlEntityManager,
+  dialect: Dialect,
+  query: RunSearchQuery,
+): SqlFragment {
+  const ids = indexedMatchingRunIds(em.getPlatform(), dialect, query);
+  if (ids !== undefined) {
+    return {
+      sql:
+        `select count(*) as count from (${ids.sql}) x ` +
+        'where exists (select 1 from process p where p.id = ? and p.deleted_at is null)',
+      params: [...ids.params, query.process_id],
+    };
+  }
+  const { sql, params } = em
     .createQueryBuilder(ProcessRun, 'r')
     .count('r.id')
-    .where(searchCondition(dialect, query, fieldConditions(em, dialect, query)));
+    .where(searchCondition(em, dialect, query, fieldConditions(em, dialect, query)))
+    .toQuery();
+  return { sql, params: [...params] };
 }
 
 /**

@@ -6,12 +6,12 @@ import {
   runSearchCountQuery,
   runSearchPageQuery,
   SEARCHED_RUN_COLUMNS,
-  searchTextIndexed,
+  readsMatchesFirst,
   type RunSearchQuery,
   type SearchedField,
 } from '../db/run-search-queries.ts';
 import { runRecords, type RunShape } from '../db/records.ts';
-import { declaredMetaFields } from '../db/meta-fields.ts';
+import { declaredMetaFields, indexedMetaFields } from '../db/meta-fields.ts';
 import { liveProcess } from './process.service.ts';
 import { currentStepRunRecordsOf, textMatchesFirst, type RunWithSteps } from './run.service.ts';
 
@@ -53,11 +53,14 @@ export class RunSearchService {
     request: RunSearchRequest,
   ): Promise<{ items: RunSearchHit[]; total: number }> {
     const fields: SearchedField[] = SEARCHED_RUN_COLUMNS.map((column) => ({ column }));
+    let indexed: Set<string> | undefined;
     if (request.process_id !== undefined) {
       const process = await liveProcess(em, request.process_id);
       for (const field of declaredMetaFields(process.meta).slice(0, MAX_SEARCHED_META_FIELDS)) {
         fields.push({ metaField: field.name });
       }
+      // PostgreSQL's trigram index of process_run_field's values (postgres-trigram-indexes.ts).
+      if (this.#dialect === 'postgresql') indexed = new Set(indexedMetaFields(process.meta));
     }
     const query: RunSearchQuery = {
       text: request.q,
@@ -65,16 +68,16 @@ export class RunSearchService {
       fields,
       offset: request.offset,
       limit: request.limit,
+      indexedMetaFields: indexed,
     };
     const sql = em as SqlEntityManager;
-    // On SQLite the trigram index narrows the count, and a page where that is cheaper (run.service.ts).
-    const counted = await runSearchCountQuery(sql, this.#dialect, { ...query, textIndex: true }).execute<{
-      count: number | string;
-    }>('get');
-    const total = Number(counted.count);
+    // The indexes find the matches for the count, and for a page where that is cheaper (run.service.ts).
+    const count = runSearchCountQuery(sql, this.#dialect, { ...query, textIndex: true });
+    const [counted] = await sql.execute<{ count: number | string }[]>(count.sql, count.params, 'all');
+    const total = Number(counted?.count ?? 0);
     if (total === 0) return { items: [], total };
     const textIndex =
-      searchTextIndexed(this.#dialect, query) !== undefined &&
+      readsMatchesFirst(this.#dialect, query) &&
       (await textMatchesFirst(
         em,
         { processId: request.process_id, offset: request.offset, limit: request.limit },

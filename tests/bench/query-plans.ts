@@ -63,6 +63,13 @@ try {
     offset: 0,
     limit: 50,
   });
+  /** Search in process 1 and its declared fields; `indexed`: as the service searches on PostgreSQL. */
+  const searchInProcess = (text: string, indexed: boolean) => ({
+    ...search(text),
+    process_id: 1,
+    fields: [...search(text).fields, ...declared.map((metaField) => ({ metaField }))],
+    indexedMetaFields: indexed ? new Set(declared) : undefined,
+  });
   const fieldOrder = {
     processId: 1,
     field: 'sagsnummer',
@@ -186,19 +193,42 @@ try {
         ...page,
       }).getFormattedQuery(),
     ],
-    ['search q=hansen: total', runSearchCountQuery(em, dialect, search('hansen')).getFormattedQuery()],
+    ['search q=hansen: total', formatted(runSearchCountQuery(em, dialect, search('hansen')))],
     [
       'search q=hansen: total narrowed by the trigram index (SQLite; what the service sends)',
-      runSearchCountQuery(em, dialect, { ...search('hansen'), textIndex: true }).getFormattedQuery(),
+      formatted(runSearchCountQuery(em, dialect, { ...search('hansen'), textIndex: true })),
     ],
     [
       'search q=0101: total narrowed by the trigram index (SQLite; what the service sends)',
-      runSearchCountQuery(em, dialect, { ...search('0101'), textIndex: true }).getFormattedQuery(),
+      formatted(runSearchCountQuery(em, dialect, { ...search('0101'), textIndex: true })),
     ],
     ['search q=hansen: first page', runSearchPageQuery(em, dialect, search('hansen')).getFormattedQuery()],
     [
+      'search q=aarhus&process_id=1: total reading the JSON of the declared fields (SQLite; before on PostgreSQL)',
+      formatted(runSearchCountQuery(em, dialect, { ...searchInProcess('aarhus', false), textIndex: true })),
+    ],
+    [
+      'search q=aarhus&process_id=1: total from the trigram index of process_run_field (PostgreSQL; what the service sends)',
+      formatted(runSearchCountQuery(em, dialect, { ...searchInProcess('aarhus', true), textIndex: true })),
+    ],
+    [
+      'search q=aarhus&process_id=1: first page walking the runs in order (a common text; what the service sends)',
+      runSearchPageQuery(
+        em,
+        dialect,
+        searchInProcess('aarhus', dialect === 'postgresql'),
+      ).getFormattedQuery(),
+    ],
+    [
+      'search q=S2026-000042&process_id=1: first page of the matches read first (a rare text; what the service sends)',
+      runSearchPageQuery(em, dialect, {
+        ...searchInProcess('S2026-000042', dialect === 'postgresql'),
+        textIndex: true,
+      }).getFormattedQuery(),
+    ],
+    [
       'search q=0101 (an entity_id prefix): total',
-      runSearchCountQuery(em, dialect, search('0101')).getFormattedQuery(),
+      formatted(runSearchCountQuery(em, dialect, search('0101'))),
     ],
     [
       'list runs, process_id=1&order_by=meta.sagsnummer: first page sorting the JSON (a field the process does not index)',

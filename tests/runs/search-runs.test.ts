@@ -16,6 +16,7 @@ import type { Schemas } from '../../src/contract.ts';
 import { reindexAllRunFields } from '../../src/db/meta-fields.ts';
 import { ormDialect } from '../../src/db/orm.ts';
 import { recountRuns } from '../../src/db/run-counts.ts';
+import { INDEXED_VALUE_LENGTH } from '../../src/db/run-fields.ts';
 
 type SearchPage = Schemas['RunSearchPage'];
 type RunBody = Schemas['ProcessRun'];
@@ -527,6 +528,46 @@ describe('GET /api/v1/runs/search (searchRuns)', () => {
         [first.id, [{ field: `meta.felt_${MAX_SEARCHED_META_FIELDS - 1}`, value: 'sidste-søgte' }]],
       ]);
       expect(body.total).toBe(1);
+    });
+
+    it(`finds a declared meta value too long for the index of values (over ${INDEXED_VALUE_LENGTH} characters) as it finds a short one`, async () => {
+      const process = await post<{ id: number }>('/api/v1/processes', {
+        name: 'Lange værdier',
+        meta: { run_metadata_schema: { note: 'string', kort: 'string' } },
+      });
+      const runs: Record<string, RunBody> = {};
+      for (const [entity, meta] of Object.entries({
+        long: { note: `${'ø'.repeat(INDEXED_VALUE_LENGTH + 1)} Nålestik` },
+        short: { kort: 'nålen', note: 'kort note' },
+        other: { note: `${'ø'.repeat(INDEXED_VALUE_LENGTH + 1)} uden` },
+      })) {
+        runs[entity] = await post<RunBody>('/api/v1/runs', {
+          process_id: process.id,
+          entity_id: entity,
+          meta,
+        });
+      }
+      const ids = Object.values(runs).map((run) => run.id);
+      // Completed, so that searches for "pending" elsewhere in this file do not see them.
+      await server.container.orm.em
+        .fork()
+        .nativeUpdate(ProcessRun, { id: { $in: ids } }, { status: 'completed' });
+      await recountRuns(server.container.orm.em.fork());
+      const body = await search([
+        ['q', 'NÅL'],
+        ['process_id', process.id],
+      ]);
+      expect(body.items.map((item) => [item.entity_id, item.matches.map((match) => match.field)])).toEqual([
+        ['short', ['meta.kort']],
+        ['long', ['meta.note']],
+      ]);
+      expect(body.total).toBe(2);
+      const long = await search([
+        ['q', 'øøø nålestik'],
+        ['process_id', process.id],
+      ]);
+      expect(long.items.map((item) => item.entity_id)).toEqual(['long']);
+      expect(long.total).toBe(1);
     });
   });
 

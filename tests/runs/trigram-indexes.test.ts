@@ -17,7 +17,7 @@ import {
   SEARCHED_RUN_COLUMNS,
   type RunSearchQuery,
 } from '../../src/db/run-search-queries.ts';
-import { seedRuns } from '../bench/seed-runs.ts';
+import { RUN_METADATA_SCHEMA, seedRuns } from '../bench/seed-runs.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 
 /** One first and last name of the seeded 16 × 20: about 1 run in 320. */
@@ -26,6 +26,15 @@ const RARE_NAME = 'åse æbelø';
 const SEARCH: RunSearchQuery = {
   text: '0101',
   fields: SEARCHED_RUN_COLUMNS.map((column) => ({ column })),
+  offset: 0,
+  limit: 50,
+};
+/** A sagsnummer of process 1 (seeded `S2026-` and the run's sequence number): one run. */
+const SEARCH_IN_PROCESS: RunSearchQuery = {
+  text: 's2026-000011',
+  process_id: 1,
+  fields: [...SEARCH.fields, ...Object.keys(RUN_METADATA_SCHEMA).map((metaField) => ({ metaField }))],
+  indexedMetaFields: new Set(Object.keys(RUN_METADATA_SCHEMA)),
   offset: 0,
   limit: 50,
 };
@@ -41,12 +50,12 @@ describe('trigram indexes for "contains" searches', () => {
   });
   afterAll(() => server?.close());
 
-  /** The indexes of process_run whose name says trigram. */
+  /** The indexes of process_run and process_run_field whose name says trigram. */
   async function trigramIndexes(): Promise<string[]> {
     const dialect = ormDialect(server.container.orm);
     const sql =
       dialect === 'postgresql'
-        ? "select indexname as name from pg_indexes where tablename = 'process_run' and indexname like '%trgm%'"
+        ? "select indexname as name from pg_indexes where tablename like 'process_run%' and indexname like '%trgm%'"
         : dialect === 'sqlite'
           ? "select name from sqlite_master where type = 'index' and tbl_name = 'process_run' and name like '%trgm%'"
           : "select name from sys.indexes where object_id = object_id('process_run') and name like '%trgm%'";
@@ -56,26 +65,45 @@ describe('trigram indexes for "contains" searches', () => {
   if (process.env['TEST_DATABASE_URL']?.startsWith('postgres') === true) {
     beforeAll(async () => {
       await seedRuns(server.container.orm, 20_000);
-      await em.getConnection().execute('analyze process_run');
+      await em.getConnection().execute('analyze process_run, process_run_field');
     });
 
-    it('exist on PostgreSQL for entity_id and entity_name', async () => {
+    it("exist on PostgreSQL for entity_id, entity_name and the declared run fields' values", async () => {
       expect(await trigramIndexes()).toEqual([
-        trigramIndexName('entity_id'),
-        trigramIndexName('entity_name'),
+        trigramIndexName('process_run', 'entity_id'),
+        trigramIndexName('process_run', 'entity_name'),
+        trigramIndexName('process_run_field', 'value'),
       ]);
     });
 
+    const formatted = (statement: { sql: string; params: unknown[] }) =>
+      em.getPlatform().formatQuery(statement.sql, statement.params);
     it.each([
-      ['the entity_name filter: total', () => runCountQuery(em, 'postgresql', { entity_name: RARE_NAME })],
+      [
+        'the entity_name filter: total',
+        () => runCountQuery(em, 'postgresql', { entity_name: RARE_NAME }).getFormattedQuery(),
+      ],
       [
         'the entity_name filter: page',
-        () => runPageQuery(em, 'postgresql', { filters: { entity_name: RARE_NAME }, ...PAGE }),
+        () =>
+          runPageQuery(em, 'postgresql', {
+            filters: { entity_name: RARE_NAME },
+            ...PAGE,
+          }).getFormattedQuery(),
       ],
-      ['the search: total', () => runSearchCountQuery(em, 'postgresql', SEARCH)],
-      ['the search: page', () => runSearchPageQuery(em, 'postgresql', SEARCH)],
+      ['the search: total', () => formatted(runSearchCountQuery(em, 'postgresql', SEARCH))],
+      ['the search: page', () => runSearchPageQuery(em, 'postgresql', SEARCH).getFormattedQuery()],
+      [
+        'the search in a process and its declared fields: total',
+        () => formatted(runSearchCountQuery(em, 'postgresql', { ...SEARCH_IN_PROCESS, textIndex: true })),
+      ],
+      [
+        'the search in a process and its declared fields: page of the matches read first',
+        () =>
+          runSearchPageQuery(em, 'postgresql', { ...SEARCH_IN_PROCESS, textIndex: true }).getFormattedQuery(),
+      ],
     ])('serve %s', async (_name, query) => {
-      const sql = query().getFormattedQuery();
+      const sql = query();
       const plan = await em
         .getConnection()
         .execute<{ 'QUERY PLAN': string }[]>(`explain (analyze, costs off, timing off) ${sql}`);
