@@ -3,18 +3,40 @@
 // Added by hand: the FTS5 table the triggers write, created and filled with the runs already there first
 // (src/db/sqlite-run-text.ts; it is outside MikroORM's schema, so no diff writes it), and the trigger of a
 // changed entity_id or entity_name, which MikroORM's metadata cannot express (`update of` its columns).
+// The statements are written out here (not imported): the index's current form is in src/db/sqlite-run-text.ts,
+// which Migration20261127121153_run_field_search.ts built from this one.
 import { Migration } from '@mikro-orm/migrations';
-import { CREATE_RUN_TEXT_SQL, RUN_TEXT_TABLE, RUN_TEXT_UPDATE_TRIGGER_SQL } from '../../src/db/sqlite-run-text.ts';
+
+const RUN_TEXT_TABLE = 'process_run_text';
+
+/** The statements that created the index and filled it with the runs already there. */
+const CREATE_RUN_TEXT_SQL = [
+  `create virtual table ${RUN_TEXT_TABLE} using fts5(entity_id, entity_name, content='process_run', ` +
+    `content_rowid='id', tokenize='trigram')`,
+  `insert into ${RUN_TEXT_TABLE} (${RUN_TEXT_TABLE}) values ('rebuild')`,
+];
+
+/** The trigger of a changed entity_id or entity_name, in this form. */
+const RUN_TEXT_UPDATE_TRIGGER_SQL =
+  'create trigger process_run_text_au after update of entity_id, entity_name on process_run for each row ' +
+  'when old.entity_id is not new.entity_id or old.entity_name is not new.entity_name ' +
+  "begin insert into process_run_text (process_run_text, rowid, entity_id, entity_name) values ('delete', old.id, old.entity_id, old.entity_name); " +
+  'insert into process_run_text (rowid, entity_id, entity_name) values (new.id, new.entity_id, new.entity_name); end';
+
+/** The statements that create this form of the index, its triggers included (also to go back to it). */
+export const RUN_TEXT_FIRST_FORM_SQL = [
+  ...CREATE_RUN_TEXT_SQL,
+  `create trigger \`process_run_text_ai\` AFTER INSERT on \`process_run\` for each ROW begin insert into process_run_text (rowid, entity_id, entity_name) values (new.id, new.entity_id, new.entity_name); end;`,
+  `create trigger \`process_run_text_ad\` AFTER DELETE on \`process_run\` for each ROW begin insert into process_run_text (process_run_text, rowid, entity_id, entity_name) values ('delete', old.id, old.entity_id, old.entity_name); end;`,
+  RUN_TEXT_UPDATE_TRIGGER_SQL,
+];
 
 export class Migration20261127043109_run_text extends Migration {
 
   override name = 'Migration20261127043109_run_text';
 
   override up(): void | Promise<void> {
-    for (const sql of CREATE_RUN_TEXT_SQL) this.addSql(sql);
-    this.addSql(`create trigger \`process_run_text_ai\` AFTER INSERT on \`process_run\` for each ROW begin insert into process_run_text (rowid, entity_id, entity_name) values (new.id, new.entity_id, new.entity_name); end;`);
-    this.addSql(`create trigger \`process_run_text_ad\` AFTER DELETE on \`process_run\` for each ROW begin insert into process_run_text (process_run_text, rowid, entity_id, entity_name) values ('delete', old.id, old.entity_id, old.entity_name); end;`);
-    this.addSql(RUN_TEXT_UPDATE_TRIGGER_SQL);
+    for (const sql of RUN_TEXT_FIRST_FORM_SQL) this.addSql(sql);
   }
 
   override down(): void | Promise<void> {

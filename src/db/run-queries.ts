@@ -234,7 +234,7 @@ function applyFilters(
     add({ [entityNameContains(platform, dialect, filters.entity_name)]: [] });
     const phrase = dialect === 'sqlite' ? trigramPhrase(filters.entity_name) : undefined;
     if (filters.entityNameIndex === true && phrase !== undefined) {
-      const match = runTextMatch(phrase, 'entity_name');
+      const match = runTextMatch(phrase, ['entity_name']);
       add({ [raw(match.sql, match.params)]: [] });
     }
   }

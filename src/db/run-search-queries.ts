@@ -16,7 +16,7 @@ import { raw, type Platform, type RawQueryFragment } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessRun, RUN_STATUSES, type RunStatus } from '../entities/index.ts';
 import type { Dialect } from './database-url.ts';
-import { runTextMatch, trigramPhrase } from './sqlite-run-text.ts';
+import { runTextMatch, trigramPhrase, type RunTextColumn } from './sqlite-run-text.ts';
 import {
   columnLike,
   likeContains,
@@ -74,8 +74,8 @@ export interface RunSearchQuery {
 
 /**
  * The phrase of the SQLite trigram index (sqlite-run-text.ts) that finds every run the search finds, or
- * undefined: only where every field it looks in is one the index holds (entity_id, entity_name) or a
- * status the text is no part of, and the text allows (`trigramPhrase`).
+ * undefined: only where the text allows (`trigramPhrase`) and no field it looks in is a status the text is
+ * part of (the index holds entity_id, entity_name and the top-level values of `meta`, not the status).
  */
 export function searchTextIndexed(
   dialect: Dialect,
@@ -83,10 +83,20 @@ export function searchTextIndexed(
 ): string | undefined {
   if (dialect !== 'sqlite') return undefined;
   const noStatus = statusesContaining(query.text).length === 0;
-  const indexed = query.fields.every((field) =>
-    'metaField' in field ? false : field.column !== 'status' || noStatus,
+  const indexed = query.fields.every(
+    (field) => !('column' in field) || field.column !== 'status' || noStatus,
   );
   return indexed ? trigramPhrase(query.text) : undefined;
+}
+
+/** The columns of the SQLite trigram index that hold the fields a search looks in. */
+function searchedTextColumns(query: RunSearchQuery): RunTextColumn[] {
+  const columns = new Set<RunTextColumn>();
+  for (const field of query.fields) {
+    if ('metaField' in field) columns.add('meta');
+    else if (field.column !== 'status') columns.add(field.column);
+  }
+  return [...columns];
 }
 
 /** Whether `textIndex` changes how the search reads its matches. */
@@ -306,7 +316,7 @@ function searchCondition(
   if (query.process_id !== undefined) conditions.push({ process: query.process_id });
   const phrase = query.textIndex === true ? searchTextIndexed(dialect, query) : undefined;
   if (phrase !== undefined) {
-    const match = runTextMatch(phrase);
+    const match = runTextMatch(phrase, searchedTextColumns(query));
     conditions.push({ [raw(match.sql, match.params)]: [] });
   }
   return { $and: conditions };

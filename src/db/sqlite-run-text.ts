@@ -1,26 +1,35 @@
 /**
- * SQLite only: a trigram index (FTS5's `trigram` tokenizer) of every run's `entity_id` and `entity_name`,
- * for the "contains" searches no B-tree can serve — `entity_name` in `GET /runs` and the run columns of
- * `GET /runs/search` — as PostgreSQL has its `pg_trgm` indexes (postgres-trigram-indexes.ts). Without it
- * an exact `total` of such a search reads every live run and folds each name in JavaScript (the Unicode
- * lower() of orm.ts): 0.6–1 s at a million runs, with the event loop held.
+ * SQLite only: a trigram index (FTS5's `trigram` tokenizer) of every run's `entity_id`, `entity_name` and
+ * the values in its `meta`, for the "contains" searches no B-tree can serve — `entity_name` in `GET /runs`
+ * and `GET /runs/search` (its run columns, and with `process_id` the process's declared run fields) — as
+ * PostgreSQL has its `pg_trgm` indexes (postgres-trigram-indexes.ts). Without it an exact `total` of such
+ * a search reads every live run in range and folds each name in JavaScript (the Unicode lower() of
+ * orm.ts), and a search in a process reads the JSON of each of its runs: 0.6–1 s and more at a million
+ * runs, with the event loop held.
  *
- * What it is: `process_run_text`, an FTS5 table over `process_run` (external content: it keeps only the
- * index, the text stays in `process_run`; rowid = the run's id), of every run, deleted or not. Three
- * triggers keep it exact in the transaction of every write: a new run, a changed entity_id or
- * entity_name (neutralisation among them), a deleted row (retention). Two are in the entity metadata on
- * SQLite (so migrations, snapshot and schema checks know them), the third is written by hand
- * (`RUN_TEXT_UPDATE_TRIGGER_SQL`); the FTS table and its shadow tables are outside MikroORM's schema
- * (`schemaGenerator.skipTables`), created by the migration that added them.
+ * What it is: `process_run_text`, an FTS5 table of every run, deleted or not (rowid = the run's id), of
+ * the run's entity_id and entity_name, and `meta`: the text of every string, number and boolean at the
+ * top of the run's `meta` (`metaValuesSql`: each as `metaText` reads it, one per line). It keeps that text
+ * itself (FTS5's own content table, about 100 bytes a run): an index whose content is read from elsewhere
+ * must be told the old text of a row it forgets, and the only other place the meta text could be read
+ * from, a view, FTS5 cannot read (json_each in a view it reads fails: "no such table: main.json_each").
+ * Three triggers keep it exact in the transaction of every write: a new run, a changed entity_id,
+ * entity_name or meta (neutralisation and a metadata update among them), a deleted row (retention). Two
+ * are in the entity metadata on SQLite (so migrations, snapshot and schema checks know them), the third is
+ * written by hand (`RUN_TEXT_UPDATE_TRIGGER_SQL`); the FTS table and its shadow tables are outside
+ * MikroORM's schema (`schemaGenerator.skipTables`), created by the migrations that added them. Every test
+ * server checks that it holds exactly the runs' texts (tests/support/run-counts.ts `runTextDrift`).
  *
  * How a search uses it: the index narrows the runs to those whose text contains the search text as FTS5
- * folds case (`r.id in (select rowid from process_run_text where … match '"text"')`), and the query's own
- * condition (`lower(…) like …`, JavaScript's folding) still decides. So the index must never leave out a
- * run the condition finds: FTS5 folds case with Unicode tables older than JavaScript's, and JavaScript
- * lower-cases `İ` to two characters. `learnTrigramFolding` asks this process's SQLite, once (at the
- * first search that could use the index), which lower-case characters it folds differently from
- * JavaScript; a search text containing one of them (or too short for trigrams) reads every run as before
- * (`trigramPhrase` answers undefined).
+ * folds case (`r.id in (select rowid from process_run_text where … match '"text"')`, in the columns the
+ * search looks in), and the query's own condition (`lower(…) like …`, JavaScript's folding; for a meta
+ * field its own value only) still decides. So the index must never leave out a run the condition finds:
+ * FTS5 folds case with Unicode tables older than JavaScript's, and JavaScript lower-cases `İ` to two
+ * characters. `learnTrigramFolding` asks this process's SQLite, once (at the first search that could use
+ * the index), which lower-case characters it folds differently from JavaScript; a search text containing
+ * one of them (or too short for trigrams) reads every run as before (`trigramPhrase` answers undefined).
+ * The meta text holds more than the declared fields (every top-level value), and a text may match across
+ * two values' line: the index then finds a run the condition does not, never the reverse.
  */
 import type { EntityMetadata, TriggerDef } from '@mikro-orm/core';
 import type { SqlFragment } from './run-queries.ts';
@@ -31,22 +40,47 @@ export const RUN_TEXT_TABLE = 'process_run_text';
 /** The tables MikroORM's schema tools leave alone on SQLite: the FTS5 table and its shadow tables. */
 export const RUN_TEXT_TABLES = new RegExp(`^${RUN_TEXT_TABLE}(_(data|idx|content|docsize|config))?$`);
 
-/** The statements that create the index and fill it with the runs already there (the migration's). */
-export const CREATE_RUN_TEXT_SQL = [
-  `create virtual table ${RUN_TEXT_TABLE} using fts5(entity_id, entity_name, content='process_run', ` +
-    `content_rowid='id', tokenize='trigram')`,
-  `insert into ${RUN_TEXT_TABLE} (${RUN_TEXT_TABLE}) values ('rebuild')`,
+/**
+ * The indexed text of a run's `meta` (`meta`: SQL of the JSON text): every string, number and boolean at
+ * its top, one per line, each as `metaText` (run-queries.ts) reads a field — json_each's value is what
+ * json_extract answers for its path; booleans as `true`/`false` — so the value of every field a search
+ * looks in is there as the search compares it. Null for JSON that is not valid (json_each would fail the
+ * write) and for a `meta` without such values. `iif`, not CASE: MikroORM reads a trigger's body up to its
+ * first `end`.
+ */
+export function metaValuesSql(meta: string): string {
+  return (
+    `iif(json_valid(${meta}), (select group_concat(iif(j.type in ('true', 'false'), j.type, ` +
+    `cast(j.value as text)), char(10)) from json_each(${meta}) j where j.type not in ('null', 'object', 'array')), null)`
+  );
+}
+
+/** The rows the index holds, from `process_run` (`r`): what fills it, and what it must equal. */
+export const RUN_TEXT_SOURCE_SQL = `select r.id, r.entity_id, r.entity_name, ${metaValuesSql('r.meta')} as meta from process_run r`;
+
+/** The statements that fill the index anew from the runs. */
+export const REBUILD_RUN_TEXT_SQL = [
+  `delete from ${RUN_TEXT_TABLE}`,
+  `insert into ${RUN_TEXT_TABLE} (rowid, entity_id, entity_name, meta) ${RUN_TEXT_SOURCE_SQL}`,
 ];
 
-const INSERT_NEW = `insert into ${RUN_TEXT_TABLE} (rowid, entity_id, entity_name) values (new.id, new.entity_id, new.entity_name);`;
-const DELETE_OLD =
-  `insert into ${RUN_TEXT_TABLE} (${RUN_TEXT_TABLE}, rowid, entity_id, entity_name) ` +
-  "values ('delete', old.id, old.entity_id, old.entity_name);";
+/** The statements that create the index and fill it with the runs already there (the migration's). */
+export const CREATE_RUN_TEXT_SQL = [
+  `create virtual table ${RUN_TEXT_TABLE} using fts5(entity_id, entity_name, meta, tokenize='trigram')`,
+  ...REBUILD_RUN_TEXT_SQL.slice(1),
+];
+
+const INSERT_NEW =
+  `insert into ${RUN_TEXT_TABLE} (rowid, entity_id, entity_name, meta) ` +
+  `values (new.id, new.entity_id, new.entity_name, ${metaValuesSql('new.meta')});`;
+const DELETE_OLD = `delete from ${RUN_TEXT_TABLE} where rowid = old.id;`;
+const UPDATE_NEW =
+  `update ${RUN_TEXT_TABLE} set entity_id = new.entity_id, entity_name = new.entity_name, ` +
+  `meta = ${metaValuesSql('new.meta')} where rowid = new.id;`;
 
 /**
- * The triggers of `process_run` that keep the index exact on a new and a deleted row (an external-content
- * FTS5 table must be told the old text of a row it forgets), in the entity metadata. Names without an
- * event suffix: MikroORM groups `<name>_<event>` triggers.
+ * The triggers of `process_run` that keep the index exact on a new and a deleted row, in the entity
+ * metadata. Names without an event suffix: MikroORM groups `<name>_<event>` triggers.
  */
 export const RUN_TEXT_TRIGGERS: TriggerDef[] = [
   { name: 'process_run_text_ai', timing: 'after', events: ['insert'], body: INSERT_NEW },
@@ -54,8 +88,8 @@ export const RUN_TEXT_TRIGGERS: TriggerDef[] = [
 ];
 
 /**
- * The trigger of a changed entity_id or entity_name. `update of` those columns, so an UPDATE that sets
- * neither (a report's lock, its status and times) does not involve the FTS5 table at all: a trigger on
+ * The trigger of a changed entity_id, entity_name or meta. `update of` those columns, so an UPDATE that sets
+ * none (a report's lock, its status and times) does not involve the FTS5 table at all: a trigger on
  * every UPDATE, even with a WHEN that is false, had FTS5 read its tables before the UPDATE took the write
  * lock, and a worker process writing the same database then got SQLITE_BUSY at once instead of waiting
  * (tests/reruns/rerun-worker-processes.test.ts). MikroORM's metadata cannot say `update of` (and its
@@ -64,9 +98,9 @@ export const RUN_TEXT_TRIGGERS: TriggerDef[] = [
  * (tests/support/run-counts.ts `runTextDrift`).
  */
 export const RUN_TEXT_UPDATE_TRIGGER_SQL =
-  'create trigger process_run_text_au after update of entity_id, entity_name on process_run for each row ' +
-  'when old.entity_id is not new.entity_id or old.entity_name is not new.entity_name ' +
-  `begin ${DELETE_OLD} ${INSERT_NEW} end`;
+  'create trigger process_run_text_au after update of entity_id, entity_name, meta on process_run for each row ' +
+  'when old.entity_id is not new.entity_id or old.entity_name is not new.entity_name or old.meta is not new.meta ' +
+  `begin ${UPDATE_NEW} end`;
 
 /**
  * The index merges its segments in fewer, larger steps. FTS5 writes the changes of a transaction as a new
@@ -173,13 +207,16 @@ export function trigramPhrase(text: string): string | undefined {
   return `"${folded.replaceAll('"', '""')}"`;
 }
 
+/** The columns of the index. */
+export type RunTextColumn = 'entity_id' | 'entity_name' | 'meta';
+
 /**
- * `r.id in (…)`: the runs whose `column` (both indexed columns without one) contains the phrase as the
- * index folds case. Only with a phrase from `trigramPhrase`, and beside the exact condition.
+ * `r.id in (…)`: the runs whose text in one of `columns` contains the phrase as the index folds case. Only
+ * with a phrase from `trigramPhrase`, and beside the exact condition.
  */
-export function runTextMatch(phrase: string, column?: 'entity_id' | 'entity_name'): SqlFragment {
+export function runTextMatch(phrase: string, columns: readonly RunTextColumn[]): SqlFragment {
   return {
-    sql: `r.id in (select rowid from ${RUN_TEXT_TABLE} where ${column ?? RUN_TEXT_TABLE} match ?)`,
-    params: [phrase],
+    sql: `r.id in (select rowid from ${RUN_TEXT_TABLE} where ${RUN_TEXT_TABLE} match ?)`,
+    params: [`{${columns.join(' ')}} : ${phrase}`],
   };
 }

@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm.ts';
-import { trigramPhrase } from '../../src/db/sqlite-run-text.ts';
+import { REBUILD_RUN_TEXT_SQL, trigramPhrase } from '../../src/db/sqlite-run-text.ts';
+import {
+  metaScalarText,
+  runSearchCountQuery,
+  runSearchPageQuery,
+  SEARCHED_RUN_COLUMNS,
+  searchTextIndexed,
+  type SearchedField,
+} from '../../src/db/run-search-queries.ts';
 import { RunSearchService } from '../../src/services/run-search.service.ts';
 import { RunService, textMatchesFirst } from '../../src/services/run.service.ts';
 import { recountRunsSql } from '../../src/db/run-counts.ts';
@@ -37,7 +45,7 @@ const NAMES = [
   '100% _under_ !bang',
 ];
 
-describe('the trigram index of entity_id and entity_name (SQLite)', () => {
+describe('the trigram index of entity_id, entity_name and the meta values (SQLite)', () => {
   let dir: string;
   let orm: Orm;
   const runs = new RunService({ dialect: 'sqlite' });
@@ -148,13 +156,12 @@ describe('the trigram index of entity_id and entity_name (SQLite)', () => {
   it('reads the index: a run it forgot behind the service’s back is not counted until it is rebuilt', async () => {
     const [id, [entityId, name]] = [...texts][2] as [number, [string, string]];
     expect((await byName('æbelø')).ids).toContain(id);
-    await em().execute(
-      "insert into process_run_text (process_run_text, rowid, entity_id, entity_name) values ('delete', ?, ?, ?)",
-      [id, entityId, name],
-    );
-    expect(await runTextDrift(em(), 'sqlite')).toHaveLength(1);
+    await em().execute('delete from process_run_text where rowid = ?', [id]);
+    expect(await runTextDrift(em(), 'sqlite')).toEqual([
+      `process_run_text: ${JSON.stringify({ drift: "the run's, not held", id, entity_id: entityId, entity_name: name, meta: null })}`,
+    ]);
     expect((await byName('æbelø')).total).toBe(expectedByName('æbelø').length - 1);
-    await em().execute("insert into process_run_text (process_run_text) values ('rebuild')");
+    for (const sql of REBUILD_RUN_TEXT_SQL) await em().execute(sql);
     expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
     expect((await byName('æbelø')).ids).toEqual(expectedByName('æbelø'));
   });
@@ -220,6 +227,89 @@ describe('the trigram index of entity_id and entity_name (SQLite)', () => {
       pages.push(...page.items.map((item) => item.run.id));
     }
     expect(pages).toEqual(all);
+    expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
+  });
+  it('finds the declared meta values of a search in a process exactly as reading the JSON finds them, whatever their JSON', async () => {
+    const schema = { navn: 'string', nr: 'integer', beløb: 'number', aktiv: 'boolean', adresse: 'object' };
+    const now = '2026-11-27 05:00:00.000000';
+    const [process] = await em().execute<{ id: number }[]>(
+      'insert into process (name, meta, created_at, updated_at) values (?, ?, ?, ?) returning id',
+      ['M', JSON.stringify({ run_metadata_schema: schema }), now, now],
+    );
+    const processId = Number(process?.id);
+    // As stored: JSON text as its writer wrote it (the original wrote \u escapes), numbers as written.
+    const metas = [
+      '{"navn":"\\u00c6blegård Hansen","nr":4711,"beløb":1.50,"aktiv":true,"adresse":{"vej":"Skovvej"},"ekstra":"zebra"}',
+      '{"navn":"ALİ \\"citat\\" 100%","nr":-12,"beløb":1e20,"aktiv":false}',
+      '{"navn":"Linje\\nto","nr":null,"beløb":0.000001,"aktiv":"true"}',
+      '{"navn":["ikke","skalar"],"nr":12345678901234567890,"beløb":-0.5}',
+      '{"navn":"første","navn":"anden","nr":7}',
+      '{}',
+    ];
+    const ids: number[] = [];
+    for (const [index, meta] of metas.entries()) {
+      const result = await em().execute<{ id: number }[]>(
+        'insert into process_run (process_id, entity_id, entity_name, status, meta, is_neutralized, created_at, updated_at) ' +
+          "values (?, ?, ?, 'PENDING', ?, 0, ?, ?) returning id",
+        [processId, `META-${index}`, null, meta, now, now],
+      );
+      ids.push(Number(result[0]?.id));
+    }
+    const fields: SearchedField[] = [
+      ...SEARCHED_RUN_COLUMNS.map((column) => ({ column })),
+      ...Object.keys(schema).map((metaField) => ({ metaField })),
+    ];
+    // Each declared field's text as the search compares it, read by SQLite itself.
+    const values = new Set<string>(['zebra', 'skovvej', 'ikke', 'TRUE', 'anden']);
+    for (const field of Object.keys(schema)) {
+      const text = metaScalarText('sqlite', field);
+      const rows = await em().execute<{ v: string | null }[]>(
+        `select ${text.sql} as v from process_run r where r.process_id = ?`,
+        [...text.params, processId],
+      );
+      for (const { v } of rows) if (v !== null) values.add(v);
+    }
+    const texts = new Set<string>();
+    for (const value of values) {
+      const characters = [...value];
+      for (let start = 0; start < characters.length; start++) {
+        for (let end = start + 3; end <= Math.min(characters.length, start + 6); end++) {
+          const text = characters.slice(start, end).join('');
+          texts.add(text);
+          texts.add(text.toUpperCase());
+        }
+      }
+    }
+    const answer = async (text: string, textIndex: boolean) => {
+      const query = { text, process_id: processId, fields, offset: 0, limit: 100, textIndex };
+      const count = runSearchCountQuery(em(), 'sqlite', query);
+      const [row] = await em().execute<{ count: number }[]>(count.sql, count.params);
+      const page = await runSearchPageQuery(em(), 'sqlite', query).execute<{ id: number }[]>('all', false);
+      return { total: Number(row?.count), ids: page.map((item) => Number(item.id)) };
+    };
+    let indexed = 0;
+    let found = 0;
+    for (const text of texts) {
+      const query = { text, process_id: processId, fields, offset: 0, limit: 100 };
+      if (searchTextIndexed('sqlite', query) !== undefined) indexed++;
+      const read = await answer(text, false);
+      if (read.total > 0) found++;
+      expect(await answer(text, true), JSON.stringify(text)).toEqual(read);
+    }
+    expect(texts.size).toBeGreaterThan(200);
+    expect(indexed).toBeGreaterThan(texts.size / 2);
+    expect(found).toBeGreaterThan(texts.size / 2);
+    // Found through the index: a value the index does not hold is not found with it.
+    expect((await answer('blegård', true)).ids).toEqual([ids[0]]);
+    await em().execute('update process_run set meta = ? where id = ?', ['{"navn":"Ny Værdi"}', ids[0]]);
+    expect((await answer('blegård', true)).ids).toEqual([]);
+    expect((await answer('ny vær', true)).ids).toEqual([ids[0]]);
+    expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
+    await em().execute('update process_run_text set meta = null where rowid = ?', [ids[0]]);
+    expect((await answer('ny vær', true)).ids).toEqual([]);
+    expect((await answer('ny vær', false)).ids).toEqual([ids[0]]);
+    expect(await runTextDrift(em(), 'sqlite')).toHaveLength(2);
+    for (const sql of REBUILD_RUN_TEXT_SQL) await em().execute(sql);
     expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
   });
 });

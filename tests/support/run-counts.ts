@@ -11,6 +11,7 @@ import { emDialect, type Dialect } from '../../src/db/database-url.ts';
 import { durationMsSql } from '../../src/db/run-counts.ts';
 import { reindexAllRunFields } from '../../src/db/meta-fields.ts';
 import { RUN_STATUSES } from '../../src/entities/index.ts';
+import { RUN_TEXT_SOURCE_SQL, RUN_TEXT_TABLE } from '../../src/db/sqlite-run-text.ts';
 
 export async function runCountDrift(em: EntityManager): Promise<string[]> {
   const sql = em as SqlEntityManager;
@@ -96,20 +97,26 @@ export async function runFieldDrift(em: EntityManager, dialect: Dialect): Promis
 }
 
 /**
- * The invariant of SQLite's trigram index `process_run_text` (src/db/sqlite-run-text.ts): it indexes
- * exactly the entity_id and entity_name every run has. FTS5's own integrity check compares the index with
- * the rows of `process_run` (its external content) and fails on any difference; nothing to check elsewhere.
+ * The invariant of SQLite's trigram index `process_run_text` (src/db/sqlite-run-text.ts): it holds exactly
+ * the entity_id, entity_name and meta text (`RUN_TEXT_SOURCE_SQL`) every run has, and its index agrees with
+ * what it holds (FTS5's own integrity check).
  */
 export async function runTextDrift(em: EntityManager, dialect: Dialect): Promise<string[]> {
   if (dialect !== 'sqlite') return [];
+  const sql = em as SqlEntityManager;
   try {
-    await (em as SqlEntityManager).execute(
+    await sql.execute(
       "insert into process_run_text (process_run_text, rank) values ('integrity-check', 1)",
       [],
       'run',
     );
-    return [];
   } catch (error) {
-    return [`process_run_text differs from process_run: ${String(error)}`];
+    return [`process_run_text's index differs from its text: ${String(error)}`];
   }
+  const held = `select rowid as id, entity_id, entity_name, meta from ${RUN_TEXT_TABLE}`;
+  const differences = await sql.execute<Record<string, unknown>[]>(
+    `select 'held, not the run''s' as drift, * from (${held} except ${RUN_TEXT_SOURCE_SQL}) ` +
+      `union all select 'the run''s, not held', * from (${RUN_TEXT_SOURCE_SQL} except ${held}) limit 20`,
+  );
+  return differences.map((row) => `process_run_text: ${JSON.stringify(row)}`);
 }
