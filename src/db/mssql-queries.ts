@@ -332,6 +332,28 @@ const QUERIES: Record<string, Render> = {
     runSearchPageQuery(em, 'mssql', WIDEST_SEARCH).getFormattedQuery(),
   'the number of runs found by global search, with the most meta fields (searchRuns total)': (em) =>
     formatted(em, runSearchCountQuery(em, 'mssql', WIDEST_SEARCH)),
+  'the number of runs found by search in a process, its first 20 fields from process_run_field (searchRuns total)':
+    (em) =>
+      formatted(
+        em,
+        runSearchCountQuery(em, 'mssql', {
+          ...WIDEST_SEARCH,
+          indexedMetaFields: new Set(INDEXED_FIELDS),
+          textIndex: true,
+        }),
+      ),
+  'a page of the runs found by search in a process, read from process_run_field first (searchRuns)': (em) =>
+    runSearchPageQuery(em, 'mssql', {
+      ...WIDEST_SEARCH,
+      indexedMetaFields: new Set(INDEXED_FIELDS),
+      textIndex: true,
+    }).getFormattedQuery(),
+  'a page of the runs found by search in a process, walking its runs and probing process_run_field (searchRuns)':
+    (em) =>
+      runSearchPageQuery(em, 'mssql', {
+        ...WIDEST_SEARCH,
+        indexedMetaFields: new Set(INDEXED_FIELDS),
+      }).getFormattedQuery(),
   'the first page of runs found by global search without process_id (searchRuns)': (em) =>
     runSearchPageQuery(em, 'mssql', {
       text: 'hansen',

@@ -66,8 +66,10 @@ export interface RunSearchQuery {
   /**
    * The meta fields whose values `process_run_field` holds for every live run of `process_id` (the
    * process's `indexedMetaFields`, src/db/run-fields.ts): those of them searched are looked for in its
-   * values, not in the JSON of the runs (`indexedMetaContains`). Only with `process_id`; on PostgreSQL,
-   * whose trigram index of the values finds a selective text's rows without reading the others.
+   * values, not in the JSON of the runs (`indexedMetaContains`, `matchingRunIds`). Only with `process_id`.
+   * On PostgreSQL its trigram index finds a selective text's rows without reading the others; on SQL
+   * Server (no substring index) the process's range of the values' B-tree is read instead of the JSON of
+   * each of its runs. SQLite's trigram index holds the meta values itself (sqlite-run-text.ts).
    */
   indexedMetaFields?: ReadonlySet<string>;
 }

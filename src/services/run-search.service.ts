@@ -59,8 +59,11 @@ export class RunSearchService {
       for (const field of declaredMetaFields(process.meta).slice(0, MAX_SEARCHED_META_FIELDS)) {
         fields.push({ metaField: field.name });
       }
-      // PostgreSQL's trigram index of process_run_field's values (postgres-trigram-indexes.ts).
-      if (this.#dialect === 'postgresql') indexed = new Set(indexedMetaFields(process.meta));
+      // The declared fields' values in process_run_field rather than in each run's JSON: on PostgreSQL with
+      // its trigram index (postgres-trigram-indexes.ts); on SQL Server, which has no substring index, the
+      // B-tree range of the process's values, not the JSON of every run. SQLite's trigram index holds the
+      // meta values itself (sqlite-run-text.ts).
+      if (this.#dialect !== 'sqlite') indexed = new Set(indexedMetaFields(process.meta));
     }
     const query: RunSearchQuery = {
       text: request.q,
