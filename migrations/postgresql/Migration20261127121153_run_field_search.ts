@@ -12,8 +12,11 @@ export class Migration20261127121153_run_field_search extends Migration {
     // the integer) ships with PostgreSQL's contrib modules, as pg_trgm does, and is a trusted extension too.
     this.addSql(`create extension if not exists btree_gin;`);
     this.addSql(`create index "process_run_field_value_trgm_index" on "process_run_field" using gin ("process_id", lower("value") gin_trgm_ops);`);
-    // Statistics of the indexed expression now (see Migration20261126153904_trigram_search.ts).
-    this.addSql(`analyze process_run_field;`);
+    // Statistics of the indexed expression now (see Migration20261126153904_trigram_search.ts), but only of
+    // values there are: statistics of an empty table tell the planner it stays empty, and a statement that
+    // then fills it in bulk in the same transaction (an adoption's or a seed's index of all runs' values) is
+    // planned as if it were (measured: 100,000 runs seeded in 52 s instead of 23).
+    this.addSql(`do $$ begin if exists (select 1 from process_run_field) then analyze process_run_field; end if; end $$;`);
   }
 
   override down(): void | Promise<void> {
