@@ -186,11 +186,12 @@ function indexedMetaContains(
   like: { pattern: string; escape: string },
 ): SqlFragment {
   const json = jsonMetaContains(platform, dialect, field, like);
+  const value = columnLike(dialect, 'm.value', 'lower(?)', like);
   return {
     sql:
       'exists (select 1 from process_run_field m where m.run_id = r.id and m.field = ? and ' +
-      `(lower(m.value) like lower(?)${like.escape} or (m.value is null and ${json.sql})))`,
-    params: [...unicodeParams(platform, [field, like.pattern]), ...json.params],
+      `(${value.sql} or (m.value is null and ${json.sql})))`,
+    params: [...unicodeParams(platform, [field, ...value.params]), ...json.params],
   };
 }
 
@@ -222,6 +223,7 @@ function matchingRunIds(
     .map((field) => fieldContains(platform, dialect, field, query.text));
   const json = indexedFields.map((field) => jsonMetaContains(platform, dialect, field, like));
   const fieldParams = unicodeParams(platform, indexedFields);
+  const value = columnLike(dialect, 'm.value', 'lower(?)', like);
   const runs = 'select r.id from process_run r where r.process_id = ? and r.deleted_at is null and';
   const branches: SqlFragment[] = [
     {
@@ -231,8 +233,8 @@ function matchingRunIds(
     {
       sql:
         `select m.run_id from process_run_field m where m.process_id = ? and m.field in (${placeholders(indexedFields)}) ` +
-        `and lower(m.value) like lower(?)${like.escape}`,
-      params: [query.process_id, ...fieldParams, ...unicodeParams(platform, [like.pattern])],
+        `and ${value.sql}`,
+      params: [query.process_id, ...fieldParams, ...unicodeParams(platform, value.params)],
     },
     {
       sql:
@@ -268,9 +270,8 @@ function statusContains(text: string): SqlFragment {
 
 /** `fieldContains` of every searched field, in the order of `query.fields`. */
 function fieldConditions(em: SqlEntityManager, dialect: Dialect, query: RunSearchQuery): SqlFragment[] {
-  return query.fields.map((field) =>
-    fieldContains(em.getPlatform(), dialect, field, query.text, indexedMetaFieldsOf(query)),
-  );
+  const indexed = indexedMetaFieldsOf(query);
+  return query.fields.map((field) => fieldContains(em.getPlatform(), dialect, field, query.text, indexed));
 }
 
 /** `matchingRunIds` where some searched meta fields are indexed (`indexedMetaFields`), else undefined. */
