@@ -25,9 +25,19 @@ export const ProcessStepRun = defineEntity({
     // each of these columns and serve every lookup and foreign-key check by it. A new run writes one step
     // run per step, so each index less is a B-tree page less per step in every run's commit.
     run: () =>
-      p.manyToOne(ProcessRun).fieldName('run_id').index(false).deleteRule('no action').updateRule('no action'),
+      p
+        .manyToOne(ProcessRun)
+        .fieldName('run_id')
+        .index(false)
+        .deleteRule('no action')
+        .updateRule('no action'),
     step: () =>
-      p.manyToOne(ProcessStep).fieldName('step_id').index(false).deleteRule('no action').updateRule('no action'),
+      p
+        .manyToOne(ProcessStep)
+        .fieldName('step_id')
+        .index(false)
+        .deleteRule('no action')
+        .updateRule('no action'),
     step_index: p.integer(),
     status: p
       .type(EnumNameType<StepRunStatus>)
