@@ -73,6 +73,7 @@ export async function createContainer(
     debug: config.logLevel === 'debug',
     poolMax: config.dbPoolSize,
     acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    sqliteReadThreads: config.sqliteReadThreads,
   });
   if (options.migrate ?? true) {
     const applied = await migrateToLatest(orm).catch(async (error: unknown) => {

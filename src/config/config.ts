@@ -48,6 +48,11 @@ export interface Config {
   readonly environment: string;
   /** `DB_POOL_SIZE`: connections to PostgreSQL / SQL Server per instance (default 10; SQLite has one). */
   readonly dbPoolSize: number;
+  /**
+   * `SQLITE_READ_THREADS`: SQLite on a file: read connections on worker threads for the reads of the lists,
+   * searches and dashboards (default 2; 0 runs every query on the one connection, on the event loop).
+   */
+  readonly sqliteReadThreads: number;
   /** `DB_ACQUIRE_TIMEOUT_MS`: how long a query waits for a free connection before the request gets 503. */
   readonly dbAcquireTimeoutMs: number;
   /** `MAX_CONCURRENT_REQUESTS`: requests worked on at once (src/middleware/admission.ts). */
@@ -187,6 +192,7 @@ export function loadConfig(env: Env): Config {
     trustProxy: parseTrustProxy(text('TRUST_PROXY', 'false')),
     environment: text('APP_ENV', 'development'),
     dbPoolSize: int('DB_POOL_SIZE', 10, 1, 1000),
+    sqliteReadThreads: int('SQLITE_READ_THREADS', 2, 0, 64),
     dbAcquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', 5_000, 100, 120_000),
     maxConcurrentRequests: int('MAX_CONCURRENT_REQUESTS', 64, 1, 100_000),
     maxQueuedRequests: int('MAX_QUEUED_REQUESTS', 1024, 0, 1_000_000),

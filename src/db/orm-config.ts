@@ -42,6 +42,11 @@ export interface BuildOrmConfigOptions {
    * request gets a 503 with Retry-After). Default 5000 ms. Without it both pools wait for ever.
    */
   acquireTimeoutMs?: number;
+  /**
+   * SQLite on a file: read connections on worker threads for the heavy reads (sqlite-readers.ts; `createOrm`
+   * sets them up). Default 0: every query on the one connection.
+   */
+  sqliteReadThreads?: number;
 }
 
 /** Repository root (this file is src/db/orm-config.ts). */

@@ -12,7 +12,14 @@ import { acquireMigrationLock } from './migration-lock.ts';
 import { databaseKind, ORIGINAL_SERVICE_TABLES, tableNamesOf, type AdoptionConnection } from './adopt.ts';
 import { cachePreparedStatements, type PreparingDatabase } from './sqlite-statement-cache.ts';
 import { useTrigramFolding } from './sqlite-run-text.ts';
-import { buildOrmConfig, MIGRATIONS_TABLE, type BuildOrmConfigOptions } from './orm-config.ts';
+import {
+  buildOrmConfig,
+  MIGRATIONS_TABLE,
+  SQLITE_BUSY_TIMEOUT_MS,
+  type BuildOrmConfigOptions,
+} from './orm-config.ts';
+import { SqliteReadConnections } from './sqlite-readers.ts';
+import type { BoundParameterSqliteConnection } from './sqlite-utc-text.ts';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
 
@@ -31,6 +38,7 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
       if (parsed.dialect === 'sqlite' && !parsed.inMemory) {
         // WAL lets readers proceed while a write is in progress; the mode is stored in the database file.
         await orm.em.fork().getConnection().execute('pragma journal_mode = WAL');
+        await addReadConnections(orm, options.sqliteReadThreads ?? 0);
       }
     } catch (error) {
       await orm.close(true).catch(() => undefined);
@@ -65,6 +73,17 @@ async function prepareSqliteConnection(orm: Orm): Promise<void> {
     path: string,
   ) => Parameters<typeof useTrigramFolding>[0] extends () => infer D ? D : never;
   useTrigramFolding(() => new Database(':memory:'));
+}
+
+/** Gives the SQLite connection of `orm` `count` read connections on worker threads (sqlite-readers.ts). */
+async function addReadConnections(orm: Orm, count: number): Promise<void> {
+  if (count <= 0) return;
+  const connection = orm.em.getConnection() as unknown as BoundParameterSqliteConnection;
+  const database = (await connection.getNativeClient()) as { name: string };
+  connection.readConnections = new SqliteReadConnections(database.name, {
+    count,
+    busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+  });
 }
 
 /** The dialect of an ORM made by `createOrm` (from its driver, which `buildOrmConfig` picked). */

@@ -12,9 +12,10 @@
  * keeps Dates, as on the other platforms. Reading needs nothing: MikroORM parses the text as UTC because
  * `forceUtcTimezone` is on (orm-config.ts), and epoch numbers written before the switch still read.
  */
-import type { Configuration } from '@mikro-orm/core';
+import type { Configuration, Transaction } from '@mikro-orm/core';
 import { withBoundParameters } from './bound-connection.ts';
 import { boundParameters } from './sqlite-bound-parameters.ts';
+import { isReadStatement, readsOffloaded, type SqliteReadConnections } from './sqlite-readers.ts';
 import { AbstractSqlDriver, SqlitePlatform } from '@mikro-orm/sql';
 import { MikroORM as SqliteMikroORM, SqliteConnection } from '@mikro-orm/sqlite';
 
@@ -52,7 +53,56 @@ export class UtcTextSqlitePlatform extends SqlitePlatform {
 export class BoundParameterSqliteConnection extends withBoundParameters(SqliteConnection, (sql, params) => {
   const values = boundParameters(sql, params, sqliteUtcText);
   return values === undefined ? undefined : { sql, values };
-}) {}
+}) {
+  /** The read connections of the heavy reads (sqlite-readers.ts); set by `createOrm` for a database file. */
+  readConnections: SqliteReadConnections | undefined;
+
+  override async execute<T>(
+    query: unknown,
+    params: unknown = [],
+    method: 'all' | 'get' | 'run' = 'all',
+    ctx?: Transaction,
+    loggerContext?: Record<string, unknown>,
+  ): Promise<T> {
+    const readers = this.readConnections;
+    if (
+      readers === undefined ||
+      method === 'run' ||
+      ctx !== undefined ||
+      typeof query !== 'string' ||
+      !Array.isArray(params) ||
+      loggerContext?.['signal'] != null ||
+      !readsOffloaded() ||
+      !isReadStatement(query)
+    ) {
+      return super.execute(query, params, method, ctx, loggerContext);
+    }
+    const values = params.length === 0 ? [] : boundParameters(query, params, sqliteUtcText);
+    // What cannot be bound goes with its values written in, as MikroORM sends it.
+    const sent =
+      values === undefined
+        ? { sql: this.platform.formatQuery(query, params), values: [] }
+        : { sql: query, values };
+    const logged = this.config.getLogger().isEnabled('query', loggerContext)
+      ? this.getSql(query, this.platform.formatQuery(query, params), loggerContext)
+      : query;
+    const rows = await this.executeQuery(logged, () => readers.read(sent.sql, sent.values), {
+      query,
+      params,
+      ...loggerContext,
+    });
+    // A statement that would write is the main connection's.
+    if (rows === undefined) return super.execute(query, params, method, ctx, loggerContext);
+    return this.transformRawResult<T>({ rows }, method);
+  }
+
+  override async close(force?: boolean): Promise<void> {
+    const readers = this.readConnections;
+    this.readConnections = undefined;
+    await readers?.close();
+    await super.close(force);
+  }
+}
 
 /** MikroORM's SQLite driver (better-sqlite3) with the platform and the connection above. */
 export class UtcTextSqliteDriver extends AbstractSqlDriver<SqliteConnection, UtcTextSqlitePlatform> {

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       bootstrapAdminKey: true,
       trustProxy: false,
       dbPoolSize: 10,
+      sqliteReadThreads: 2,
       dbAcquireTimeoutMs: 5000,
       maxConcurrentRequests: 64,
       maxQueuedRequests: 1024,
@@ -41,6 +42,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'mysql://x',
         CORS_ORIGINS: '[1]',
         DB_POOL_SIZE: '0',
+        SQLITE_READ_THREADS: '-1',
         MAX_CONCURRENT_REQUESTS: 'many',
         QUEUE_TIMEOUT_MS: '-1',
       });
@@ -51,11 +53,17 @@ describe('loadConfig', () => {
       'DATABASE_URL',
       'CORS_ORIGINS',
       'DB_POOL_SIZE',
+      'SQLITE_READ_THREADS',
       'MAX_CONCURRENT_REQUESTS',
       'QUEUE_TIMEOUT_MS',
     ]) {
       expect(attempt).toThrow(new RegExp(`- ${variable} `));
     }
+  });
+
+  it('reads SQLITE_READ_THREADS, 0 for none', () => {
+    expect(loadConfig({ SQLITE_READ_THREADS: '0' }).sqliteReadThreads).toBe(0);
+    expect(loadConfig({ SQLITE_READ_THREADS: '4' }).sqliteReadThreads).toBe(4);
   });
 
   it('reads TRUST_PROXY as Express does: boolean, hop count or addresses', () => {

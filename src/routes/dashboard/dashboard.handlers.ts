@@ -1,5 +1,6 @@
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
+import { onReadConnections } from '../../db/sqlite-readers.ts';
 import { toProcessDashboard, toProcessOverview } from './dashboard.mapper.ts';
 
 type DashboardOperation = 'getProcessDashboard' | 'getProcessOverview';
@@ -13,11 +14,17 @@ export function dashboardHandlers(container: Container): Pick<HandlerMap, Dashbo
   return {
     getProcessDashboard: async (req, res) => {
       const limit = req.query.runs_limit ?? DEFAULT_RUNS_LIMIT;
-      res.json(toProcessDashboard(await dashboards.dashboard(container.em(), req.params.process_id, limit)));
+      const dashboard = await onReadConnections(() =>
+        dashboards.dashboard(container.em(), req.params.process_id, limit),
+      );
+      res.json(toProcessDashboard(dashboard));
     },
     getProcessOverview: async (req, res) => {
       const limit = req.query.runs_limit ?? DEFAULT_RUNS_LIMIT;
-      res.json(toProcessOverview(await dashboards.overview(container.em(), req.params.process_id, limit)));
+      const overview = await onReadConnections(() =>
+        dashboards.overview(container.em(), req.params.process_id, limit),
+      );
+      res.json(toProcessOverview(overview));
     },
   };
 }

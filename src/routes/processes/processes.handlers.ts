@@ -1,6 +1,7 @@
 import { requirePrincipal } from '../../auth/authenticate.ts';
 import type { Container } from '../../container.ts';
 import type { HandlerMap } from '../../contract.ts';
+import { onReadConnections } from '../../db/sqlite-readers.ts';
 import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 import { sentBodyMembers } from '../../middleware/operation-router.ts';
 import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
@@ -77,7 +78,9 @@ export function processesHandlers(container: Container): Pick<HandlerMap, Proces
       res.json(toSearchableFields(fields));
     },
     getProcessFilterMetadata: async (req, res) => {
-      const metadata = await container.processFields.filterMetadata(container.em(), req.params.process_id);
+      const metadata = await onReadConnections(() =>
+        container.processFields.filterMetadata(container.em(), req.params.process_id),
+      );
       res.json(toFilterMetadata(metadata));
     },
   };

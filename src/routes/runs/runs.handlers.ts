@@ -1,6 +1,7 @@
 import type { Container } from '../../container.ts';
 import type { HandlerMap, QueryParams } from '../../contract.ts';
 import { isMetaField, RUN_ORDER_COLUMNS, type RunListFilters, type RunOrder } from '../../db/run-queries.ts';
+import { onReadConnections } from '../../db/sqlite-readers.ts';
 import { BadRequestError } from '../../errors/domain-errors.ts';
 import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
@@ -98,24 +99,28 @@ export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperati
     },
     listRuns: async (req, res) => {
       const page = pageRequest(req.query);
-      const { items, total } = await runs.list(container.em(), {
+      const query = {
         filters: runFilters(req.query),
         order: parseRunOrder(req.query.order_by ?? 'created_at'),
         direction: req.query.sort_direction ?? 'desc',
         offset: pageOffset(page),
         limit: page.size,
-      });
+      } as const;
+      const { items, total } = await onReadConnections(() => runs.list(container.em(), query));
       const meta = sendPageHeaders(req, res, page, total);
       res.json({ items: items.map(toProcessRun), ...meta });
     },
     searchRuns: async (req, res) => {
       const page = pageRequest(req.query);
-      const { items, total } = await container.runSearch.search(container.em(), {
+      const query = {
         q: req.query.q,
         process_id: req.query.process_id,
         offset: pageOffset(page),
         limit: page.size,
-      });
+      };
+      const { items, total } = await onReadConnections(() =>
+        container.runSearch.search(container.em(), query),
+      );
       const meta = sendPageHeaders(req, res, page, total);
       res.json({ items: items.map(toRunSearchItem), ...meta });
     },
