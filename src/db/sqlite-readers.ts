@@ -143,7 +143,15 @@ export class SqliteReadConnections {
       this.#refuseWaiting(reader, error);
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`an SQLite read connection's thread exited (code ${code})`)));
+    worker.on('exit', (code) =>
+      fail(
+        new Error(
+          this.#closed
+            ? 'the SQLite read connections closed'
+            : `an SQLite read connection's thread exited (code ${code})`,
+        ),
+      ),
+    );
     worker.unref();
     this.#readers.push(reader);
     return reader;

@@ -13,6 +13,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm.ts';
 import { onReadConnections } from '../../src/db/sqlite-readers.ts';
+import { readsMatches } from '../../src/routes/runs/runs.handlers.ts';
 import type { BoundParameterSqliteConnection } from '../../src/db/sqlite-utc-text.ts';
 import { DashboardService } from '../../src/services/dashboard.service.ts';
 import { ProcessService } from '../../src/services/process.service.ts';
@@ -194,5 +195,31 @@ describe('the read connections of SQLite', () => {
     } finally {
       await closeOrm(memory);
     }
+  });
+});
+
+describe('which lists go to the read connections (readsMatches)', () => {
+  const byDate = { column: 'created_at' } as const;
+
+  it('sends the lists that read their matches: any filter but process and status, or a sort by a meta field', () => {
+    expect(readsMatches({ filters: { entity_name: 'hansen' }, order: byDate })).toBe(true);
+    expect(
+      readsMatches({ filters: { process_id: 1, meta: new Map([['kommune', ['Aarhus']]]) }, order: byDate }),
+    ).toBe(true);
+    expect(
+      readsMatches({ filters: { created_after: new Date('2026-01-01T00:00:00Z') }, order: byDate }),
+    ).toBe(true);
+    expect(readsMatches({ filters: { failed_at: 3 }, order: byDate })).toBe(true);
+    expect(readsMatches({ filters: { process_id: 1 }, order: { metaField: 'sagsnummer' } })).toBe(true);
+  });
+
+  it('keeps the lists whose totals the run counts keep on the main connection', () => {
+    expect(readsMatches({ filters: {}, order: byDate })).toBe(false);
+    expect(
+      readsMatches({
+        filters: { process_id: 1, statuses: ['failed'], entity_name: undefined },
+        order: byDate,
+      }),
+    ).toBe(false);
   });
 });

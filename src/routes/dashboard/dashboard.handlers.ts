@@ -21,10 +21,9 @@ export function dashboardHandlers(container: Container): Pick<HandlerMap, Dashbo
     },
     getProcessOverview: async (req, res) => {
       const limit = req.query.runs_limit ?? DEFAULT_RUNS_LIMIT;
-      const overview = await onReadConnections(() =>
-        dashboards.overview(container.em(), req.params.process_id, limit),
-      );
-      res.json(toProcessOverview(overview));
+      // On the main connection: its cost is the 1,000 runs it embeds (2.3 MB), which a thread would have
+      // to hand over (at a million runs on two cores: 13 → 11 calls/s on read connections).
+      res.json(toProcessOverview(await dashboards.overview(container.em(), req.params.process_id, limit)));
     },
   };
 }

@@ -88,6 +88,21 @@ function runFilters(query: QueryParams<'listRuns'>): RunListFilters {
   };
 }
 
+/**
+ * Whether a list reads its matches (to count them, or to sort them by a meta field): every filter but the
+ * process and the status, whose totals the run counts keep. Such a list's reads go to SQLite's read
+ * connections (sqlite-readers.ts); the others read a page's index range, cheaper on the event loop than
+ * the rows' way to and from a thread (a page of 50 runs with 250 step runs on two cores: ~320 → ~300
+ * req/s).
+ */
+export function readsMatches(query: { filters: RunListFilters; order: RunOrder }): boolean {
+  const kept = new Set<string>(['process_id', 'statuses']);
+  return (
+    'metaField' in query.order ||
+    Object.entries(query.filters).some(([name, value]) => value !== undefined && !kept.has(name))
+  );
+}
+
 /** Handlers of the `runs` tag. */
 export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperation> {
   const { runs } = container;
@@ -106,7 +121,8 @@ export function runsHandlers(container: Container): Pick<HandlerMap, RunsOperati
         offset: pageOffset(page),
         limit: page.size,
       } as const;
-      const { items, total } = await onReadConnections(() => runs.list(container.em(), query));
+      const list = () => runs.list(container.em(), query);
+      const { items, total } = readsMatches(query) ? await onReadConnections(list) : await list();
       const meta = sendPageHeaders(req, res, page, total);
       res.json({ items: items.map(toProcessRun), ...meta });
     },
