@@ -49,12 +49,17 @@ export class UtcTextSqlitePlatform extends SqlitePlatform {
   }
 }
 
-/** MikroORM's better-sqlite3 connection, binding values where it can (sqlite-bound-parameters.ts). */
-export class BoundParameterSqliteConnection extends withBoundParameters(SqliteConnection, (sql, params) => {
+const BoundSqliteConnection = withBoundParameters(SqliteConnection, (sql, params) => {
   const values = boundParameters(sql, params, sqliteUtcText);
   return values === undefined ? undefined : { sql, values };
-}) {
-  /** The read connections of the heavy reads (sqlite-readers.ts); set by `createOrm` for a database file. */
+});
+
+/**
+ * MikroORM's better-sqlite3 connection, binding values where it can (sqlite-bound-parameters.ts), and
+ * sending the heavy reads to read connections of their own when it has them (sqlite-readers.ts).
+ */
+export class BoundParameterSqliteConnection extends BoundSqliteConnection {
+  /** The read connections of the heavy reads; set by `createOrm` for a database file. */
   readConnections: SqliteReadConnections | undefined;
 
   override async execute<T>(
