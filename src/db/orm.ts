@@ -18,7 +18,7 @@ import {
   SQLITE_BUSY_TIMEOUT_MS,
   type BuildOrmConfigOptions,
 } from './orm-config.ts';
-import { SqliteReadConnections } from './sqlite-readers.ts';
+import { SqliteReadConnections, WAL_SIZE_LIMIT } from './sqlite-readers.ts';
 import type { BoundParameterSqliteConnection } from './sqlite-utc-text.ts';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
@@ -79,10 +79,21 @@ async function prepareSqliteConnection(orm: Orm): Promise<void> {
 async function addReadConnections(orm: Orm, count: number): Promise<void> {
   if (count <= 0) return;
   const connection = orm.em.getConnection() as unknown as BoundParameterSqliteConnection;
-  const database = (await connection.getNativeClient()) as { name: string };
+  const database = (await connection.getNativeClient()) as {
+    name: string;
+    inTransaction: boolean;
+    pragma(sql: string): unknown;
+  };
+  await connection.execute(`pragma journal_size_limit = ${WAL_SIZE_LIMIT}`);
   connection.readConnections = new SqliteReadConnections(database.name, {
     count,
     busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+    // Between statements (the event loop's turn): the one connection is idle unless a transaction is open.
+    checkpoint: () => {
+      if (database.inTransaction) return false;
+      database.pragma('wal_checkpoint(TRUNCATE)');
+      return true;
+    },
   });
 }
 

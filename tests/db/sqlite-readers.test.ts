@@ -6,13 +6,13 @@
  * On a SQLite database file of its own (whatever TEST_DATABASE_URL says: only SQLite has them), through the
  * services, as the handlers of the lists, searches and dashboards call them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm.ts';
-import { onReadConnections } from '../../src/db/sqlite-readers.ts';
+import { onReadConnections, SqliteReadConnections, WAL_SIZE_LIMIT } from '../../src/db/sqlite-readers.ts';
 import { readsMatches } from '../../src/routes/runs/runs.handlers.ts';
 import type { BoundParameterSqliteConnection } from '../../src/db/sqlite-utc-text.ts';
 import { DashboardService } from '../../src/services/dashboard.service.ts';
@@ -181,6 +181,88 @@ describe('the read connections of SQLite', () => {
     const [counted] = await slow;
     expect(Number(counted?.n)).toBe(5_000_000);
     expect(order).toEqual(['main connection', 'slow read']);
+  });
+
+  it('keeps the WAL bounded while reads run all the time: past its bound they pause for a checkpoint', async () => {
+    const file = join(dir, 'runs.sqlite');
+    const main = (await (
+      orm.em.getConnection() as unknown as BoundParameterSqliteConnection
+    ).getNativeClient()) as { inTransaction: boolean; pragma(sql: string): unknown };
+    const checkpoint = () => {
+      if (main.inTransaction) return false;
+      main.pragma('wal_checkpoint(TRUNCATE)');
+      return true;
+    };
+    const walSize = () => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+    /** Writes for `ms` while `readers` read without a break; the WAL's largest size seen. */
+    const load = async (readers: SqliteReadConnections, ms: number) => {
+      let reading = true;
+      const reads = [0, 1].map(async () => {
+        while (reading) {
+          await readers.read(
+            'with recursive c(x) as (select 1 union all select x + 1 from c where x < 20000) select count(*) as n, (select count(*) from process_run) as runs from c',
+            [],
+          );
+        }
+      });
+      let largest = 0;
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        await em().execute(
+          "insert into process_run (process_id, entity_id, entity_name, status, meta, is_neutralized, created_at, updated_at) values (1, 'WAL', 'Wal Walsen', 'PENDING', '{}', 0, ?, ?)",
+          [NOW, NOW],
+        );
+        largest = Math.max(largest, walSize());
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      reading = false;
+      await Promise.all(reads);
+      return largest;
+    };
+    // The service's proportions (WAL_SIZE_LIMIT, WAL_PAUSE_BYTES), smaller.
+    await em().execute(`pragma journal_size_limit = ${256 * 1024}`);
+    const bound = 1024 * 1024;
+    await em().execute('pragma wal_checkpoint(TRUNCATE)');
+    const unpaused = new SqliteReadConnections(file, {
+      count: 2,
+      busyTimeoutMs: 5000,
+      checkpoint,
+      walPauseBytes: Infinity,
+    });
+    const grown = await load(unpaused, 3000).finally(() => unpaused.close());
+    // Without the pause the WAL outgrows the bound many times over: the reads never leave it a moment.
+    expect(grown).toBeGreaterThan(8 * bound);
+    expect(unpaused.checkpoints).toBe(0);
+
+    // The same start as the run above: the WAL emptied.
+    await em().execute('pragma wal_checkpoint(TRUNCATE)');
+    expect(walSize()).toBe(0);
+    const paused = new SqliteReadConnections(file, {
+      count: 2,
+      busyTimeoutMs: 5000,
+      checkpoint,
+      walPauseBytes: bound,
+    });
+    try {
+      const largest = await load(paused, 2000);
+      expect(paused.checkpoints).toBeGreaterThan(0);
+      expect(largest).toBeLessThan(8 * bound);
+      // The reads still see every write.
+      const [row] = (await paused.read(
+        "select count(*) as n from process_run where entity_id = 'WAL'",
+        [],
+      ))! as {
+        n: number;
+      }[];
+      const [main] = await em().execute<{ n: number }[]>(
+        "select count(*) as n from process_run where entity_id = 'WAL'",
+      );
+      expect(row?.n).toBe(main?.n);
+    } finally {
+      await paused.close();
+      await em().execute(`pragma journal_size_limit = ${WAL_SIZE_LIMIT}`);
+      await em().execute("delete from process_run where entity_id = 'WAL'");
+    }
   });
 
   it('has none for an in-memory database, whose reads stay on its one connection', async () => {
