@@ -45,6 +45,23 @@ export type Binder = (
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ConnectionClass = abstract new (...args: any[]) => AbstractSqlConnection;
 
+/**
+ * Whether a query may leave MikroORM's own path: a text with its values in an array, and no abort signal
+ * or in-flight abort strategy (MikroORM's abort handling is on its path).
+ */
+export function leavesMikroOrmPath(
+  query: unknown,
+  params: unknown,
+  loggerContext: Record<string, unknown> | undefined,
+): query is string {
+  return (
+    typeof query === 'string' &&
+    Array.isArray(params) &&
+    loggerContext?.['signal'] == null &&
+    loggerContext?.['inflightQueryAbortStrategy'] == null
+  );
+}
+
 /** `Base` (a MikroORM connection class) executing the queries `bind` can bind with bound values. */
 export function withBoundParameters<TBase extends ConnectionClass>(Base: TBase, bind: Binder) {
   abstract class BoundParameterConnection extends Base {
@@ -56,35 +73,38 @@ export function withBoundParameters<TBase extends ConnectionClass>(Base: TBase, 
       loggerContext?: Record<string, unknown>,
     ): Promise<T> {
       const bound =
-        typeof query === 'string' &&
-        Array.isArray(params) &&
-        params.length > 0 &&
-        loggerContext?.['signal'] == null &&
-        loggerContext?.['inflightQueryAbortStrategy'] == null
-          ? bind(query, params, this.platform)
+        leavesMikroOrmPath(query, params, loggerContext) && (params as unknown[]).length > 0
+          ? bind(query, params as unknown[], this.platform)
           : undefined;
       if (bound === undefined) {
         return super.execute(query as string, params as unknown[], method, ctx, loggerContext) as Promise<T>;
       }
       await this.ensureConnection();
-      const sql = query as string;
-      // The text with its values written in only where the query log shows values (LOG_LEVEL=debug).
+      return this.executeLogged(query as string, params as unknown[], loggerContext, async () => {
+        const client = (ctx ?? this.getClient()) as {
+          executeQuery(query: CompiledQuery): Promise<unknown>;
+        };
+        return this.transformRawResult<T>(
+          await client.executeQuery(CompiledQuery.raw(bound.sql, bound.values)),
+          method,
+        );
+      });
+    }
+
+    /**
+     * `run` in MikroORM's query log and timing as `sql` with `params`: the text with its values written in
+     * only where the query log shows values (LOG_LEVEL=debug).
+     */
+    protected executeLogged<T>(
+      sql: string,
+      params: unknown[],
+      loggerContext: Record<string, unknown> | undefined,
+      run: () => Promise<T>,
+    ): Promise<T> {
       const logged = this.config.getLogger().isEnabled('query', loggerContext)
-        ? this.getSql(sql, this.platform.formatQuery(sql, params as unknown[]), loggerContext)
+        ? this.getSql(sql, this.platform.formatQuery(sql, params), loggerContext)
         : sql;
-      return this.executeQuery(
-        logged,
-        async () => {
-          const client = (ctx ?? this.getClient()) as {
-            executeQuery(query: CompiledQuery): Promise<unknown>;
-          };
-          return this.transformRawResult<T>(
-            await client.executeQuery(CompiledQuery.raw(bound.sql, bound.values)),
-            method,
-          );
-        },
-        { query: sql, params: params as unknown[], ...loggerContext },
-      );
+      return this.executeQuery(logged, run, { query: sql, params, ...loggerContext });
     }
   }
   return BoundParameterConnection;

@@ -10,7 +10,7 @@ import { MikroORM, type AbstractSqlDriver, type SqlEntityManager } from '@mikro-
 import { emDialect, parseDatabaseUrl, type Dialect } from './database-url.ts';
 import { acquireMigrationLock } from './migration-lock.ts';
 import { databaseKind, ORIGINAL_SERVICE_TABLES, tableNamesOf, type AdoptionConnection } from './adopt.ts';
-import { cachePreparedStatements, type PreparingDatabase } from './sqlite-statement-cache.ts';
+import { prepareSqliteReading, type SqliteReadingDatabase } from './sqlite-connection.ts';
 import { useTrigramFolding } from './sqlite-run-text.ts';
 import {
   buildOrmConfig,
@@ -50,24 +50,17 @@ export async function createOrm(databaseUrl: string, options: BuildOrmConfigOpti
 
 /**
  * The one SQLite connection, made ready once:
- * - SQLite's built-in lower() folds ASCII only ('Æ' stays 'Æ'), while PostgreSQL's and SQL Server's fold
- *   Unicode. Queries use lower() for case-insensitive matching (e.g. `entity_name`), so the connection gets
- *   lower() as JavaScript's Unicode toLowerCase: the same SQL then finds the same rows on every database.
- * - Its prepared statements are kept for reuse (sqlite-statement-cache.ts).
+ * - Unicode lower() and kept prepared statements, as every SQLite connection of the service
+ *   (sqlite-connection.ts).
  * - The "contains" searches may ask its trigram index, which texts it can serve learned at the first one
  *   (sqlite-run-text.ts).
  */
 async function prepareSqliteConnection(orm: Orm): Promise<void> {
   const connection = orm.em.getConnection() as unknown as {
-    getNativeClient(): Promise<
-      PreparingDatabase & { function(name: string, options: object, fn: (value: unknown) => unknown): void }
-    >;
+    getNativeClient(): Promise<SqliteReadingDatabase>;
   };
   const database = await connection.getNativeClient();
-  database.function('lower', { deterministic: true }, (value) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  );
-  cachePreparedStatements(database);
+  prepareSqliteReading(database);
   // The same library's case folding of its trigram index (sqlite-run-text.ts), asked in a scratch database.
   const Database = database.constructor as new (
     path: string,

@@ -1,13 +1,13 @@
 /**
  * A worker thread with a read-only connection of its own to the service's SQLite file (see
  * sqlite-readers.ts). It answers `{ id, sql, values }` with `{ id, rows }`, or `{ id, error }` with the
- * error's name, message and SQLite code, or `{ id, write: true }` for a statement that would write. Its connection is set up as the main one for reading: the same
- * Unicode `lower()` (orm.ts) and kept prepared statements (sqlite-statement-cache.ts); `query_only` makes
- * SQLite refuse any statement that would write.
+ * error's name, message and SQLite code, or `{ id, write: true }` for a statement that would write. Its
+ * connection reads as the main one does (sqlite-connection.ts: Unicode `lower()`, kept prepared
+ * statements); `query_only` makes SQLite refuse any statement that would write.
  */
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { cachePreparedStatements } from './sqlite-statement-cache.ts';
+import { prepareSqliteReading, type SqliteReadingDatabase } from './sqlite-connection.ts';
 import type { ReaderReply, ReaderRequest } from './sqlite-readers.ts';
 
 interface ReaderStatement {
@@ -16,10 +16,9 @@ interface ReaderStatement {
   readonly busy: boolean;
   all(values: readonly unknown[]): unknown[];
 }
-interface ReaderDatabase {
+interface ReaderDatabase extends SqliteReadingDatabase {
   prepare(sql: string): ReaderStatement;
   pragma(sql: string): unknown;
-  function(name: string, options: object, fn: (value: unknown) => unknown): void;
 }
 
 const { file, busyTimeoutMs } = workerData as { file: string; busyTimeoutMs: number };
@@ -30,10 +29,7 @@ const Database = createRequire(import.meta.url)('better-sqlite3') as new (
 ) => ReaderDatabase;
 const database = new Database(file, { fileMustExist: true, timeout: busyTimeoutMs });
 database.pragma('query_only = on');
-database.function('lower', { deterministic: true }, (value) =>
-  typeof value === 'string' ? value.toLowerCase() : value,
-);
-cachePreparedStatements(database);
+prepareSqliteReading(database);
 
 parentPort!.on('message', ({ id, sql, values }: ReaderRequest) => {
   let reply: ReaderReply;

@@ -13,7 +13,7 @@
  * `forceUtcTimezone` is on (orm-config.ts), and epoch numbers written before the switch still read.
  */
 import type { Configuration, Transaction } from '@mikro-orm/core';
-import { withBoundParameters } from './bound-connection.ts';
+import { leavesMikroOrmPath, withBoundParameters } from './bound-connection.ts';
 import { boundParameters } from './sqlite-bound-parameters.ts';
 import { isReadStatement, readsOffloaded, type SqliteReadConnections } from './sqlite-readers.ts';
 import { AbstractSqlDriver, SqlitePlatform } from '@mikro-orm/sql';
@@ -74,28 +74,22 @@ export class BoundParameterSqliteConnection extends BoundSqliteConnection {
       readers === undefined ||
       method === 'run' ||
       ctx !== undefined ||
-      typeof query !== 'string' ||
-      !Array.isArray(params) ||
-      loggerContext?.['signal'] != null ||
+      !leavesMikroOrmPath(query, params, loggerContext) ||
       !readsOffloaded() ||
       !isReadStatement(query)
     ) {
       return super.execute(query, params, method, ctx, loggerContext);
     }
-    const values = params.length === 0 ? [] : boundParameters(query, params, sqliteUtcText);
+    const all = params as unknown[];
+    const values = all.length === 0 ? [] : boundParameters(query, all, sqliteUtcText);
     // What cannot be bound goes with its values written in, as MikroORM sends it.
     const sent =
       values === undefined
-        ? { sql: this.platform.formatQuery(query, params), values: [] }
+        ? { sql: this.platform.formatQuery(query, all), values: [] }
         : { sql: query, values };
-    const logged = this.config.getLogger().isEnabled('query', loggerContext)
-      ? this.getSql(query, this.platform.formatQuery(query, params), loggerContext)
-      : query;
-    const rows = await this.executeQuery(logged, () => readers.read(sent.sql, sent.values), {
-      query,
-      params,
-      ...loggerContext,
-    });
+    const rows = await this.executeLogged(query, all, loggerContext, () =>
+      readers.read(sent.sql, sent.values),
+    );
     // A statement that would write is the main connection's.
     if (rows === undefined) return super.execute(query, params, method, ctx, loggerContext);
     return this.transformRawResult<T>({ rows }, method);
