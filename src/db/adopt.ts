@@ -19,6 +19,7 @@ import type { Dialect } from './database-url.ts';
 import { reindexAllRunFieldsSql } from './meta-fields.ts';
 import { MIGRATIONS_TABLE } from './orm-config.ts';
 import { recountRunsSql } from './run-counts.ts';
+import { OPTIMIZE_RUN_TEXT_SQL } from './sqlite-run-text.ts';
 
 /** Tables the original service created, in the order rows are copied (parents first). */
 export const ORIGINAL_SERVICE_TABLES = [
@@ -479,6 +480,8 @@ async function copyRows(
   const read = (sql: string) => execute<{ id: number; meta: unknown }>(sql);
   for (const { sql, params } of await reindexAllRunFieldsSql(read, platform, dialect))
     await execute(sql, params);
+  // SQLite: the trigram index, which the copy of the runs filled in bulk, merged into one segment.
+  if (dialect === 'sqlite') await execute(OPTIMIZE_RUN_TEXT_SQL);
   await execute(`update ${q(ADOPTION_MARKER)} set ${q('copied_at')} = ? where ${q('id')} = 1`, [now]);
 }
 

@@ -113,6 +113,18 @@ export const RUN_TEXT_UPDATE_TRIGGER_SQL =
  */
 export const RUN_TEXT_MERGE_SQL = `insert into ${RUN_TEXT_TABLE} (${RUN_TEXT_TABLE}, rank) values ('automerge', 0)`;
 
+/**
+ * Merges every segment of the index into one (FTS5's `optimize`): after the index was filled in bulk — by
+ * the migration that created it, by an adoption (adopt.ts) or by the bench's seed. A bulk fill leaves
+ * segments of thousands of pages each at FTS5's lowest level, where with `automerge` 0 (`RUN_TEXT_MERGE_SQL`)
+ * the new runs' one-commit segments join them; when that level holds `crisismerge` (16) segments, the next
+ * commit merges them all in one statement. On a database just seeded with a million runs such merges
+ * rewrote 33,000 and 64,000 pages within the first 7,000 new runs, holding the event loop 1.2–3.7 s each:
+ * POST run 354–355 req/s in its first 10 s against 509–525 after `optimize` (4 s at a million runs), which
+ * leaves one segment at the top, so a commit's merges involve only what came after it.
+ */
+export const OPTIMIZE_RUN_TEXT_SQL = `insert into ${RUN_TEXT_TABLE} (${RUN_TEXT_TABLE}) values ('optimize')`;
+
 /** Adds `RUN_TEXT_TRIGGERS` to the metadata of `process_run` (on SQLite; orm-config.ts). */
 export function addRunTextTriggersOnSqlite(meta: EntityMetadata): void {
   if (meta.tableName !== 'process_run') return;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOrm, createOrm, migrateToLatest, type Orm } from '../../src/db/orm.ts';
-import { REBUILD_RUN_TEXT_SQL, trigramPhrase } from '../../src/db/sqlite-run-text.ts';
+import { OPTIMIZE_RUN_TEXT_SQL, REBUILD_RUN_TEXT_SQL, trigramPhrase } from '../../src/db/sqlite-run-text.ts';
 import {
   metaScalarText,
   runSearchCountQuery,
@@ -310,6 +310,24 @@ describe('the trigram index of entity_id, entity_name and the meta values (SQLit
     expect((await answer('ny vær', false)).ids).toEqual([ids[0]]);
     expect(await runTextDrift(em(), 'sqlite')).toHaveLength(2);
     for (const sql of REBUILD_RUN_TEXT_SQL) await em().execute(sql);
+    expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
+  });
+
+  it('merges its segments into one (OPTIMIZE_RUN_TEXT_SQL) and still finds the same runs', async () => {
+    const segments = async () =>
+      Number(
+        (
+          await em().execute<{ n: number }[]>('select count(distinct segid) as n from process_run_text_idx')
+        )[0]?.n,
+      );
+    const texts = ['hansen', 'æbelø', 'id-1', 'ny vær', 'ᎠᎡᎢ'];
+    const before = await Promise.all(texts.map(bySearch));
+    // Every run above was its own transaction, so its own segment (FTS5's automerge is 0).
+    expect(await segments()).toBeGreaterThan(5);
+    await em().execute(OPTIMIZE_RUN_TEXT_SQL);
+    expect(await segments()).toBe(1);
+    expect(await Promise.all(texts.map(bySearch))).toEqual(before);
+    expect(before.map((found) => found.total)).toEqual(texts.map((text) => expectedBySearch(text).length));
     expect(await runTextDrift(em(), 'sqlite')).toEqual([]);
   });
 });
