@@ -204,9 +204,16 @@ export function indexedMetaCondition(
       };
 }
 
-/** A step run of the run is failed for this step and is its step's current attempt (no live rerun of it). */
+/**
+ * A step run of the run is failed for this step and is its step's current attempt (no live rerun of it).
+ * Written as the set of those runs (`r.id in (…)`, not correlated): the step's failed step runs are read
+ * once, through their own index (process_step_run_failed_step_id_index), and each run in range is looked
+ * up in that set. The correlated `exists (… fs.run_id = r.id …)` this replaced had SQLite (3.53) scan
+ * every failed step run of the step for each run in range: a page at a million runs took 29 s, now
+ * 35–62 ms, its count 41–108 ms. PostgreSQL plans both forms as the same semi-join (about 35 ms).
+ */
 const FAILED_AT = [
-  'exists (select 1 from process_step_run fs where fs.run_id = r.id and fs.step_id = ?',
+  'r.id in (select fs.run_id from process_step_run fs where fs.step_id = ?',
   "and fs.status = 'FAILED' and fs.deleted_at is null and not exists (select 1 from process_step_run nx",
   'where nx.rerun_of_id = fs.id and nx.deleted_at is null))',
 ].join(' ');

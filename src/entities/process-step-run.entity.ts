@@ -21,9 +21,10 @@ export const ProcessStepRun = defineEntity({
   filters: softDeleteFilter(),
   properties: {
     id: p.integer().primary().autoincrement(),
-    // No index of their own (MikroORM gives every many-to-one one): the composite indexes below start with
-    // each of these columns and serve every lookup and foreign-key check by it. A new run writes one step
-    // run per step, so each index less is a B-tree page less per step in every run's commit.
+    // No index of their own (MikroORM gives every many-to-one one): `run_id` leads the composite index
+    // below, which serves every lookup and foreign-key check by it; a step is never deleted (only hidden),
+    // so nothing looks step runs up by `step_id` alone. A new run writes one step run per step, so each
+    // index less is a B-tree page less per step in every run's commit.
     run: () =>
       p
         .manyToOne(ProcessRun)
@@ -66,7 +67,13 @@ export const ProcessStepRun = defineEntity({
   },
   indexes: [
     { name: 'process_step_run_run_id_step_index_index', properties: ['run', 'step_index'] },
-    { name: 'process_step_run_step_id_status_index', properties: ['step', 'status'] },
+    // `GET /runs?failed_at=` reads the failed step runs of one step (run-queries.ts FAILED_AT). Only failed
+    // ones: a new run's step runs (pending) and a report's status change touch it only to or from `failed`.
+    {
+      name: 'process_step_run_failed_step_id_index',
+      properties: ['step'],
+      where: "status = 'FAILED'",
+    },
     // A restore finds the rows of one delete by its token (lifecycle-queries.ts); only hidden rows have one.
     {
       name: 'process_step_run_deletion_token_index',

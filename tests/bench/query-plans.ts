@@ -54,6 +54,10 @@ try {
   const processIds = (await connection.execute<{ id: number }[]>('select id from process')).map((row) =>
     Number(row.id),
   );
+  const [third] = await connection.execute<{ id: number }[]>(
+    'select id from process_step where process_id = 1 order by "index" limit 1 offset 2',
+  );
+  const failedStep = Number(third?.id);
   const everyProcess = { processIds, fields: new Set(['kommune']) };
   const processOne = { processIds: [1], fields: new Set(['kommune']) };
   const declared = Object.keys(RUN_METADATA_SCHEMA);
@@ -147,6 +151,17 @@ try {
       'list runs, process_id=1&meta_filter=kommune:Aarhus&status=failed from process_run_field: first page',
       runPageQuery(em, dialect, {
         filters: { process_id: 1, statuses: ['failed'], meta: aarhus, metaIndex: processOne },
+        ...page,
+      }).getFormattedQuery(),
+    ],
+    [
+      `list runs, process_id=1&failed_at=${failedStep} (its third step): total`,
+      runCountQuery(em, dialect, { process_id: 1, failed_at: failedStep }).getFormattedQuery(),
+    ],
+    [
+      `list runs, process_id=1&failed_at=${failedStep}: first page`,
+      runPageQuery(em, dialect, {
+        filters: { process_id: 1, failed_at: failedStep },
         ...page,
       }).getFormattedQuery(),
     ],
