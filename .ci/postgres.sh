@@ -27,4 +27,7 @@ done
 pg_isready -h 127.0.0.1 -p "$PG_PORT" >&2
 $AS_POSTGRES psql -p "$PG_PORT" -qtAc \
   "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD'; END IF; END\$\$;" >&2
+# The bench writes a bulk seed's pages out (CHECKPOINT) before measuring: PostgreSQL 15 lets a role do that.
+$AS_POSTGRES psql -p "$PG_PORT" -qtAc \
+  "DO \$\$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pg_checkpoint') THEN GRANT pg_checkpoint TO $PG_USER; END IF; END\$\$;" >&2
 echo "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"

@@ -505,7 +505,9 @@ interface RunsReport {
 
 /**
  * Seeds BENCH_RUNS runs in bulk into the migrated, empty database of `orm`, then on PostgreSQL runs
- * VACUUM ANALYZE, as autovacuum would soon after such a load.
+ * VACUUM ANALYZE, as autovacuum would soon after such a load, and a CHECKPOINT (when the role may: the
+ * `pg_checkpoint` role, which .ci/postgres.sh grants), so the load's dirty pages are written before the
+ * scenarios rather than by the checkpointer during them, spread over minutes.
  */
 async function seedRunsDatabase(
   orm: Orm,
@@ -520,7 +522,17 @@ async function seedRunsDatabase(
     .execute(
       'vacuum analyze process, process_step, process_run, process_step_run, process_run_count, process_run_field',
     );
-  return { seeded, analyzeMs: performance.now() - started };
+  const analyzeMs = performance.now() - started;
+  try {
+    const checkpointStarted = performance.now();
+    await orm.em.fork().getConnection().execute('checkpoint');
+    console.log(
+      `CHECKPOINT after the seed: ${((performance.now() - checkpointStarted) / 1000).toFixed(1)} s`,
+    );
+  } catch (error) {
+    console.log(`no CHECKPOINT after the seed (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return { seeded, analyzeMs };
 }
 
 /** Runs `work` on a fresh database `on`, dropping it afterwards, on Ctrl-C too. */
