@@ -332,7 +332,7 @@ export function currentStepRunRecordsOf(
 }
 
 /** Whether `filters` name nothing but a process and statuses: `total` is then read from the run counts. */
-function byProcessAndStatusOnly(filters: RunListFilters): boolean {
+export function byProcessAndStatusOnly(filters: RunListFilters): boolean {
   return filtersOnly(filters, ['process_id', 'statuses']);
 }
 

@@ -3,6 +3,7 @@ import type { HandlerMap, QueryParams } from '../../contract.ts';
 import { isMetaField, RUN_ORDER_COLUMNS, type RunListFilters, type RunOrder } from '../../db/run-queries.ts';
 import { onReadConnections } from '../../db/sqlite-readers.ts';
 import { BadRequestError } from '../../errors/domain-errors.ts';
+import { byProcessAndStatusOnly } from '../../services/run.service.ts';
 import { noteAuditChanges } from '../../middleware/audit-trail.ts';
 import { parseTimestamp } from '../../util/timestamps.ts';
 import { pageOffset, pageRequest, sendPageHeaders } from '../pagination.ts';
@@ -96,11 +97,7 @@ function runFilters(query: QueryParams<'listRuns'>): RunListFilters {
  * req/s).
  */
 export function readsMatches(query: { filters: RunListFilters; order: RunOrder }): boolean {
-  const kept = new Set<string>(['process_id', 'statuses']);
-  return (
-    'metaField' in query.order ||
-    Object.entries(query.filters).some(([name, value]) => value !== undefined && !kept.has(name))
-  );
+  return 'metaField' in query.order || !byProcessAndStatusOnly(query.filters);
 }
 
 /** Handlers of the `runs` tag. */
