@@ -210,7 +210,7 @@ export function indexedMetaCondition(
  * once, through their own index (process_step_run_failed_step_id_index), and each run in range is looked
  * up in that set. The correlated `exists (… fs.run_id = r.id …)` this replaced had SQLite (3.53) scan
  * every failed step run of the step for each run in range: a page at a million runs took 29 s, now
- * 35–62 ms, its count 41–108 ms. PostgreSQL plans both forms as the same semi-join (about 35 ms).
+ * 35–62 ms, its count 41–108 ms. PostgreSQL plans both forms as the same semi-join (35–44 ms).
  */
 const FAILED_AT = [
   'r.id in (select fs.run_id from process_step_run fs where fs.step_id = ?',
