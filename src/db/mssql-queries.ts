@@ -39,6 +39,7 @@ import {
   indexedMetaCountSql,
   indexRunFieldsSql,
   lockProcessMetaSql,
+  touchProcessRowSql,
   reindexProcessFieldsSql,
 } from './run-fields.ts';
 import { runCountQuery, runPageQuery, type RunListQuery, type SqlFragment } from './run-queries.ts';
@@ -290,6 +291,8 @@ const QUERIES: Record<string, Render> = {
     formatted(em, stepRunRecordsSql([1, 2, 3])),
   'lock the live run of a live step run, answering its row (updateStepRun)': (em) =>
     formatted(em, lockRunOfStepRunSql(em.getPlatform(), 42, new Date('2026-01-05T10:15:00.123Z'))),
+  'the live process written unchanged, to lock it and give it a new version (createStep)': (em) =>
+    formatted(em, touchProcessRowSql(7)),
   'the process read and share-locked, as a record (createRun)': (em) =>
     formatted(em, lockProcessMetaSql('mssql', 7, '*')),
   'a process by id, deleted or not, as a record (after createRun, createStep; listRuns sorted by a meta field)':

@@ -179,6 +179,23 @@ export function lockProcessMetaSql(
   return { sql: `select ${columns} from process${lock[0]} where id = ?${lock[1]}`, params: [processId] };
 }
 
+/** The statement of `touchProcessRow`. */
+export function touchProcessRowSql(processId: number): SqlFragment {
+  return { sql: 'update process set name = name where id = ? and deleted_at is null', params: [processId] };
+}
+
+/**
+ * Writes the row of the live process `processId` (if there is one) without changing a value, in the
+ * transaction `tx`. For a change of what a new run copies that is not in the row itself (a
+ * new step): the row gets a new version, which PostgreSQL's new runs, written only while the process is the
+ * version they read (postgres-run-writes.ts), see; and the row stays locked until `tx` ends, so a new run
+ * on any database waits for the change instead of being written without it. Taken first in `tx`.
+ */
+export async function touchProcessRow(tx: EntityManager, processId: number): Promise<void> {
+  const { sql, params } = touchProcessRowSql(processId);
+  await (tx as SqlEntityManager).execute(sql, params, 'run');
+}
+
 /** What a record of `process` has: its columns, with no collections (`steps`) as an entity has. */
 export type ProcessRecord = Pick<Process, 'id' | 'name' | 'meta' | 'retention_months' | 'deleted_at'>;
 

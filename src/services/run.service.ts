@@ -474,9 +474,31 @@ export async function textMatchesFirst(
   return inRange === undefined || 10 * total * total < (page.offset + page.limit) * inRange;
 }
 
+/** What PostgreSQL's new run reads of its process (`readProcessWithSteps`), with its declared fields. */
+interface ProcessSnapshot {
+  process: ProcessRecord;
+  version: ProcessVersion;
+  steps: StepToRun[];
+  fields: string[];
+  /** When it was read (`performance.now()`). */
+  readAt: number;
+}
+
+/**
+ * How long a process read for a new run is used again (PostgreSQL): a new run is written only while the
+ * process is still the version read (its xmin), so this bounds memory and staleness, not correctness. Far
+ * shorter than the 2^32 transactions after which an xmin could come round again.
+ */
+const PROCESS_SNAPSHOT_MS = 30_000;
+
+/** At most this many processes' snapshots are kept (the oldest read goes first). */
+const MAX_PROCESS_SNAPSHOTS = 1000;
+
 /** Process runs: start, read, list and change metadata (any role). */
 export class RunService {
   readonly #dialect: Dialect;
+  /** PostgreSQL: the processes read for new runs, by id (`#createOnUnchangedProcess`). */
+  readonly #snapshots = new Map<number, ProcessSnapshot>();
 
   constructor(options: { dialect: Dialect }) {
     this.#dialect = options.dialect;
@@ -533,15 +555,41 @@ export class RunService {
    * everything written in one statement while the process is the version read, under its share lock (so a
    * delete of the process waits for the run and hides it, as in `create`). Undefined when the process
    * changed in between (nothing written), or has more steps than one statement takes.
+   *
+   * The read is kept (`#snapshots`) and used again by the next runs of the process, which then take one
+   * statement: the version guards them as it guards the second statement. Every change of what a new run
+   * copies writes the process's row, its steps included (`touchProcessRow`), so a run written on a kept
+   * read is one the process would give now; when the row has moved on, nothing is written and the process
+   * is read again.
    */
   async #createOnUnchangedProcess(em: SqlEntityManager, input: NewRun): Promise<RunWithSteps | undefined> {
+    const kept = this.#snapshots.get(input.process_id);
+    if (kept !== undefined && performance.now() - kept.readAt < PROCESS_SNAPSHOT_MS) {
+      const created = await insertRunOnPostgres(
+        em,
+        input,
+        kept.process,
+        kept.steps,
+        kept.fields,
+        kept.version,
+      );
+      if (created !== undefined) return created;
+    }
+    this.#snapshots.delete(input.process_id);
     const read = await readProcessWithSteps(em, input.process_id);
     if (read === undefined || read.process.deleted_at != null) {
       throw new NotFoundError(`Process ${input.process_id} not found`);
     }
     if (read.steps.length > MAX_STEP_RUNS_PER_STATEMENT) return undefined;
     const fields = indexedMetaFields(storedObject(read.process.meta));
-    return insertRunOnPostgres(em, input, read.process, read.steps, fields, read.version);
+    const created = await insertRunOnPostgres(em, input, read.process, read.steps, fields, read.version);
+    if (created !== undefined) {
+      if (this.#snapshots.size >= MAX_PROCESS_SNAPSHOTS) {
+        this.#snapshots.delete(this.#snapshots.keys().next().value as number);
+      }
+      this.#snapshots.set(input.process_id, { ...read, fields, readAt: performance.now() });
+    }
+    return created;
   }
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { touchProcessRow } from '../db/run-fields.ts';
 import { ProcessStep } from '../entities/index.ts';
 import { ConflictError } from '../errors/domain-errors.ts';
 import { liveProcess, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
@@ -21,6 +22,8 @@ export class StepService {
    */
   async create(em: EntityManager, input: NewStep): Promise<ProcessStep> {
     const step = await em.transactional(async (tx) => {
+      // First: a new run copies the process's live steps, so adding one is a change of the process.
+      await touchProcessRow(tx, input.process_id);
       const process = await liveProcess(tx, input.process_id);
       const taken = await tx.count(ProcessStep, { process: process.id, index: input.index });
       if (taken > 0) {

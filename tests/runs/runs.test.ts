@@ -125,6 +125,46 @@ describe('runs', () => {
       expect(run.meta).toEqual({});
     });
 
+    it('gives every new run the process as it is then: a step added, the retention changed, the process deleted', async () => {
+      // On PostgreSQL the process read for a run is used again for the next (run.service.ts); each change
+      // below must still reach the very next run.
+      const process = await newProcess([{ index: 0 }, { index: 1 }]);
+      const create = (entity_id: string) =>
+        send('POST', '/api/v1/runs', { process_id: process.id, entity_id }, server.userKey);
+      const first = await json<RunBody>(await create('a'), 201);
+      expect(first.steps.map((s) => s.step_index)).toEqual([0, 1]);
+      expect((await json<RunBody>(await create('b'), 201)).steps).toHaveLength(2);
+
+      const added = await json<{ id: number }>(
+        await send('POST', '/api/v1/steps', { process_id: process.id, index: 2, name: 'Trin 2' }),
+        201,
+      );
+      const withStep = await json<RunBody>(await create('c'), 201);
+      expect(withStep.steps.map((s) => [s.step_index, s.step_id])).toEqual([
+        [0, process.stepIds.get(0)],
+        [1, process.stepIds.get(1)],
+        [2, added.id],
+      ]);
+      expect(withStep.scheduled_deletion_at).toBeNull();
+
+      await json(await send('PATCH', `/api/v1/processes/${process.id}`, { retention_months: 2 }), 200);
+      const retained = await json<RunBody>(await create('d'), 201);
+      expect(retained.scheduled_deletion_at).not.toBeNull();
+      expect(new Date(retained.scheduled_deletion_at!).getTime()).toBeGreaterThan(
+        new Date(retained.created_at).getTime() + 58 * 86_400_000,
+      );
+      expect(retained.steps).toHaveLength(3);
+
+      expect((await send('DELETE', `/api/v1/processes/${process.id}`)).status).toBe(204);
+      const refused = await create('e');
+      expect(refused.status).toBe(404);
+      expect(((await refused.json()) as Problem).detail).toBe(`Process ${process.id} not found`);
+      const stored = await server.container.orm.em
+        .fork()
+        .count(ProcessRun, { process: process.id }, { filters: false });
+      expect(stored).toBe(4);
+    });
+
     it('creates a run without step runs for a process without steps', async () => {
       const process = await newProcess([]);
       const run = await json<RunBody>(
