@@ -18,11 +18,12 @@
  *
  * Why the version suffices: every writer of a run's step runs writes the run's row first (`lockRun`), in
  * the same transaction; every writer of a process that changes what a new run copies (its declared fields,
- * its retention, a delete, a restore, a new step: `touchProcessRow`) writes the process's row. So when the row is still the version read,
- * nothing that the derivation read has been committed since. When it is not — or its writer still holds it,
- * and the write waits for it and then finds a new version — nothing is written, and the service does the
- * call again the way SQLite and SQL Server do it: in a transaction that locks the row first, then reads
- * (a robot racing another writer of the same run or process, or an operator).
+ * its retention, a delete, a restore, a new step: `touchProcessRow`) writes the process's row. So when the
+ * row is still the version read, nothing that the derivation read has been committed since. When it is
+ * not — or its writer still holds it, and the write waits for it and then finds a new version — nothing is
+ * written, and the service does the call again the way SQLite and SQL Server do it: in a transaction that
+ * locks the row first, then reads (a robot racing another writer of the same run or process, or an
+ * operator).
  *
  * A new run usually takes one statement: the service keeps what it read of a process and writes the next
  * runs of that process on it (`RunService`), on the same condition; a read is taken again when it fails.

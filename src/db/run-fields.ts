@@ -186,10 +186,10 @@ export function touchProcessRowSql(processId: number): SqlFragment {
 
 /**
  * Writes the row of the live process `processId` (if there is one) without changing a value, in the
- * transaction `tx`. For a change of what a new run copies that is not in the row itself (a
- * new step): the row gets a new version, which PostgreSQL's new runs, written only while the process is the
- * version they read (postgres-run-writes.ts), see; and the row stays locked until `tx` ends, so a new run
- * on any database waits for the change instead of being written without it. Taken first in `tx`.
+ * transaction `tx`, for a change of what a new run copies that is not in the row itself (a new step). The
+ * row gets a new version, which PostgreSQL's new runs see: they are written only while the process is the
+ * version they read (postgres-run-writes.ts). And the row stays locked until `tx` ends, so a new run on any
+ * database waits for the change instead of being written without it. Taken first in `tx`.
  */
 export async function touchProcessRow(tx: EntityManager, processId: number): Promise<void> {
   const { sql, params } = touchProcessRowSql(processId);
