@@ -53,6 +53,7 @@ import { Process, ProcessRun, ProcessStep, ProcessStepRun } from '../entities/in
 import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
 import { addCalendarMonths, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
 import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
+import { LruMap } from '../util/lru-map.ts';
 
 export interface NewRun {
   process_id: number;
@@ -491,14 +492,14 @@ interface ProcessSnapshot {
  */
 const PROCESS_SNAPSHOT_MS = 30_000;
 
-/** At most this many processes' snapshots are kept (the oldest read goes first). */
+/** At most this many processes' snapshots are kept (the least recently used goes first). */
 const MAX_PROCESS_SNAPSHOTS = 1000;
 
 /** Process runs: start, read, list and change metadata (any role). */
 export class RunService {
   readonly #dialect: Dialect;
   /** PostgreSQL: the processes read for new runs, by id (`#createOnUnchangedProcess`). */
-  readonly #snapshots = new Map<number, ProcessSnapshot>();
+  readonly #snapshots = new LruMap<number, ProcessSnapshot>(MAX_PROCESS_SNAPSHOTS);
 
   constructor(options: { dialect: Dialect }) {
     this.#dialect = options.dialect;
@@ -584,9 +585,6 @@ export class RunService {
     const fields = indexedMetaFields(storedObject(read.process.meta));
     const created = await insertRunOnPostgres(em, input, read.process, read.steps, fields, read.version);
     if (created !== undefined) {
-      if (this.#snapshots.size >= MAX_PROCESS_SNAPSHOTS) {
-        this.#snapshots.delete(this.#snapshots.keys().next().value as number);
-      }
       this.#snapshots.set(input.process_id, { ...read, fields, readAt: performance.now() });
     }
     return created;
