@@ -224,7 +224,8 @@ export const REPORTED_RUN_WRITTEN = 'exists (select 1 from run)';
  * The statement of a step-run report: `changes` of its run `run.id` (at least its `updated_at`) — with
  * `version`, only while the run is that version (its xmin) — and then `changes` of step run `stepRun.id` and
  * the count rows' UPDATE (`run.counts`, with `onlyIf` `REPORTED_RUN_WRITTEN`) when the status moved.
- * Answers the run's id, or no row when nothing was written.
+ * Answers the run's id and its new version (`version`: the xmin this statement's transaction gave it), or
+ * no row when nothing was written.
  */
 export function reportWritesSql(
   em: SqlEntityManager,
@@ -241,18 +242,19 @@ export function reportWritesSql(
   const runUpdate = updateSql(em, ProcessRun, 'process_run', run.id, run.changes, version);
   const written = { sql: ` and ${REPORTED_RUN_WRITTEN}`, params: [] };
   const parts: [string, SqlFragment][] = [
-    ['run', { sql: `${runUpdate.sql} returning id`, params: runUpdate.params }],
+    ['run', { sql: `${runUpdate.sql} returning id, xmin`, params: runUpdate.params }],
     ['step_run', updateSql(em, ProcessStepRun, 'process_step_run', stepRun.id, stepRun.changes, written)],
   ];
   if (run.counts !== undefined) parts.push(['counts', run.counts]);
-  return withStatements(parts, { sql: 'select id from run', params: [] });
+  return withStatements(parts, { sql: 'select id, xmin as version from run', params: [] });
 }
 
-/** Runs `reportWritesSql`: whether it wrote. */
-export async function writeReport(...args: Parameters<typeof reportWritesSql>): Promise<boolean> {
+/** Runs `reportWritesSql`: the run's new version (its xmin), or undefined when nothing was written. */
+export async function writeReport(...args: Parameters<typeof reportWritesSql>): Promise<string | undefined> {
   const [em] = args;
   const { sql, params } = reportWritesSql(...args);
-  return (await em.execute<unknown[]>(sql, params, 'all')).length > 0;
+  const [written] = await em.execute<{ version: unknown }[]>(sql, params, 'all');
+  return written === undefined ? undefined : String(written.version);
 }
 
 /** The prefix of the columns a statement here answers beside another table's rows. */

@@ -54,6 +54,7 @@ import { dropServerDatabase, onAdminDatabase, TEST_DATABASE_PREFIX } from '../su
 import { BOOTSTRAP_KEY_PATTERN, freePort, spawnServer } from '../support/processes.ts';
 import { measureLifecycle, printLifecycleTable, type LifecycleReport } from './lifecycle-bench.ts';
 import { measureReruns, printRerunTable, RERUN_WORKER_PROCESSES, type RerunReport } from './rerun-bench.ts';
+import { newRunsStepRuns, robotReports } from './robot-flow.ts';
 import { danishName, entityId, prng, runMeta, seedRuns, type SeededData } from './seed-runs.ts';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -680,6 +681,34 @@ async function measureRuns(on: RunsDatabase): Promise<RunsReport> {
           200,
         ),
       );
+      // The robots' flow: the runs just created (by the POST row) reported on in order, as robots do.
+      const flow = robotReports(await withOrm(database.url, (orm) => newRunsStepRuns(orm, seeded.runs)));
+      if (flow.length === 0) throw new Error("robots' flow: the POST row created no run with step runs");
+      let flowSent = 0;
+      rows.push(
+        await measure(
+          "PATCH /api/v1/step-runs/{id} (robots' flow: the new runs' step runs in order, running then success)",
+          server,
+          {
+            path: '/api/v1/step-runs/1',
+            method: 'PATCH',
+            seconds: runsSeconds,
+            setupRequest: (request) => {
+              const report = flow[flowSent++ % flow.length];
+              return {
+                ...request,
+                path: `/api/v1/step-runs/${report.id}`,
+                body: JSON.stringify({ status: report.status }),
+              };
+            },
+          },
+          json,
+          200,
+        ),
+      );
+      if (flowSent > flow.length) {
+        console.log(`robots' flow: ${flowSent} reports sent, ${flow.length} in the flow (began again)`);
+      }
       return {
         database: database.label,
         seeded,

@@ -405,6 +405,9 @@ describe('GET /api/v1/runs (listRuns)', () => {
       }
       if (label === 'softfail') {
         await em.nativeUpdate(ProcessStepRun, { id: stepRunIds.softfail.S1 }, { deleted_at: new Date() });
+        // Written to the run's row too, as every writer of a run's step runs does (`lockRun`): the server
+        // derives the next report from the run as it last wrote it while the row is that version.
+        await em.nativeUpdate(ProcessRun, { id: created.id }, { updated_at: new Date() });
         await report(stepRunIds.softfail.S2 as number, 'running');
       }
       await em.nativeUpdate(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessStepRun } from '../../src/entities/index.ts';
+import { StepRunService } from '../../src/services/step-run.service.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import type { Schemas } from '../../src/contract.ts';
 
@@ -220,6 +221,40 @@ describe('step runs', () => {
         }),
         422,
       );
+    });
+    it('derives each report from the run as it is now: changed by another server, a new step run, a delete', async () => {
+      // On PostgreSQL this server keeps the run as its last report wrote it and derives the next report from
+      // that (step-run.service.ts); every change below, by anyone, must reach the very next report.
+      const { run, stepIds, stepRuns } = await newRun();
+      await report(stepRuns[0].id, { status: 'running' });
+      await report(stepRuns[1].id, { status: 'running' });
+      // Another server on the same database (its own service, its own kept runs) finishes both.
+      const other = new StepRunService();
+      for (const index of [0, 1]) {
+        await other.report(server.container.orm.em.fork(), stepRuns[index].id, { status: 'success' });
+      }
+      const last = await report(stepRuns[2].id, { status: 'success' });
+      expect(last.status).toBe('success');
+      const completed = await getRun(run.id);
+      expect(completed.status).toBe('completed');
+      expect(completed.finished_at).not.toBeNull();
+
+      // A new attempt of the first step (pending): the run is not completed any more.
+      const again = await json<StepRunBody>(
+        await send('POST', '/api/v1/step-runs', { run_id: run.id, step_id: stepIds[0] }),
+        201,
+      );
+      await report(stepRuns[2].id, { status: 'success' });
+      expect((await getRun(run.id)).status).toBe('running');
+      await report(again.id, { status: 'success' });
+      expect((await getRun(run.id)).status).toBe('completed');
+
+      expect((await send('DELETE', `/api/v1/runs/${run.id}`, undefined, server.adminKey)).status).toBe(204);
+      await json<Problem>(await send('PATCH', `/api/v1/step-runs/${again.id}`, { status: 'running' }), 404);
+      const stored = await server.container.orm.em
+        .fork()
+        .findOne(ProcessStepRun, { id: again.id }, { filters: false });
+      expect(stored?.status).toBe('success');
     });
   });
 
