@@ -28,6 +28,7 @@ import { RerunService } from './services/rerun.service.ts';
 import { RunSearchService } from './services/run-search.service.ts';
 import { RunService } from './services/run.service.ts';
 import { StepRunService } from './services/step-run.service.ts';
+import { KeptRuns } from './services/kept-runs.ts';
 import { StepService } from './services/step.service.ts';
 
 export interface Container {
@@ -103,7 +104,9 @@ export async function createContainer(
       : new MemoryRateLimitStore();
   const dialect = ormDialect(orm);
   const processes = new ProcessService({ dialect });
-  const runs = new RunService({ dialect });
+  // Runs as this server last wrote them, for the next report on them (PostgreSQL, kept-runs.ts).
+  const keptRuns = new KeptRuns();
+  const runs = new RunService({ dialect, keptRuns });
   const lifecycle = new LifecycleService({ dialect, processes, runs, keepKeys: config.neutralizeKeepKeys });
   const retentionCleanup = new RetentionCleanup({
     em: () => orm.em.fork(),
@@ -142,7 +145,7 @@ export async function createContainer(
     runs,
     runSearch: new RunSearchService({ dialect }),
     processFields: new ProcessFieldsService({ dialect }),
-    stepRuns: new StepRunService(),
+    stepRuns: new StepRunService({ keptRuns }),
     dashboards: new DashboardService({ dialect, processes }),
     lifecycle,
     retentionCleanup,

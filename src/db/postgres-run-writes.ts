@@ -43,6 +43,9 @@ import { rowRecords, type RunRecord, type StepRunRecord } from './records.ts';
 import { adjustRunCountsSql, countedRun, type CountedRun } from './run-counts.ts';
 import { indexRunFieldsSql, type ProcessRecord } from './run-fields.ts';
 
+/** The prefix of the columns a statement here answers beside another table's rows. */
+const OF = 'pd_';
+
 /**
  * At most this many step runs are written with their run in one statement (one INSERT each); a process with
  * more steps takes the statements of the other databases.
@@ -88,7 +91,8 @@ function withStatements(parts: readonly [string, SqlFragment][], last: SqlFragme
 
 /**
  * `INSERT … SELECT` of `data` into `table`, one row per row of `from` (the values typed by the table's
- * columns), with `extra` (a column and the SQL of its value) first; answers the rows as stored.
+ * columns), with `extra` (a column and the SQL of its value) first; answers the rows as stored (and
+ * `returning` more, e.g. a system column).
  */
 function insertFrom(
   em: SqlEntityManager,
@@ -97,12 +101,13 @@ function insertFrom(
   data: Readonly<Record<string, unknown>>,
   from: string,
   extra?: { column: string; value: string },
+  returning = '*',
 ): SqlFragment {
   const { columns, values } = columnValues(em, entity, data);
   const names = extra === undefined ? columns : [extra.column, ...columns];
   const selected = extra === undefined ? placeholders(values) : `${extra.value}, ${placeholders(values)}`;
   return {
-    sql: `insert into ${table} (${names.join(', ')}) select ${selected} from ${from} returning *`,
+    sql: `insert into ${table} (${names.join(', ')}) select ${selected} from ${from} returning ${returning}`,
     params: values,
   };
 }
@@ -120,8 +125,8 @@ export type NewRunRow = Readonly<Record<string, unknown>> & CountedRun & { reado
  * The statement of a new run: `run`, its step runs (`stepRuns`: their properties but `id` and `run`), its
  * values of the declared meta `fields` (`indexRunFieldsSql`, reading the inserted run) and its count. With
  * `unchanged`, all of it only while the process is that version, under a share lock on its row. Answers
- * one row per step run ordered by step_index and id, each with `new_run_id`, or one row with only that
- * when there are none; no row when nothing was written.
+ * one row per step run ordered by step_index and id, each with `new_run_id` and `new_run_version` (the run
+ * row's xmin), or one row with only those when there are none; no row when nothing was written.
  */
 export function newRunSql(
   em: SqlEntityManager,
@@ -148,6 +153,8 @@ export function newRunSql(
       'process_run',
       run,
       unchanged === undefined ? '(select 1) one' : 'process_version',
+      undefined,
+      `*, xmin as ${OF}version`,
     ),
   ]);
   const steps = stepRuns.map((stepRun, index): [string, SqlFragment] => [
@@ -172,15 +179,15 @@ export function newRunSql(
   return withStatements(parts, {
     sql:
       steps.length === 0
-        ? 'select id as new_run_id from new_run'
-        : `select n.id as new_run_id, s.* from new_run n join (${stepRows}) s on true order by s.step_index, s.id`,
+        ? `select id as new_run_id, ${OF}version as new_run_version from new_run`
+        : `select n.id as new_run_id, n.${OF}version as new_run_version, s.* from new_run n join (${stepRows}) s on true order by s.step_index, s.id`,
     params: [],
   });
 }
 
 /**
- * Runs `newRunSql`: the new run's id and its step runs as stored, as records; undefined when the process was
- * not `unchanged` (nothing written).
+ * Runs `newRunSql`: the new run's id and version (its row's xmin) and its step runs as stored, as records;
+ * undefined when the process was not `unchanged` (nothing written).
  */
 export async function insertNewRun(
   em: SqlEntityManager,
@@ -188,14 +195,18 @@ export async function insertNewRun(
   stepRuns: readonly Readonly<Record<string, unknown>>[],
   fields: readonly string[],
   unchanged?: ProcessVersion,
-): Promise<{ id: number; stepRuns: StepRunRecord[] } | undefined> {
+): Promise<{ id: number; version: string; stepRuns: StepRunRecord[] } | undefined> {
   const { sql, params } = newRunSql(em, run, stepRuns, fields, unchanged);
   const rows = await em.execute<Record<string, unknown>[]>(sql, params, 'all');
   const [first] = rows;
   if (first === undefined) return undefined;
   const id = Number(first['new_run_id']);
-  const stored = stepRuns.length === 0 ? [] : rows.map(({ new_run_id: _, ...stepRun }) => stepRun);
-  return { id, stepRuns: rowRecords<StepRunRecord>(em, ProcessStepRun, stored) };
+  const version = String(first['new_run_version']);
+  const stored =
+    stepRuns.length === 0
+      ? []
+      : rows.map(({ new_run_id: _id, new_run_version: _version, ...stepRun }) => stepRun);
+  return { id, version, stepRuns: rowRecords<StepRunRecord>(em, ProcessStepRun, stored) };
 }
 
 /** The UPDATE of `changes` (properties of `entity`) of the live row `id` of `table`, and `condition`. */
@@ -256,9 +267,6 @@ export async function writeReport(...args: Parameters<typeof reportWritesSql>): 
   const [written] = await em.execute<{ version: unknown }[]>(sql, params, 'all');
   return written === undefined ? undefined : String(written.version);
 }
-
-/** The prefix of the columns a statement here answers beside another table's rows. */
-const OF = 'pd_';
 
 /**
  * The rows of `statement` (each `entity`'s columns, with the prefixed columns of the row they depend on)

@@ -54,6 +54,7 @@ import { BadRequestError, NotFoundError } from '../errors/domain-errors.ts';
 import { addCalendarMonths, refuseIfProcessDeletedMeanwhile } from './process.service.ts';
 import { applyRunStatus, currentAttempts, deriveRunStatus } from './run-status.ts';
 import { LruMap } from '../util/lru-map.ts';
+import { KeptRuns } from './kept-runs.ts';
 
 export interface NewRun {
   process_id: number;
@@ -162,14 +163,14 @@ async function insertRunOnPostgres(
   steps: readonly StepToRun[],
   fields: readonly string[],
   unchanged?: ProcessVersion,
-): Promise<RunWithSteps | undefined> {
+): Promise<(RunWithSteps & { run: RunRecord; steps: StepRunRecord[]; version: string }) | undefined> {
   const now = new Date();
   const values = newRunValues(input, process, now);
   const stepRuns = steps.map((step) => newStepRunValues(step, now));
   const inserted = await insertNewRun(em, values, stepRuns, fields, unchanged);
   return inserted === undefined
     ? undefined
-    : { run: { id: inserted.id, ...values }, steps: inserted.stepRuns };
+    : { run: { id: inserted.id, ...values }, steps: inserted.stepRuns, version: inserted.version };
 }
 
 /**
@@ -500,9 +501,12 @@ export class RunService {
   readonly #dialect: Dialect;
   /** PostgreSQL: the processes read for new runs, by id (`#createOnUnchangedProcess`). */
   readonly #snapshots = new LruMap<number, ProcessSnapshot>(MAX_PROCESS_SNAPSHOTS);
+  /** PostgreSQL: runs as this server last wrote them, new runs among them (kept-runs.ts, `StepRunService`). */
+  readonly #kept: KeptRuns;
 
-  constructor(options: { dialect: Dialect }) {
+  constructor(options: { dialect: Dialect; keptRuns?: KeptRuns }) {
     this.#dialect = options.dialect;
+    this.#kept = options.keptRuns ?? new KeptRuns();
   }
 
   /**
@@ -526,7 +530,8 @@ export class RunService {
         throw new NotFoundError(`Process ${input.process_id} not found`);
       }
       if (this.#dialect === 'postgresql' && steps.length <= MAX_STEP_RUNS_PER_STATEMENT) {
-        return (await insertRunOnPostgres(sql, input, process, steps, fields))!;
+        const { run, steps: stepRuns } = (await insertRunOnPostgres(sql, input, process, steps, fields))!;
+        return { run, steps: stepRuns };
       }
       const now = new Date();
       const values = newRunValues(input, process, now);
@@ -562,6 +567,8 @@ export class RunService {
    * copies writes the process's row, its steps included (`touchProcessRow`), so a run written on a kept
    * read is one the process would give now; when the row has moved on, nothing is written and the process
    * is read again.
+   *
+   * The new run is kept too (`#kept`), so the robot's first report on it takes one statement as well.
    */
   async #createOnUnchangedProcess(em: SqlEntityManager, input: NewRun): Promise<RunWithSteps | undefined> {
     const kept = this.#snapshots.get(input.process_id);
@@ -574,7 +581,7 @@ export class RunService {
         kept.fields,
         kept.version,
       );
-      if (created !== undefined) return created;
+      if (created !== undefined) return this.#keepNewRun(created);
     }
     this.#snapshots.delete(input.process_id);
     const read = await readProcessWithSteps(em, input.process_id);
@@ -584,10 +591,17 @@ export class RunService {
     if (read.steps.length > MAX_STEP_RUNS_PER_STATEMENT) return undefined;
     const fields = indexedMetaFields(storedObject(read.process.meta));
     const created = await insertRunOnPostgres(em, input, read.process, read.steps, fields, read.version);
-    if (created !== undefined) {
-      this.#snapshots.set(input.process_id, { ...read, fields, readAt: performance.now() });
-    }
-    return created;
+    if (created === undefined) return undefined;
+    this.#snapshots.set(input.process_id, { ...read, fields, readAt: performance.now() });
+    return this.#keepNewRun(created);
+  }
+
+  /** Keeps a new run as written (`#kept`) and answers it. */
+  #keepNewRun(created: { run: RunRecord; steps: StepRunRecord[]; version: string }): RunWithSteps {
+    const { run, steps, version } = created;
+    const { id, process, status, started_at, finished_at } = run;
+    this.#kept.keep({ id, process, status, started_at, finished_at }, steps, version);
+    return { run, steps };
   }
 
   /** The live run `id` with its current step runs; NotFoundError when there is none. */

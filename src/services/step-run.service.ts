@@ -11,7 +11,7 @@ import {
 } from '../db/postgres-run-writes.ts';
 import type { SqlFragment } from '../db/run-queries.ts';
 import type { RunRecord, StepRunRecord } from '../db/records.ts';
-import { LruMap } from '../util/lru-map.ts';
+import { KeptRuns } from './kept-runs.ts';
 import {
   currentStepRunsOf,
   lockRun,
@@ -101,38 +101,14 @@ function appliedReport(
 
 const STEP_RUN_NOT_FOUND_FOR_STEP = 'Step run not found for given run and step';
 
-/**
- * A run as a report last wrote it (PostgreSQL): what the next report on one of its step runs derives from,
- * without reading it again (`StepRunService.report`).
- */
-interface KeptRun {
-  run: ReportedRun;
-  /** The run's row as that report wrote it (its xmin): the next report writes only while it still is. */
-  version: string;
-  stepRuns: StepRunRecord[];
-  /** When it was written (`performance.now()`). */
-  keptAt: number;
-}
-
-/**
- * How long a run as a report wrote it is used again (PostgreSQL). The version guards correctness, so this
- * bounds memory and staleness only: long enough for a robot's next step, far shorter than the 2^32
- * transactions after which an xmin could come round again.
- */
-const KEPT_RUN_MS = 5 * 60_000;
-
-/** At most this many runs are kept (the least recently used goes first)… */
-const MAX_KEPT_RUNS = 1000;
-
-/** …and only runs with at most this many step runs (every attempt counted). */
-const MAX_KEPT_STEP_RUNS = 50;
-
 /** Step runs: create, report on, read and list (any role). */
 export class StepRunService {
-  /** PostgreSQL: runs as reports last wrote them, by run id (`report`). */
-  readonly #kept = new LruMap<number, KeptRun>(MAX_KEPT_RUNS);
-  /** The run of each step run of `#kept`'s runs; an entry whose run has gone finds nothing there. */
-  readonly #runOfStepRun = new LruMap<number, number>(MAX_KEPT_RUNS * MAX_KEPT_STEP_RUNS);
+  /** PostgreSQL: runs as this server last wrote them (`report`); shared with `RunService`, which keeps new runs. */
+  readonly #kept: KeptRuns;
+
+  constructor(options: { keptRuns?: KeptRuns } = {}) {
+    this.#kept = options.keptRuns ?? new KeptRuns();
+  }
 
   /**
    * Creates a pending step run of the live step `step_id` in the live run `run_id` (NotFoundError for
@@ -157,39 +133,19 @@ export class StepRunService {
     });
   }
 
-  /** The kept run of step run `id` (`#kept`), unless it has expired. */
-  #keptRunOf(id: number): KeptRun | undefined {
-    const runId = this.#runOfStepRun.get(id);
-    const kept = runId === undefined ? undefined : this.#kept.get(runId);
-    if (kept === undefined || !kept.stepRuns.some((stepRun) => stepRun.id === id)) return undefined;
-    if (performance.now() - kept.keptAt < KEPT_RUN_MS) return kept;
-    this.#kept.delete(kept.run.id);
-    return undefined;
-  }
-
-  /**
-   * Keeps the run of `read` as `applied` wrote it, at `version`, for the next report (`#kept`), and answers
-   * the step run as written.
-   */
+  /** Keeps the run of `read` as `applied` wrote it, at `version` (`#kept`); answers the step run as written. */
   #keep(
     read: { run: ReportedRun; stepRuns: StepRunRecord[] },
     applied: AppliedReport,
     version: string,
   ): StepRunRecord {
     const { updated } = applied;
-    const runId = read.run.id;
-    if (read.stepRuns.length > MAX_KEPT_STEP_RUNS) {
-      this.#kept.delete(runId);
-      return updated;
-    }
     const { status, started_at, finished_at } = { ...read.run, ...applied.run.changes };
-    this.#kept.set(runId, {
-      run: { ...read.run, status, started_at, finished_at },
+    this.#kept.keep(
+      { ...read.run, status, started_at, finished_at },
+      read.stepRuns.map((stepRun) => (stepRun.id === updated.id ? updated : stepRun)),
       version,
-      stepRuns: read.stepRuns.map((stepRun) => (stepRun.id === updated.id ? updated : stepRun)),
-      keptAt: performance.now(),
-    });
-    for (const stepRun of read.stepRuns) this.#runOfStepRun.set(stepRun.id, runId);
+    );
     return updated;
   }
 
@@ -213,11 +169,10 @@ export class StepRunService {
    * The robots' most frequent call, so it reads records and writes with single UPDATEs (no entities: their
    * building and change tracking cost several times the statements, `make bench`).
    *
-   * On PostgreSQL a report usually takes one statement: the run as a report wrote it is kept (`#kept`), and
-   * the next report on one of its step runs — a robot reports its run's steps one after another — derives
-   * from that and writes on condition that the run is still the version written. Every writer of a run's
-   * step runs writes the run's row (see postgres-run-writes.ts), so a kept run that is still that version
-   * is the run as it is; when it is not, nothing is written and the run is read again.
+   * On PostgreSQL a report usually takes one statement: the run as this server last wrote it (a new run, a
+   * report) is kept (kept-runs.ts), and the next report on one of its step runs — a robot reports its run's
+   * steps one after another — derives from that and writes on condition that the run is still the version
+   * written; when it is not, nothing is written and the run is read again.
    */
   async report(em: EntityManager, id: number, report: StepRunReport): Promise<StepRunRecord> {
     const dialect = emDialect(em);
@@ -226,12 +181,12 @@ export class StepRunService {
       // runs as kept or read, then everything written while the run is that version; not written: it
       // changed meanwhile.
       const sql = em as SqlEntityManager;
-      const kept = this.#keptRunOf(id);
+      const kept = this.#kept.of(id);
       if (kept !== undefined) {
         const applied = appliedReport(kept, id, report, dialect);
         const version = await writeReport(sql, applied.stepRun, { ...applied.run, version: kept.version });
         if (version !== undefined) return this.#keep(kept, applied, version);
-        this.#kept.delete(kept.run.id);
+        this.#kept.forget(kept.run.id);
       }
       const read = await readRunOfStepRunWithSteps(sql, id);
       const applied = appliedReport(read, id, report, dialect);
@@ -241,7 +196,7 @@ export class StepRunService {
     return em.transactional(async (tx) => {
       const applied = appliedReport(await lockRunOfStepRun(tx, id), id, report, dialect);
       if (dialect === 'postgresql') {
-        this.#kept.delete(applied.run.id);
+        this.#kept.forget(applied.run.id);
         await writeReport(tx as SqlEntityManager, applied.stepRun, applied.run);
       } else {
         await tx.nativeUpdate(ProcessStepRun, { id }, applied.stepRun.changes);

@@ -223,21 +223,25 @@ describe('step runs', () => {
       );
     });
     it('derives each report from the run as it is now: changed by another server, a new step run, a delete', async () => {
-      // On PostgreSQL this server keeps the run as its last report wrote it and derives the next report from
-      // that (step-run.service.ts); every change below, by anyone, must reach the very next report.
+      // On PostgreSQL this server keeps each run as it last wrote it, a new one too, and derives the next
+      // report from that (kept-runs.ts); every change below, by anyone, must reach the very next report.
       const { run, stepIds, stepRuns } = await newRun();
-      await report(stepRuns[0].id, { status: 'running' });
-      await report(stepRuns[1].id, { status: 'running' });
-      // Another server on the same database (its own service, its own kept runs) finishes both.
+      // Another server on the same database (its own service, its own kept runs).
       const other = new StepRunService();
-      for (const index of [0, 1]) {
-        await other.report(server.container.orm.em.fork(), stepRuns[index].id, { status: 'success' });
-      }
-      const last = await report(stepRuns[2].id, { status: 'success' });
-      expect(last.status).toBe('success');
+      const otherReport = (index: number, status: 'running' | 'success') =>
+        other.report(server.container.orm.em.fork(), stepRuns[index].id, { status });
+      await otherReport(0, 'success');
+      await otherReport(1, 'success');
+      expect((await report(stepRuns[2].id, { status: 'success' })).status).toBe('success');
       const completed = await getRun(run.id);
       expect(completed.status).toBe('completed');
       expect(completed.finished_at).not.toBeNull();
+
+      await report(stepRuns[0].id, { status: 'running' });
+      expect((await getRun(run.id)).status).toBe('running');
+      await otherReport(0, 'success');
+      await report(stepRuns[1].id, { status: 'success' });
+      expect((await getRun(run.id)).status).toBe('completed');
 
       // A new attempt of the first step (pending): the run is not completed any more.
       const again = await json<StepRunBody>(
