@@ -27,6 +27,8 @@
  *
  * A new run usually takes one statement: the service keeps what it read of a process and writes the next
  * runs of that process on it (`RunService`), on the same condition; a read is taken again when it fails.
+ * So does a report: the server keeps each run as it last wrote it, with the version its statement gave the
+ * row (kept-runs.ts), and the next report on the run writes on that.
  *
  * Within one WITH, the statements see the same snapshot and not each other's rows: the step runs take the
  * run's id from the run's RETURNING, the meta values are read from it (`indexRunFieldsSql`'s `source`), and
