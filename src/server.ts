@@ -2,7 +2,7 @@
  * The API's process entry point: builds the container from the environment (process-entry.ts), listens,
  * starts the background work, and handles shutdown signals.
  */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createApp } from './app.ts';
 import type { Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const { config } = container;
   await announceFirstAdminKey(container);
   const server = createHttpServer(createApp(container), config);
+  const handlers = trackHandlers(server);
   server.listen(config.port, config.host, () => {
     container.logger.info('listening', {
       url: `http://${config.host}:${config.port}`,
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void shutdown(signal, server, container));
+    process.once(signal, () => void shutdown(signal, server, handlers, container));
   }
 }
 
@@ -60,15 +61,57 @@ async function announceFirstAdminKey(container: Container): Promise<void> {
   );
 }
 
-/** Stop accepting connections, let in-flight requests finish (bounded), then close the database. */
-async function shutdown(signal: string, server: Server, container: Container): Promise<void> {
+/**
+ * The requests whose handlers have not ended their response yet, and a wait for none. A connection closes
+ * when its client goes, while the handler may still be running (waiting for a lock, say); `server.close`
+ * waits for connections only, so the shutdown waits for these too before it closes the database.
+ */
+function trackHandlers(server: Server): { idle(): Promise<void> } {
+  let running = 0;
+  let wake: (() => void) | undefined;
+  // Before the app's listener, in case it ends a response before it returns.
+  server.prependListener('request', (_request, response: ServerResponse) => {
+    running++;
+    let ended = false;
+    response.end = new Proxy(response.end.bind(response), {
+      apply(end, self, args) {
+        if (!ended) {
+          ended = true;
+          running--;
+          if (running === 0) wake?.();
+        }
+        return Reflect.apply(end, self, args) as ServerResponse;
+      },
+    });
+  });
+  return {
+    idle: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve))),
+  };
+}
+
+/**
+ * Stop accepting connections, let in-flight requests finish — their handlers too, when their clients have
+ * gone — then close the database; all of it bounded by SHUTDOWN_TIMEOUT_MS.
+ */
+async function shutdown(
+  signal: string,
+  server: Server,
+  handlers: { idle(): Promise<void> },
+  container: Container,
+): Promise<void> {
   container.logger.info('shutting down', { signal });
-  const force = setTimeout(() => server.closeAllConnections(), container.config.shutdownTimeoutMs);
-  force.unref();
+  const timeoutMs = container.config.shutdownTimeoutMs;
+  const deadline = new Promise<void>((resolve) => {
+    setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs).unref();
+  });
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+  await Promise.race([handlers.idle(), deadline]);
   await closeAndExit(container);
 }
 

@@ -1,8 +1,14 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '../support/app.ts';
+import { testDialect } from '../support/database.ts';
 import { BOOTSTRAP_KEY_PATTERN, SERVER_ENTRY, freePort, spawnServer } from '../support/processes.ts';
 
 describe('node src/server.ts (what make run starts)', () => {
@@ -48,3 +54,77 @@ describe('node src/server.ts (what make run starts)', () => {
     expect(stderr).toMatch(/API_PORT must be an integer/);
   });
 });
+
+if (testDialect() === 'postgresql') {
+  describe('node src/server.ts on PostgreSQL: SIGTERM', () => {
+    it('lets a request whose client has gone finish before it closes the database', async () => {
+      // A second server on the test server's database; a row lock held here keeps its request waiting.
+      const setup = await startTestServer();
+      const cwd = mkdtempSync(join(tmpdir(), 'pd-shutdown-'));
+      try {
+        const { id: processId } = await setup.json<{ id: number }>('POST', '/api/v1/processes', {
+          name: 'Lukning',
+        });
+        await setup.json('POST', '/api/v1/steps', { process_id: processId, index: 0, name: 'Trin 0' });
+        const port = await freePort();
+        const server = await spawnServer({
+          cwd,
+          port,
+          env: {
+            API_PORT: String(port),
+            DATABASE_URL: setup.container.config.databaseUrl,
+            LOG_LEVEL: 'info',
+            RATE_LIMITS: 'off',
+            SHUTDOWN_TIMEOUT_MS: '20000',
+          },
+        });
+        const em = setup.container.orm.em.fork() as SqlEntityManager;
+        const waiting = async () => {
+          for (let attempt = 0; attempt < 200; attempt++) {
+            const [row] = await em.execute<{ waiting: number | string }[]>(
+              "select count(*) as waiting from pg_stat_activity where wait_event_type = 'Lock' " +
+                'and datname = current_database()',
+            );
+            if (Number(row?.waiting) > 0) return;
+            await sleep(25);
+          }
+          throw new Error('no query waited for a lock');
+        };
+        // A request answered before the signal: the shutdown must not wait for it.
+        expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
+        let stopped: Promise<number | null> | undefined;
+        await setup.container.orm.em.fork().transactional(async (tx) => {
+          await (tx as SqlEntityManager).execute('update process set name = name where id = ?', [processId]);
+          const body = JSON.stringify({ process_id: processId, entity_id: 'farvel' });
+          const client = connect(port, '127.0.0.1');
+          await once(client, 'connect');
+          client.write(
+            `POST /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${setup.adminKey}\r\n` +
+              `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          );
+          await waiting();
+          // The client goes (a reset, not a polite close): its request waits on.
+          client.resetAndDestroy();
+          await once(client, 'close');
+          stopped = server.stop();
+          await sleep(500);
+          expect(server.child.exitCode, 'exited while a request was running').toBeNull();
+        });
+        const released = Date.now();
+        expect(await stopped).toBe(0);
+        // Well before SHUTDOWN_TIMEOUT_MS (20 s): it waited for the request, not for the deadline.
+        expect(Date.now() - released).toBeLessThan(10_000);
+        expect(server.output()).toContain('"message":"stopped"');
+        expect(server.output()).not.toContain('unhandled error');
+        const [row] = await em.execute<{ runs: number | string }[]>(
+          'select count(*) as runs from process_run where process_id = ?',
+          [processId],
+        );
+        expect(Number(row?.runs)).toBe(1);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+        await setup.close();
+      }
+    }, 90_000);
+  });
+}
