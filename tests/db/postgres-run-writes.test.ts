@@ -8,7 +8,6 @@
  * every change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ProcessStep, ProcessStepRun } from '../../src/entities/index.ts';
 import { lockRow } from '../../src/db/row-lock.ts';
@@ -24,6 +23,7 @@ import { lockRun } from '../../src/services/run.service.ts';
 import type { Schemas } from '../../src/contract.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 import { testDialect } from '../support/database.ts';
+import { someQueryWaitsForALock } from '../support/lock-waits.ts';
 
 type RunBody = Schemas['ProcessRun'];
 
@@ -77,18 +77,7 @@ if (testDialect() === 'postgresql') {
     });
 
     /** Resolves once a query of the server's database waits for a lock. */
-    const someoneWaits = async () => {
-      const em = server.container.orm.em.fork() as SqlEntityManager;
-      for (let attempt = 0; attempt < 200; attempt++) {
-        const [row] = await em.execute<{ waiting: number | string }[]>(
-          "select count(*) as waiting from pg_stat_activity where wait_event_type = 'Lock' " +
-            'and datname = current_database()',
-        );
-        if (Number(row?.waiting) > 0) return;
-        await sleep(25);
-      }
-      throw new Error('no query waited for a lock');
-    };
+    const someoneWaits = () => someQueryWaitsForALock(server.container.orm.em.fork());
 
     it('writes nothing when the process or the run is no longer the version read', async () => {
       const em = server.container.orm.em.fork() as SqlEntityManager;

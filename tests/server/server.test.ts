@@ -9,6 +9,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer } from '../support/app.ts';
 import { testDialect } from '../support/database.ts';
+import { someQueryWaitsForALock } from '../support/lock-waits.ts';
 import { BOOTSTRAP_KEY_PATTERN, SERVER_ENTRY, freePort, spawnServer } from '../support/processes.ts';
 
 describe('node src/server.ts (what make run starts)', () => {
@@ -79,17 +80,6 @@ if (testDialect() === 'postgresql') {
           },
         });
         const em = setup.container.orm.em.fork() as SqlEntityManager;
-        const waiting = async () => {
-          for (let attempt = 0; attempt < 200; attempt++) {
-            const [row] = await em.execute<{ waiting: number | string }[]>(
-              "select count(*) as waiting from pg_stat_activity where wait_event_type = 'Lock' " +
-                'and datname = current_database()',
-            );
-            if (Number(row?.waiting) > 0) return;
-            await sleep(25);
-          }
-          throw new Error('no query waited for a lock');
-        };
         // A request answered before the signal: the shutdown must not wait for it.
         expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
         let stopped: Promise<number | null> | undefined;
@@ -102,7 +92,7 @@ if (testDialect() === 'postgresql') {
             `POST /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${setup.adminKey}\r\n` +
               `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
           );
-          await waiting();
+          await someQueryWaitsForALock(em);
           // The client goes (a reset, not a polite close): its request waits on.
           client.resetAndDestroy();
           await once(client, 'close');
