@@ -151,6 +151,13 @@ function newRunValues(input: NewRun, process: ProcessRecord, now: Date) {
   };
 }
 
+/** A new run as PostgreSQL's one statement wrote it: its row, its step runs, and the row's version (xmin). */
+interface WrittenRun {
+  run: RunRecord;
+  steps: StepRunRecord[];
+  version: string;
+}
+
 /**
  * PostgreSQL: a new run of `process` from `input` with one pending step run per step in `steps`, its values
  * of the declared meta `fields` and its count, in one statement (postgres-run-writes.ts) — with `unchanged`,
@@ -163,7 +170,7 @@ async function insertRunOnPostgres(
   steps: readonly StepToRun[],
   fields: readonly string[],
   unchanged?: ProcessVersion,
-): Promise<(RunWithSteps & { run: RunRecord; steps: StepRunRecord[]; version: string }) | undefined> {
+): Promise<WrittenRun | undefined> {
   const now = new Date();
   const values = newRunValues(input, process, now);
   const stepRuns = steps.map((step) => newStepRunValues(step, now));
@@ -597,7 +604,7 @@ export class RunService {
   }
 
   /** Keeps a new run as written (`#kept`) and answers it. */
-  #keepNewRun(created: { run: RunRecord; steps: StepRunRecord[]; version: string }): RunWithSteps {
+  #keepNewRun(created: WrittenRun): RunWithSteps {
     const { run, steps, version } = created;
     const { id, process, status, started_at, finished_at } = run;
     this.#kept.keep({ id, process, status, started_at, finished_at }, steps, version);

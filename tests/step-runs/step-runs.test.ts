@@ -222,6 +222,7 @@ describe('step runs', () => {
         422,
       );
     });
+
     it('derives each report from the run as it is now: changed by another server, a new step run, a delete', async () => {
       // On PostgreSQL this server keeps each run as it last wrote it, a new one too, and derives the next
       // report from that (kept-runs.ts); every change below, by anyone, must reach the very next report.
