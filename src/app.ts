@@ -26,6 +26,9 @@ import { docsRouter } from './routes/docs/docs.router.ts';
 import { createHandlers } from './routes/index.ts';
 import { isLenientTimestamp } from './util/timestamps.ts';
 
+/** How long a process overview waits for its turn (MAX_CONCURRENT_OVERVIEWS) before it gets 503. */
+const OVERVIEW_QUEUE_TIMEOUT_MS = 10_000;
+
 export function createApp(container: Container, spec: OpenApiDocument = loadBundledSpec()): Express {
   const { config, logger } = container;
   const router = operationRouter(
@@ -81,6 +84,19 @@ export function createApp(container: Container, spec: OpenApiDocument = loadBund
   app.use(cors(config.corsOrigins));
   app.use(docsRouter(spec));
   app.use(router.resolve);
+  // Process overviews take turns. One embeds 1,000 runs with their step runs (2.3 MB) and costs the event
+  // loop ~50 ms at a million runs; started all at once, 16 of them left a robot's POST run waiting ~1 s.
+  // A few at a time, the others waiting in arrival order and each starting on a later turn of the loop,
+  // the robots' requests are served between them (README, "Overload").
+  app.use(
+    admissionControl({
+      maxInFlight: config.maxConcurrentOverviews,
+      maxQueued: config.maxQueuedOverviews,
+      maxWaitMs: OVERVIEW_QUEUE_TIMEOUT_MS,
+      only: new Set(['getProcessOverview']),
+      refusal: 'Too many process overviews are being worked on; retry after the time in Retry-After',
+    }),
+  );
   app.use(
     admissionControl({
       maxInFlight: config.maxConcurrentRequests,

@@ -61,6 +61,10 @@ export interface Config {
   readonly maxQueuedRequests: number;
   /** `QUEUE_TIMEOUT_MS`: how long a request waits for a slot before it gets 503. */
   readonly queueTimeoutMs: number;
+  /** `MAX_CONCURRENT_OVERVIEWS`: process overviews worked on at once (src/app.ts). */
+  readonly maxConcurrentOverviews: number;
+  /** `MAX_QUEUED_OVERVIEWS`: overviews waiting their turn; beyond them an overview gets 503 at once. */
+  readonly maxQueuedOverviews: number;
   /**
    * `NEUTRALIZE_KEEP_KEYS`: the meta keys whose values survive neutralisation, for processes without
    * their own list (comma list or JSON array; default the original's `category,type,department,status_code`).
@@ -197,6 +201,8 @@ export function loadConfig(env: Env): Config {
     maxConcurrentRequests: int('MAX_CONCURRENT_REQUESTS', 64, 1, 100_000),
     maxQueuedRequests: int('MAX_QUEUED_REQUESTS', 1024, 0, 1_000_000),
     queueTimeoutMs: int('QUEUE_TIMEOUT_MS', 500, 1, 60_000),
+    maxConcurrentOverviews: int('MAX_CONCURRENT_OVERVIEWS', 2, 1, 1000),
+    maxQueuedOverviews: int('MAX_QUEUED_OVERVIEWS', 32, 0, 100_000),
     neutralizeKeepKeys: parseKeepKeys(env['NEUTRALIZE_KEEP_KEYS'], problems),
     retentionCleanupIntervalMs: parseInterval(
       'RETENTION_CLEANUP_INTERVAL',

@@ -6,7 +6,7 @@
  * more wait, each at most `maxWaitMs`, for a free slot in arrival order. A request beyond the queue, or one
  * whose wait runs out, is answered at once with a 503 problem and `Retry-After`, so a client under
  * overload gets an answer within `maxWaitMs` instead of a hang, and the server recovers by itself as soon
- * as work completes: nothing is left behind (a slot is freed when its response finishes or its client
+ * as work completes: nothing is left behind (a slot is freed when its response is ended or its client
  * goes away; a queued request whose client went away leaves the queue).
  *
  * Mounted after the operation router and before authentication, so a refused request costs no database
@@ -25,10 +25,15 @@ export interface AdmissionOptions {
   /** How long a request may wait for a slot before it is refused. */
   maxWaitMs: number;
   /** Operation ids never held back. */
-  exempt: ReadonlySet<string>;
+  exempt?: ReadonlySet<string>;
+  /** When given, only these operation ids are held back (the gate of one kind of work); others pass. */
+  only?: ReadonlySet<string>;
+  /** The refusal's detail (default: the server is at capacity). */
+  refusal?: string;
 }
 
 interface Waiter {
+  /** Works on the request in the slot handed to it. */
   start: () => void;
   timer: NodeJS.Timeout;
 }
@@ -42,22 +47,31 @@ export function admissionControl(options: AdmissionOptions): RequestHandler {
   const refuse = (next: NextFunction) => {
     next(
       new ServiceUnavailableError(
-        'The server is at capacity; retry after the time in Retry-After',
+        options.refusal ?? 'The server is at capacity; retry after the time in Retry-After',
         RETRY_AFTER_SECONDS,
       ),
     );
   };
 
+  // A freed slot goes to the first waiter at once, but its work starts on a later turn of the event loop
+  // (setImmediate): the requests that arrived meanwhile are read first. Started where the slot is freed —
+  // a response's 'finish', often right inside the previous request's `res.end` — one long request after
+  // another would hold the loop for their sum (16 process overviews: a GET run waited 2 s).
   const startNext = () => {
     while (inFlight < options.maxInFlight && queue.length > 0) {
       const waiter = queue.shift() as Waiter;
       clearTimeout(waiter.timer);
-      waiter.start();
+      inFlight += 1;
+      setImmediate(waiter.start);
     }
   };
 
-  const admit = (res: Response, next: NextFunction) => {
-    inFlight += 1;
+  /**
+   * Works on a request in a slot already counted in `inFlight`. The slot is freed when the response is
+   * ended — the work is done then, though a slow client may still be reading it (a 2 MB overview over a
+   * slow link: seconds) — or when the client goes away.
+   */
+  const work = (res: Response, next: NextFunction) => {
     let done = false;
     const release = () => {
       if (done) return;
@@ -65,20 +79,32 @@ export function admissionControl(options: AdmissionOptions): RequestHandler {
       inFlight -= 1;
       startNext();
     };
-    res.once('finish', release);
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.end = ((...args: unknown[]) => {
+      const result = end(...args);
+      release();
+      return result;
+    }) as Response['end'];
     res.once('close', release);
+    if (res.closed) return release();
     next();
   };
 
   return (_req: Request, res: Response, next: NextFunction) => {
     const operation = routedOperation(res);
-    if (operation !== undefined && options.exempt.has(operation.operationId)) return next();
-    if (inFlight < options.maxInFlight && queue.length === 0) return admit(res, next);
+    const id = operation?.operationId;
+    if (id !== undefined && options.exempt?.has(id) === true) return next();
+    if (options.only !== undefined && (id === undefined || !options.only.has(id))) return next();
+    if (inFlight < options.maxInFlight && queue.length === 0) {
+      inFlight += 1;
+      return work(res, next);
+    }
     if (queue.length >= options.maxQueued) return refuse(next);
     const waiter: Waiter = {
+      // A client that went away between the handover and the start frees its slot at once (`work`).
       start: () => {
         res.off('close', leave);
-        admit(res, next);
+        work(res, next);
       },
       timer: setTimeout(() => {
         remove();

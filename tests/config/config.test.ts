@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       maxConcurrentRequests: 64,
       maxQueuedRequests: 1024,
       queueTimeoutMs: 500,
+      maxConcurrentOverviews: 2,
+      maxQueuedOverviews: 32,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -45,6 +47,8 @@ describe('loadConfig', () => {
         SQLITE_READ_THREADS: '-1',
         MAX_CONCURRENT_REQUESTS: 'many',
         QUEUE_TIMEOUT_MS: '-1',
+        MAX_CONCURRENT_OVERVIEWS: '0',
+        MAX_QUEUED_OVERVIEWS: 'some',
       });
     expect(attempt).toThrow(ConfigError);
     for (const variable of [
@@ -56,6 +60,8 @@ describe('loadConfig', () => {
       'SQLITE_READ_THREADS',
       'MAX_CONCURRENT_REQUESTS',
       'QUEUE_TIMEOUT_MS',
+      'MAX_CONCURRENT_OVERVIEWS',
+      'MAX_QUEUED_OVERVIEWS',
     ]) {
       expect(attempt).toThrow(new RegExp(`- ${variable} `));
     }

@@ -88,6 +88,42 @@ describe('overload', () => {
     }
   });
 
+  it('holds process overviews to bounds of their own: those beyond are refused at once, other requests go on', async () => {
+    server = await startTestServer({
+      MAX_CONCURRENT_OVERVIEWS: '1',
+      MAX_QUEUED_OVERVIEWS: '1',
+      // Every request verifies its key (argon2, on the thread pool) while it holds its place, so requests
+      // overlap even on SQLite (see above).
+      AUTH_CACHE_TTL_SECONDS: '0',
+    });
+    const { process, run } = await seed(server);
+    const active = server;
+    const overviews = Array.from({ length: 16 }, () =>
+      timed(active, `/api/v1/dashboard/overview/${process.id}`),
+    );
+    const reads = Array.from({ length: 16 }, () => timed(active, `/api/v1/runs/${run.id}`));
+    const [overviewOutcomes, readOutcomes] = await Promise.all([Promise.all(overviews), Promise.all(reads)]);
+    const refused = overviewOutcomes.filter((outcome) => outcome.status === 503);
+    const served = overviewOutcomes.filter((outcome) => outcome.status === 200);
+    expect(served.length + refused.length).toBe(16);
+    // One at work and one waiting at least; the rest found the queue full.
+    expect(served.length).toBeGreaterThanOrEqual(2);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const outcome of refused) {
+      expect(outcome.retryAfter).toBe('1');
+      expect(outcome.contentType).toMatch(/^application\/problem\+json/);
+      expect(String(outcome.body['detail'])).toMatch(/overviews/);
+      expect(outcome.ms).toBeLessThan(1000);
+    }
+    for (const outcome of served) expect((outcome.body['process'] as { id: number }).id).toBe(process.id);
+    // The overviews' bounds hold back no other request.
+    expect(readOutcomes.map((outcome) => outcome.status)).toEqual(Array.from({ length: 16 }, () => 200));
+    // Recovered: one at a time, every overview is served.
+    for (let round = 0; round < 3; round += 1) {
+      expect((await timed(active, `/api/v1/dashboard/overview/${process.id}`)).status).toBe(200);
+    }
+  });
+
   it('while another session holds a run locked: bounded waits, 503 within a second, health answers, then recovery', async () => {
     server = await startTestServer({
       MAX_CONCURRENT_REQUESTS: '4',
