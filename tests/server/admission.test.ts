@@ -69,6 +69,18 @@ async function gate(options: Partial<AdmissionOptions>): Promise<Gate> {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
+/** Once started, finishes the `index`th request with `text`; its client (`response`) reads exactly that. */
+async function answer(
+  g: Gate,
+  index: number,
+  response: Promise<globalThis.Response>,
+  text: string,
+): Promise<void> {
+  await g.startedCount(index + 1);
+  g.started[index].finish(text);
+  expect(await (await response).text()).toBe(text);
+}
+
 describe('admission gate', () => {
   it('gives freed slots to the waiting requests in arrival order and refuses those beyond its queue at once', async () => {
     const g = await gate({ maxInFlight: 1, maxQueued: 2 });
@@ -86,16 +98,12 @@ describe('admission gate', () => {
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(g.started).toHaveLength(1);
 
-    g.started[0].finish('one');
-    expect(await (await first).text()).toBe('one');
+    await answer(g, 0, first, 'one');
     await g.startedCount(2);
     await settle();
     expect(g.started).toHaveLength(2);
-    g.started[1].finish('two');
-    expect(await (await second).text()).toBe('two');
-    await g.startedCount(3);
-    g.started[2].finish('three');
-    expect(await (await third).text()).toBe('three');
+    await answer(g, 1, second, 'two');
+    await answer(g, 2, third, 'three');
   });
 
   it('holds back only the operations it is for (`only`), with its own refusal', async () => {
@@ -130,10 +138,7 @@ describe('admission gate', () => {
     stalled.pause();
     g.started[0].finish('x'.repeat(64 * 1024 * 1024));
     // The next request gets the slot, though the first response is still being sent.
-    const next = fetch(`${g.base}/op/a`);
-    await g.startedCount(2);
-    g.started[1].finish('second');
-    expect(await (await next).text()).toBe('second');
+    await answer(g, 1, fetch(`${g.base}/op/a`), 'second');
     stalled.destroy();
   });
 
@@ -157,10 +162,7 @@ describe('admission gate', () => {
     const behind = fetch(`${g.base}/op/a`);
     await settle();
     expect(g.started).toHaveLength(2);
-    g.started[1].finish('next');
-    expect(await (await next).text()).toBe('next');
-    await g.startedCount(3);
-    g.started[2].finish('behind');
-    expect(await (await behind).text()).toBe('behind');
+    await answer(g, 1, next, 'next');
+    await answer(g, 2, behind, 'behind');
   });
 });
