@@ -55,7 +55,7 @@ export function admissionControl(options: AdmissionOptions): RequestHandler {
 
   // A freed slot goes to the first waiter at once, but its work starts on a later turn of the event loop
   // (setImmediate): the requests that arrived meanwhile are read first. Started where the slot is freed —
-  // a response's 'finish', often right inside the previous request's `res.end` — one long request after
+  // inside the previous request's `res.end`, or its 'finish' as it was first — one long request after
   // another would hold the loop for their sum (16 process overviews: a GET run waited 2 s).
   const startNext = () => {
     while (inFlight < options.maxInFlight && queue.length > 0) {
