@@ -4,6 +4,7 @@
  */
 import type { Server, ServerResponse } from 'node:http';
 import { createApp } from './app.ts';
+import { onResponseEnd } from './util/response-end.ts';
 import type { Container } from './container.ts';
 import { parseDatabaseUrl } from './db/database-url.ts';
 import { createHttpServer } from './http-server.ts';
@@ -72,16 +73,9 @@ function trackHandlers(server: Server): { idle(): Promise<void> } {
   // Before the app's listener, in case it ends a response before it returns.
   server.prependListener('request', (_request, response: ServerResponse) => {
     running++;
-    let ended = false;
-    response.end = new Proxy(response.end.bind(response), {
-      apply(end, self, args) {
-        if (!ended) {
-          ended = true;
-          running--;
-          if (running === 0) wake?.();
-        }
-        return Reflect.apply(end, self, args) as ServerResponse;
-      },
+    onResponseEnd(response, () => {
+      running--;
+      if (running === 0) wake?.();
     });
   });
   return {

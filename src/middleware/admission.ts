@@ -16,6 +16,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ServiceUnavailableError } from '../errors/domain-errors.ts';
 import { routedOperation } from './operation-router.ts';
+import { onResponseEnd } from '../util/response-end.ts';
 
 export interface AdmissionOptions {
   /** Requests worked on at once. */
@@ -79,12 +80,7 @@ export function admissionControl(options: AdmissionOptions): RequestHandler {
       inFlight -= 1;
       startNext();
     };
-    const end = res.end.bind(res) as (...args: unknown[]) => Response;
-    res.end = ((...args: unknown[]) => {
-      const result = end(...args);
-      release();
-      return result;
-    }) as Response['end'];
+    onResponseEnd(res, release);
     res.once('close', release);
     if (res.closed) return release();
     next();
